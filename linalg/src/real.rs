@@ -33,6 +33,10 @@ pub trait Real: RealField + Copy + Send + Sync + 'static {
     /// A zero derivative part stays zero, so constants never pick up `0 * inf = NaN`.
     fn chain(&self, value: f64, slope: f64) -> Self;
 
+    /// A number from its real part and a function giving derivative component `k` for
+    /// `k` in `0..DIRECTIONS` (not called for `f64`).
+    fn from_fn(re: f64, eps: impl FnMut(usize) -> f64) -> Self;
+
     /// The same value with every derivative component set to zero.
     fn detach(&self) -> Self {
         Self::cst(self.re())
@@ -64,6 +68,10 @@ impl Real for f64 {
     #[inline(always)]
     fn chain(&self, value: f64, _slope: f64) -> Self {
         value
+    }
+    #[inline(always)]
+    fn from_fn(re: f64, _eps: impl FnMut(usize) -> f64) -> Self {
+        re
     }
     #[inline(always)]
     fn is_all_finite(&self) -> bool {
@@ -107,6 +115,10 @@ impl<const N: usize> Real for DualSVec64<N> {
             None => Derivative::none(),
         };
         DualSVec64::new(value, eps)
+    }
+    #[inline]
+    fn from_fn(re: f64, mut eps: impl FnMut(usize) -> f64) -> Self {
+        DualSVec64::new(re, Derivative::some(SVector::from_fn(|i, _| eps(i))))
     }
     #[inline]
     fn is_all_finite(&self) -> bool {

@@ -3,8 +3,8 @@
 //!
 //! The real part is computed in `f64` by one-sided Jacobi (Hestenes) rotations on the
 //! columns of F, which keeps small singular values accurate to full relative precision.
-//! The derivative part is then added analytically: with `P = Uᵀ dF V`,
-//! `dσᵢ = Pᵢᵢ`, `dU = U Ω_U`, `dV = V Ω_V`, and for `i ≠ j`
+//! The derivative part is then added analytically, one direction at a time: with
+//! `P = Uᵀ dF V`, `dσᵢ = Pᵢᵢ`, `dU = U Ω_U`, `dV = V Ω_V`, and for `i ≠ j`
 //! `Ω_U,ij = (σⱼ Pᵢⱼ + σᵢ Pⱼᵢ) / Dᵢⱼ`, `Ω_V,ij = (σᵢ Pᵢⱼ + σⱼ Pⱼᵢ) / Dᵢⱼ`,
 //! where `Dᵢⱼ = min(σⱼ² − σᵢ², −1e-6)` for `i < j` and `Dⱼᵢ = −Dᵢⱼ`. The clamp keeps the
 //! derivative finite at repeated singular values (F = I included). As in the reference,
@@ -12,7 +12,7 @@
 //! dropped: at F = I, `d(U diag(σ) Vᵀ) = diag(dF)`. Away from a gap of about 1e-3 the
 //! derivative is the exact one.
 
-use crate::{Real, mul3, mul3_tn};
+use crate::{Real, mul3};
 use nalgebra::{Matrix3, Vector3};
 
 /// The clamp on `σⱼ² − σᵢ²` in the SVD derivative (spec/sga.md, section 1.6).
@@ -35,10 +35,16 @@ pub struct Svd<T: Real> {
 /// Largest number of Jacobi sweeps; 3x3 matrices converge in 3–5 (quadratically).
 const MAX_SWEEPS: usize = 12;
 
+/// After a sweep in which every column pair was already this close to orthogonal
+/// (relative cosine), quadratic convergence has made them orthogonal to rounding.
+const CONVERGED: f64 = 1e-8;
+
+type V3 = Vector3<f64>;
+
 /// Signed SVD of a real 3x3 matrix (no derivatives).
 ///
 /// Never panics and always terminates: a matrix with NaN or infinite entries gives
-/// NaN singular values.
+/// NaN everywhere.
 pub fn svd_signed_f64(f: &Matrix3<f64>) -> Svd<f64> {
     if !f.iter().all(|x| x.is_finite()) {
         let nan = f64::NAN;
@@ -48,132 +54,149 @@ pub fn svd_signed_f64(f: &Matrix3<f64>) -> Svd<f64> {
             v: Matrix3::from_element(nan),
         };
     }
-    let mut a = *f;
-    let mut v = Matrix3::<f64>::identity();
+    let mut a: [V3; 3] = [f.column(0).into(), f.column(1).into(), f.column(2).into()];
+    let mut v: [V3; 3] = [V3::x(), V3::y(), V3::z()];
     for _ in 0..MAX_SWEEPS {
-        let mut rotated = false;
+        let mut worst = 0.0f64;
         for (p, q) in [(0usize, 1usize), (0, 2), (1, 2)] {
-            let alpha = a.column(p).norm_squared();
-            let beta = a.column(q).norm_squared();
-            let gamma = a.column(p).dot(&a.column(q));
-            if gamma == 0.0 || gamma.abs() <= f64::EPSILON * (alpha * beta).sqrt() {
+            let alpha = a[p].norm_squared();
+            let beta = a[q].norm_squared();
+            let gamma = a[p].dot(&a[q]);
+            // Squared relative non-orthogonality, without a square root or a division.
+            let g2 = gamma * gamma;
+            let ab = alpha * beta;
+            if g2 <= f64::EPSILON * f64::EPSILON * ab || gamma == 0.0 {
                 continue;
             }
-            rotated = true;
-            // Rotation that zeroes the (p, q) entry of AᵀA.
-            let zeta = (beta - alpha) / (2.0 * gamma);
-            let t = zeta.signum() / (zeta.abs() + (1.0 + zeta * zeta).sqrt());
+            if g2 > worst * ab {
+                worst = g2 / ab;
+            }
+            // Rotation that zeroes the (p, q) entry of AᵀA: tan θ = t.
+            let tau = beta - alpha;
+            let t =
+                2.0 * gamma * 1.0f64.copysign(tau) / (tau.abs() + (tau * tau + 4.0 * g2).sqrt());
             let c = 1.0 / (1.0 + t * t).sqrt();
             let s = c * t;
-            for k in 0..3 {
-                let (ap, aq) = (a[(k, p)], a[(k, q)]);
-                a[(k, p)] = c * ap - s * aq;
-                a[(k, q)] = s * ap + c * aq;
-                let (vp, vq) = (v[(k, p)], v[(k, q)]);
-                v[(k, p)] = c * vp - s * vq;
-                v[(k, q)] = s * vp + c * vq;
-            }
+            let (ap, aq) = (a[p], a[q]);
+            a[p] = ap * c - aq * s;
+            a[q] = ap * s + aq * c;
+            let (vp, vq) = (v[p], v[q]);
+            v[p] = vp * c - vq * s;
+            v[q] = vp * s + vq * c;
         }
-        if !rotated {
+        if worst <= CONVERGED * CONVERGED {
             break;
         }
     }
     // Sort columns by norm, descending (stable, so equal norms keep their order).
-    let norms = Vector3::new(a.column(0).norm(), a.column(1).norm(), a.column(2).norm());
+    let norms = [a[0].norm(), a[1].norm(), a[2].norm()];
     let mut order = [0usize, 1, 2];
     order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
-    let mut b = Matrix3::<f64>::zeros();
-    let mut vs = Matrix3::<f64>::zeros();
-    for (dst, &src) in order.iter().enumerate() {
-        b.set_column(dst, &a.column(src));
-        vs.set_column(dst, &v.column(src));
+    let b = [a[order[0]], a[order[1]], a[order[2]]];
+    let (s0, s1n, s2n) = (norms[order[0]], norms[order[1]], norms[order[2]]);
+    let mut vs = [v[order[0]], v[order[1]], v[order[2]]];
+    // Keep V a rotation: the permutation may have flipped its orientation. Negating
+    // the third column of V negates the third column of B = F V with it.
+    let mut b2 = b[2];
+    if vs[0].cross(&vs[1]).dot(&vs[2]) < 0.0 {
+        vs[2] = -vs[2];
+        b2 = -b2;
     }
-    // Keep V a rotation: a permutation may have flipped its orientation.
-    if vs.determinant() < 0.0 {
-        vs.set_column(2, &(-vs.column(2)));
-        b.set_column(2, &(-b.column(2)));
-    }
-    // U from the columns of B = F V; the third column completes a rotation and the
-    // signed third singular value carries the sign of det F.
-    let scale = norms.max();
-    let tiny = scale * 1e-300_f64.max(f64::EPSILON * 1e-3);
-    let s0 = b.column(0).norm();
-    let u0 = if s0 > tiny && s0 > 0.0 {
-        b.column(0) / s0
-    } else {
-        Vector3::x()
-    };
-    let mut u1 = b.column(1) - u0 * u0.dot(&b.column(1));
-    let s1n = u1.norm();
-    if s1n > tiny && s1n > 0.0 {
-        u1 /= s1n;
+    // U from the columns of B; its third column completes a rotation, and the third
+    // singular value takes the sign of det F. Magnitudes are the sorted column norms.
+    let tiny = s0 * 1e-18;
+    let u0 = if s0 > 0.0 { b[0] / s0 } else { V3::x() };
+    let mut u1 = b[1] - u0 * u0.dot(&b[1]);
+    let u1n = u1.norm();
+    if u1n > tiny && u1n > 0.0 {
+        u1 /= u1n;
     } else {
         u1 = any_orthogonal(&u0);
     }
-    // Magnitudes are the sorted column norms, so the order holds exactly; only the
-    // third value takes a sign (that of det F).
-    let s1 = b.column(1).norm();
     let u2 = u0.cross(&u1);
-    let s2 = b.column(2).norm().copysign(u2.dot(&b.column(2)));
-    let mut u = Matrix3::<f64>::zeros();
-    u.set_column(0, &u0);
-    u.set_column(1, &u1);
-    u.set_column(2, &u2);
+    let s2 = s2n.copysign(u2.dot(&b2));
     Svd {
-        u,
-        sigma: Vector3::new(s0, s1, s2),
-        v: vs,
+        u: Matrix3::from_columns(&[u0, u1, u2]),
+        sigma: Vector3::new(s0, s1n, s2),
+        v: Matrix3::from_columns(&vs),
     }
 }
 
 /// A unit vector orthogonal to the unit vector `a`.
-fn any_orthogonal(a: &Vector3<f64>) -> Vector3<f64> {
+fn any_orthogonal(a: &V3) -> V3 {
     let axis = if a.x.abs() <= a.y.abs() && a.x.abs() <= a.z.abs() {
-        Vector3::x()
+        V3::x()
     } else if a.y.abs() <= a.z.abs() {
-        Vector3::y()
+        V3::y()
     } else {
-        Vector3::z()
+        V3::z()
     };
     let w = a.cross(&axis);
     w / w.norm()
 }
 
+/// Directions handled by the fast derivative path; more fall back to dual arithmetic.
+const FAST_DIRECTIONS: usize = 8;
+
 /// Signed SVD with the clamped forward-mode derivative (module docs). For `f64` this is
 /// [`svd_signed_f64`]; for dual numbers the derivative part is added analytically.
 pub fn svd_signed<T: Real>(f: &Matrix3<T>) -> Svd<T> {
-    let re = f.map(|x| x.re());
-    let s = svd_signed_f64(&re);
-    let u: Matrix3<T> = s.u.map(T::cst);
-    let v: Matrix3<T> = s.v.map(T::cst);
+    let s = svd_signed_f64(&f.map(|x| x.re()));
     if T::DIRECTIONS == 0 {
         return Svd {
-            u,
+            u: s.u.map(T::cst),
             sigma: s.sigma.map(T::cst),
-            v,
+            v: s.v.map(T::cst),
         };
     }
-    // P = Uᵀ F V in T; its derivative part is Uᵀ dF V (U and V are constants here).
-    let p_full = mul3(&mul3_tn(&u, f), &v);
-    let p = p_full.map(|x| x - x.detach());
     let sg = s.sigma;
-    let sigma = Vector3::new(
-        T::cst(sg[0]) + p[(0, 0)],
-        T::cst(sg[1]) + p[(1, 1)],
-        T::cst(sg[2]) + p[(2, 2)],
-    );
+    // 1/D for the pairs (0,1), (0,2), (1,2).
+    let inv_d = [(0usize, 1usize), (0, 2), (1, 2)]
+        .map(|(i, j)| 1.0 / (sg[j] * sg[j] - sg[i] * sg[i]).min(-SVD_GAP_CLAMP));
+    let derivative = |df: &Matrix3<f64>| -> (Matrix3<f64>, V3, Matrix3<f64>) {
+        let p = s.u.tr_mul(df) * s.v;
+        let mut wu = Matrix3::zeros();
+        let mut wv = Matrix3::zeros();
+        for (k, (i, j)) in [(0usize, 1usize), (0, 2), (1, 2)].into_iter().enumerate() {
+            let x = (sg[j] * p[(i, j)] + sg[i] * p[(j, i)]) * inv_d[k];
+            let y = (sg[i] * p[(i, j)] + sg[j] * p[(j, i)]) * inv_d[k];
+            wu[(i, j)] = x;
+            wu[(j, i)] = -x;
+            wv[(i, j)] = y;
+            wv[(j, i)] = -y;
+        }
+        (s.u * wu, p.diagonal(), s.v * wv)
+    };
+    if T::DIRECTIONS <= FAST_DIRECTIONS {
+        let mut du = [Matrix3::zeros(); FAST_DIRECTIONS];
+        let mut dsg = [V3::zeros(); FAST_DIRECTIONS];
+        let mut dv = [Matrix3::zeros(); FAST_DIRECTIONS];
+        for k in 0..T::DIRECTIONS {
+            let (a, b, c) = derivative(&f.map(|x| x.eps(k)));
+            (du[k], dsg[k], dv[k]) = (a, b, c);
+        }
+        return Svd {
+            u: Matrix3::from_fn(|i, j| T::from_fn(s.u[(i, j)], |k| du[k][(i, j)])),
+            sigma: Vector3::from_fn(|i, _| T::from_fn(sg[i], |k| dsg[k][i])),
+            v: Matrix3::from_fn(|i, j| T::from_fn(s.v[(i, j)], |k| dv[k][(i, j)])),
+        };
+    }
+    // General path for many directions: the same formula in dual arithmetic (U and V
+    // constant, so the derivative part of Uᵀ F V is Uᵀ dF V).
+    let u: Matrix3<T> = s.u.map(T::cst);
+    let v: Matrix3<T> = s.v.map(T::cst);
+    let p = mul3(&mul3(&u.transpose(), f), &v).map(|x| x - x.detach());
+    let sigma = Vector3::from_fn(|i, _| T::cst(sg[i]) + p[(i, i)]);
     let mut omega_u = Matrix3::<T>::zeros();
     let mut omega_v = Matrix3::<T>::zeros();
-    for (i, j) in [(0usize, 1usize), (0, 2), (1, 2)] {
-        let d = (sg[j] * sg[j] - sg[i] * sg[i]).min(-SVD_GAP_CLAMP);
-        let inv_d = T::cst(1.0 / d);
-        let (si, sj) = (T::cst(sg[i]), T::cst(sg[j]));
-        let wu = (sj * p[(i, j)] + si * p[(j, i)]) * inv_d;
-        let wv = (si * p[(i, j)] + sj * p[(j, i)]) * inv_d;
-        omega_u[(i, j)] = wu;
-        omega_u[(j, i)] = -wu;
-        omega_v[(i, j)] = wv;
-        omega_v[(j, i)] = -wv;
+    for (k, (i, j)) in [(0usize, 1usize), (0, 2), (1, 2)].into_iter().enumerate() {
+        let (si, sj, d) = (T::cst(sg[i]), T::cst(sg[j]), T::cst(inv_d[k]));
+        let x = (sj * p[(i, j)] + si * p[(j, i)]) * d;
+        let y = (si * p[(i, j)] + sj * p[(j, i)]) * d;
+        omega_u[(i, j)] = x;
+        omega_u[(j, i)] = -x;
+        omega_v[(i, j)] = y;
+        omega_v[(j, i)] = -y;
     }
     Svd {
         u: u + mul3(&u, &omega_u),
