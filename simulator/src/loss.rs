@@ -1,0 +1,147 @@
+//! The SGA loss (spec/sga.md, section 4.1): position mean squared error averaged over the
+//! observed steps, scaled by `alpha_position`, with teacher forcing; the velocity loss is
+//! reported beside it (values only).
+//!
+//! Teacher forcing every `K` steps: before each step `s` with `s % K == 0` the state
+//! `(x, v, C, F)` is reset to the target's full state of frame `s`, with zero derivatives,
+//! so a rollout is a sum of independent `K`-step segments. The target must hold a full
+//! state at each of these frames, else the loss fails with [`SimError::InvalidTarget`].
+//! Without teacher forcing the rollout starts from the scene's initial state.
+//!
+//! Sparse observations: after step `s` the simulated frame `s + 1` is compared with the
+//! target only when the target lists positions for frame `s + 1`; the position loss is
+//! `α / (S · N · 3) Σ (x − x̂)²` over those `S` observed frames (with every frame observed
+//! this is exactly the reference `α / T Σ_s mean((x_{s+1} − x̂_{s+1})²)`). The velocity
+//! loss uses the observed frames that carry velocities (`None` if there are none).
+
+use crate::{Material, Scene, SimError, Simulator, State, Trajectory};
+use ansatz_linalg::Real;
+
+/// Loss settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossConfig {
+    /// Weight of the position loss (1e4 in most SGA tasks, 1e5 for plasticine).
+    pub alpha_position: f64,
+    /// Weight of the velocity loss (10), reported only.
+    pub alpha_velocity: f64,
+    /// Teacher forcing every this many steps (100 in SGA); `None` for a free rollout.
+    pub teacher_every: Option<usize>,
+}
+
+impl Default for LossConfig {
+    /// The SGA settings: α = 1e4, α_v = 10, teacher forcing every 100 steps.
+    fn default() -> Self {
+        Self {
+            alpha_position: 1e4,
+            alpha_velocity: 10.0,
+            teacher_every: Some(100),
+        }
+    }
+}
+
+/// Unscaled errors at one observed frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrameError {
+    /// The frame (the state after step `frame − 1`).
+    pub frame: usize,
+    /// Mean over the `N × 3` entries of the squared position error.
+    pub position_mse: f64,
+    /// Same for velocities, when the target has them at this frame.
+    pub velocity_mse: Option<f64>,
+}
+
+/// The result of a loss evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossReport<T> {
+    /// The position loss; for dual numbers its derivative parts are the exact gradient
+    /// with respect to the seeded parameters.
+    pub position: T,
+    /// The velocity loss (value only), if the target has velocities.
+    pub velocity: Option<f64>,
+    /// Per observed frame errors, in frame order.
+    pub frames: Vec<FrameError>,
+}
+
+/// Evaluates the loss of `material` on `scene` against `target` (see the module docs).
+pub fn loss<T: Real, M: Material<T> + ?Sized>(
+    scene: &Scene,
+    material: &M,
+    target: &Trajectory,
+    config: &LossConfig,
+) -> Result<LossReport<T>, SimError> {
+    let n = scene.n_particles();
+    target.validate(n)?;
+    if config.teacher_every == Some(0) {
+        return Err(SimError::InvalidTarget(
+            "teacher_every must be positive".into(),
+        ));
+    }
+    let mut sim = Simulator::<T>::new(scene)?;
+    let mut state = State::<T>::initial(scene);
+    let mut sum = T::zero();
+    let mut vel_sum = 0.0;
+    let mut vel_frames = 0usize;
+    let mut frames = Vec::new();
+    for step in 0..scene.steps {
+        if let Some(k) = config.teacher_every
+            && step % k == 0
+        {
+            let Some(observed) = target.state_at(step) else {
+                return Err(SimError::InvalidTarget(format!(
+                    "teacher forcing at step {step} needs the full state of frame {step}"
+                )));
+            };
+            state.reset_from(observed);
+        }
+        sim.step(&mut state, material, step)?;
+        let frame = step + 1;
+        let Some(i) = target.position_index(frame) else {
+            continue;
+        };
+        let mut frame_sum = T::zero();
+        for (x, xt) in state.x.iter().zip(&target.positions[i]) {
+            for c in 0..3 {
+                let d = x[c] - T::cst(xt[c]);
+                frame_sum += d * d;
+            }
+        }
+        sum += frame_sum;
+        let velocity_mse = target.velocities.as_ref().map(|vs| {
+            let se: f64 = state
+                .v
+                .iter()
+                .zip(&vs[i])
+                .map(|(v, vt)| (0..3).map(|c| (v[c].re() - vt[c]).powi(2)).sum::<f64>())
+                .sum();
+            se / (3 * n) as f64
+        });
+        if let Some(m) = velocity_mse {
+            vel_sum += m;
+            vel_frames += 1;
+        }
+        frames.push(FrameError {
+            frame,
+            position_mse: frame_sum.re() / (3 * n) as f64,
+            velocity_mse,
+        });
+    }
+    if frames.is_empty() {
+        return Err(SimError::InvalidTarget(
+            "the target observes none of the simulated frames".into(),
+        ));
+    }
+    let scale = config.alpha_position / (frames.len() * 3 * n) as f64;
+    let position = sum * T::cst(scale);
+    if !position.is_all_finite() {
+        return Err(SimError::NonFinite {
+            step: scene.steps.saturating_sub(1),
+            particle: 0,
+            quantity: crate::NonFiniteQuantity::Loss,
+        });
+    }
+    Ok(LossReport {
+        position,
+        velocity: (vel_frames > 0).then(|| config.alpha_velocity * vel_sum / vel_frames as f64),
+        frames,
+    })
+}
