@@ -1,0 +1,160 @@
+//! Loss values and exact gradients against the reference checks (spec/sga.md, section 8.3),
+//! and dual gradients against central finite differences.
+
+mod common;
+
+use ansatz_linalg::{DualSVec64, Real};
+use ansatz_simulator::materials::{Linear, VonMises, seed_params};
+use ansatz_simulator::{
+    LossConfig, MaterialFactory, Preset, Recording, Scene, loss, loss_and_gradient, rollout,
+};
+use common::{ground_truth, json_number};
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+#[test]
+fn jelly_check() {
+    let target = ground_truth("neohookean");
+    let scene = Scene::sga_cube();
+    let theta = seed_params::<DualSVec64<2>>(&Linear::<f64>::DEFAULTS);
+    let law = Linear::from_params(&theta).unwrap();
+    let report = loss(&scene, &law, &target, &LossConfig::default()).unwrap();
+    let file = "jelly_linear_init.json";
+    let expect_loss = json_number(file, &["reference_cpu_float32", "loss_position"]);
+    let expect_grad = [
+        json_number(
+            file,
+            &[
+                "reference_cpu_float32",
+                "grad_adjoint",
+                "youngs_modulus_log",
+            ],
+        ),
+        json_number(
+            file,
+            &[
+                "reference_cpu_float32",
+                "grad_adjoint",
+                "poissons_ratio_sigmoid",
+            ],
+        ),
+    ];
+    let l = report.position.re();
+    let g = [report.position.eps(0), report.position.eps(1)];
+    println!(
+        "jelly: loss {l:.9} (reference {expect_loss}), gradient {g:?} (reference {expect_grad:?})"
+    );
+    assert!(rel(l, expect_loss) < 1e-5, "loss {l} vs {expect_loss}");
+    for i in 0..2 {
+        assert!(
+            rel(g[i], expect_grad[i]) < 1e-4,
+            "grad[{i}] {} vs {}",
+            g[i],
+            expect_grad[i]
+        );
+    }
+    assert_eq!(report.frames.len(), 1000);
+}
+
+#[test]
+fn plastic_check() {
+    let target = ground_truth("sand");
+    let scene = Scene::sga_cube();
+    let result = loss_and_gradient(
+        &scene,
+        &Preset::VonMises,
+        &VonMises::<f64>::DEFAULTS,
+        &target,
+        &LossConfig::default(),
+    )
+    .unwrap();
+    let file = "plastic_grad.json";
+    let expect_loss = json_number(file, &["loss_position"]);
+    let expect_grad = [
+        json_number(file, &["grad_raw", "youngs_modulus_log"]),
+        json_number(file, &["grad_raw", "poissons_ratio"]),
+        json_number(file, &["grad_raw", "yield_stress"]),
+    ];
+    let (l, g) = (result.loss.position, &result.gradient);
+    println!(
+        "plastic: loss {l:.9} (reference {expect_loss}), gradient {g:?} (reference {expect_grad:?})"
+    );
+    assert!(rel(l, expect_loss) < 1e-4, "loss {l} vs {expect_loss}");
+    for i in 0..3 {
+        assert!(
+            rel(g[i], expect_grad[i]) < 1e-4,
+            "grad[{i}] {} vs {}",
+            g[i],
+            expect_grad[i]
+        );
+    }
+}
+
+/// Central finite differences of the f64 loss against the dual gradient, on a short
+/// teacher-forced rollout against a self-generated ground truth.
+fn finite_difference_check(
+    truth: Preset,
+    candidate: Preset,
+    params: &[f64],
+    steps: usize,
+    tolerance: f64,
+) {
+    let mut scene = Scene::sga_cube();
+    scene.steps = steps;
+    let gt_params = truth.defaults();
+    let gt = truth.build::<f64>(&gt_params).unwrap();
+    let recording = Recording {
+        velocities: true,
+        states_every: Some(50),
+    };
+    let target = rollout::<f64, _>(&scene, gt.as_ref(), recording).unwrap();
+    let config = LossConfig {
+        teacher_every: Some(50),
+        ..LossConfig::default()
+    };
+    let exact = loss_and_gradient(&scene, &candidate, params, &target, &config).unwrap();
+    let f = |p: &[f64]| {
+        let m = candidate.build::<f64>(p).unwrap();
+        loss(&scene, m.as_ref(), &target, &config).unwrap().position
+    };
+    assert!((f(params) - exact.loss.position).abs() <= 1e-12 * exact.loss.position.abs());
+    for i in 0..params.len() {
+        let h = 1e-6 * params[i].abs().max(1e-2);
+        let (mut up, mut down) = (params.to_vec(), params.to_vec());
+        up[i] += h;
+        down[i] -= h;
+        let fd = (f(&up) - f(&down)) / (2.0 * h);
+        let g = exact.gradient[i];
+        println!("{candidate:?} d/dp{i}: dual {g:.10e}, central difference {fd:.10e}");
+        assert!(
+            (g - fd).abs() <= tolerance * g.abs().max(fd.abs()) + 1e-12,
+            "{candidate:?} parameter {i}: dual {g} vs finite difference {fd}"
+        );
+    }
+}
+
+#[test]
+fn dual_gradient_equals_finite_differences_elastic() {
+    finite_difference_check(Preset::NeoHookean, Preset::Linear, &[10.5, -0.5], 150, 1e-6);
+    finite_difference_check(Preset::Linear, Preset::Corotated, &[10.2, -0.8], 150, 1e-6);
+}
+
+#[test]
+fn dual_gradient_equals_finite_differences_plastic() {
+    finite_difference_check(
+        Preset::DruckerPrager,
+        Preset::VonMises,
+        &[11.0, 0.3, 2e3],
+        150,
+        1e-6,
+    );
+    finite_difference_check(
+        Preset::VonMises,
+        Preset::DruckerPrager,
+        &[10.0, 0.2, 0.3, 0.01],
+        150,
+        1e-6,
+    );
+}
