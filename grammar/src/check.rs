@@ -1,0 +1,654 @@
+//! The type checker: resolves names, infers the type of every expression against a task
+//! [`Signature`], reports mismatches with both types, and lowers the program to the flat
+//! instruction list of a [`Compiled`] program in the same walk. Only a checked program can
+//! be compiled, so type errors are reported, never evaluated.
+
+use crate::ast::{BinOp, Expr, ExprKind, Program};
+use crate::builder::Builder;
+use crate::builtins::{self, Builtin};
+use crate::compiled::Compiled;
+use crate::error::Error;
+use crate::ops::{Bin, Op, Shape1, Slot, Un};
+use crate::span::Span;
+use crate::types::{Signature, Type};
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// What introduced a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BindingKind {
+    /// An input of the task signature.
+    Input,
+    /// A `param` declaration.
+    Param,
+    /// A binding `x = ...` or a destructured component.
+    Let,
+}
+
+/// A name and its inferred type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    /// The name.
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+    /// What introduced it.
+    pub kind: BindingKind,
+    /// Where it was introduced (line 0 for inputs).
+    pub span: Span,
+}
+
+/// A program that passed the type checker, with the inferred types and its compiled form.
+#[derive(Clone, Debug)]
+pub struct CheckedProgram {
+    program: Program,
+    signature: Signature,
+    bindings: Vec<Binding>,
+    return_type: Type,
+    compiled: Compiled,
+}
+
+impl CheckedProgram {
+    /// The program (its `Display` is the canonical form).
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The signature it was checked against.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Inputs, parameters and bindings with their inferred types, in order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The type of the returned expression (equal to the signature's output).
+    pub fn return_type(&self) -> Type {
+        self.return_type
+    }
+
+    /// Parameter names and default values in declaration order.
+    pub fn params(&self) -> Vec<(String, f64)> {
+        self.program.params()
+    }
+
+    /// The compiled program, ready to evaluate.
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// Consumes the checked program, keeping the compiled form.
+    pub fn into_compiled(self) -> Compiled {
+        self.compiled
+    }
+}
+
+/// Type-checks `program` against `signature` and compiles it.
+///
+/// ```
+/// use ansatz_grammar::{check, parse, Signature, Type};
+/// let p = parse("J = det(F)\nreturn (J - 1) * I").unwrap();
+/// let checked = check(&p, &Signature::elastic()).unwrap();
+/// assert_eq!(checked.bindings().last().unwrap().ty, Type::Scalar);
+/// let e = check(&parse("return F @ sum(F)").unwrap(), &Signature::elastic()).unwrap_err();
+/// assert!(e.to_string().contains("got mat3 @ scalar"));
+/// ```
+pub fn check(program: &Program, signature: &Signature) -> Result<CheckedProgram, Error> {
+    let mut c = Checker {
+        b: Builder::default(),
+        env: HashMap::new(),
+        bindings: Vec::new(),
+        later: HashMap::new(),
+    };
+    for s in &program.stmts {
+        for n in &s.names {
+            c.later.entry(n.name.clone()).or_insert(n.span);
+        }
+    }
+    for (k, (name, ty)) in signature.inputs.iter().enumerate() {
+        let slot = c.b.emit(Op::Input(k), *ty);
+        c.bind(name, *ty, BindingKind::Input, Span::default(), slot);
+    }
+    for (k, p) in program.params.iter().enumerate() {
+        c.check_new_name(&p.name, p.span, signature)?;
+        let slot = c.b.emit(Op::Param(k), Type::Scalar);
+        c.bind(&p.name, Type::Scalar, BindingKind::Param, p.span, slot);
+    }
+    for s in &program.stmts {
+        for n in s.names.iter().filter(|n| n.name != "_") {
+            c.check_new_name(&n.name, n.span, signature)?;
+        }
+        if s.names.len() == 1 {
+            let (slot, ty) = c.expr(&s.value)?;
+            if s.names[0].name != "_" {
+                c.bind(
+                    &s.names[0].name,
+                    ty,
+                    BindingKind::Let,
+                    s.names[0].span,
+                    slot,
+                );
+            }
+        } else {
+            let (first, tys) = c.tuple(&s.value, s.names.len())?;
+            for (k, n) in s.names.iter().enumerate() {
+                if n.name != "_" {
+                    c.bind(&n.name, tys[k], BindingKind::Let, n.span, first + k as Slot);
+                }
+            }
+        }
+    }
+    let (ret, ty) = c.expr(&program.ret)?;
+    if ty != signature.output {
+        return Err(Error::ty(
+            program.ret.span,
+            format!(
+                "the program returns {ty} but the task signature `{signature}` needs {}",
+                signature.output
+            ),
+        ));
+    }
+    let defaults = program.params.iter().map(|p| p.value).collect();
+    let names = program.params.iter().map(|p| p.name.clone()).collect();
+    let code = c.b.finish(ret);
+    let compiled = Compiled::new(code, signature.clone(), names, defaults);
+    Ok(CheckedProgram {
+        program: program.clone(),
+        signature: signature.clone(),
+        bindings: c.bindings,
+        return_type: ty,
+        compiled,
+    })
+}
+
+struct Checker {
+    b: Builder,
+    env: HashMap<String, (Slot, Type, Span, BindingKind)>,
+    bindings: Vec<Binding>,
+    later: HashMap<String, Span>,
+}
+
+fn broadcast(a: Type, b: Type) -> Option<Type> {
+    match (a, b) {
+        _ if a == b => Some(a),
+        (Type::Scalar, x) | (x, Type::Scalar) => Some(x),
+        _ => None,
+    }
+}
+
+impl Checker {
+    fn bind(&mut self, name: &str, ty: Type, kind: BindingKind, span: Span, slot: Slot) {
+        self.env.insert(name.to_string(), (slot, ty, span, kind));
+        self.bindings.push(Binding {
+            name: name.to_string(),
+            ty,
+            kind,
+            span,
+        });
+    }
+
+    fn check_new_name(&self, name: &str, span: Span, sig: &Signature) -> Result<(), Error> {
+        if sig.inputs.iter().any(|(n, _)| n == name) {
+            return Err(Error::name(
+                span,
+                format!("'{name}' is the task input and cannot be rebound; choose another name"),
+            ));
+        }
+        if builtins::function(name).is_some() {
+            return Err(Error::name(
+                span,
+                format!("'{name}' is a built-in function; choose another name"),
+            ));
+        }
+        if builtins::CONSTANTS.contains(&name) {
+            return Err(Error::name(
+                span,
+                format!("'{name}' is a built-in constant; choose another name"),
+            ));
+        }
+        if let Some((_, _, at, _)) = self.env.get(name) {
+            return Err(Error::name(
+                span,
+                format!(
+                    "'{name}' is already bound at line {}; every name is bound once, choose a new name (e.g. {name}2)",
+                    at.line
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, op: Op, ty: Type) -> (Slot, Type) {
+        (self.b.emit(op, ty), ty)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<(Slot, Type), Error> {
+        match &e.kind {
+            ExprKind::Num(v) => Ok(self.emit(Op::Const(Value::Scalar(*v)), Type::Scalar)),
+            ExprKind::Var(name) => self.var(name, e.span),
+            ExprKind::Neg(a) => {
+                let (s, t) = self.expr(a)?;
+                Ok(self.emit(Op::Unary(Un::Neg, s), t))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (sa, ta) = self.expr(a)?;
+                let (sb, tb) = self.expr(b)?;
+                self.binary(*op, (sa, ta), (sb, tb), e.span)
+            }
+            ExprKind::Compare(op, ..) => Err(Error::ty(
+                e.span,
+                format!(
+                    "comparison '{}' is only allowed as the first argument of where(cond, a, b)",
+                    op.symbol()
+                ),
+            )),
+            ExprKind::Call(name, args) => self.call(name, args, e.span),
+            ExprKind::Transpose(a) => {
+                let (s, t) = self.expr(a)?;
+                if t != Type::Mat3 {
+                    return Err(Error::ty(e.span, format!("'.T' needs a mat3, got {t}")));
+                }
+                Ok(self.emit(Op::Shape(Shape1::Transpose, s), Type::Mat3))
+            }
+            ExprKind::Index(a, idx) => {
+                let (s, t) = self.expr(a)?;
+                let norm = |i: i64| -> Result<usize, Error> {
+                    let k = if i < 0 { i + 3 } else { i };
+                    if (0..3).contains(&k) {
+                        Ok(k as usize)
+                    } else {
+                        Err(Error::ty(
+                            e.span,
+                            format!(
+                                "index {i} is out of range for {t} (use 0, 1, 2 or -1, -2, -3)"
+                            ),
+                        ))
+                    }
+                };
+                match (t, idx.as_slice()) {
+                    (Type::Vec3, [i]) => Ok(self.emit(Op::Entry(s, norm(*i)?), Type::Scalar)),
+                    (Type::Mat3, [i]) => Ok(self.emit(Op::Row(s, norm(*i)?), Type::Vec3)),
+                    (Type::Mat3, [i, j]) => {
+                        Ok(self.emit(Op::Entry(s, norm(*i)? + 3 * norm(*j)?), Type::Scalar))
+                    }
+                    _ => Err(Error::ty(
+                        e.span,
+                        format!("{t} cannot be indexed with {} indices", idx.len()),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn var(&mut self, name: &str, span: Span) -> Result<(Slot, Type), Error> {
+        if let Some((slot, ty, ..)) = self.env.get(name) {
+            return Ok((*slot, *ty));
+        }
+        match name {
+            "I" => {
+                return Ok(self.emit(
+                    Op::Const(Value::Mat3(nalgebra::Matrix3::identity())),
+                    Type::Mat3,
+                ));
+            }
+            "pi" => {
+                return Ok(self.emit(Op::Const(Value::Scalar(std::f64::consts::PI)), Type::Scalar));
+            }
+            _ => {}
+        }
+        if let Some(at) = self.later.get(name) {
+            return Err(Error::name(
+                span,
+                format!(
+                    "'{name}' is used before it is bound (at line {}); move its binding up",
+                    at.line
+                ),
+            ));
+        }
+        if builtins::function(name).is_some() {
+            return Err(Error::name(
+                span,
+                format!("'{name}' is a function; call it: {name}(...)"),
+            ));
+        }
+        let message = match name {
+            "self" => "unknown name 'self': there is no self; declare parameters with `param NAME = VALUE`".to_string(),
+            "torch" | "np" | "numpy" | "math" => format!("unknown name '{name}': the language has no modules; functions are built in"),
+            "e" => "unknown name 'e': write exp(1) for Euler's number".to_string(),
+            "x" | "F_" | "def_grad" | "deformation_gradient" => format!("unknown name '{name}': the input is named F"),
+            _ => {
+                let names: Vec<&str> = self.env.keys().map(String::as_str).collect();
+                let suggestion = builtins::closest(name, names.iter().copied().chain(builtins::CONSTANTS.iter().copied()));
+                match suggestion {
+                    Some(s) => format!("unknown name '{name}' (did you mean '{s}'?)"),
+                    None => format!("unknown name '{name}'; bind it first (`{name} = ...`) or declare `param {name} = VALUE`"),
+                }
+            }
+        };
+        Err(Error::name(span, message))
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        (sa, ta): (Slot, Type),
+        (sb, tb): (Slot, Type),
+        span: Span,
+    ) -> Result<(Slot, Type), Error> {
+        if op == BinOp::MatMul {
+            let ty = match (ta, tb) {
+                (Type::Mat3, Type::Mat3) => Type::Mat3,
+                (Type::Mat3, Type::Vec3) | (Type::Vec3, Type::Mat3) => Type::Vec3,
+                (Type::Vec3, Type::Vec3) => Type::Scalar,
+                _ => {
+                    let hint = if ta == Type::Scalar || tb == Type::Scalar {
+                        "; use * to scale by a scalar"
+                    } else {
+                        ""
+                    };
+                    return Err(Error::ty(
+                        span,
+                        format!(
+                            "'@' needs mat3 @ mat3, mat3 @ vec3, vec3 @ mat3 or vec3 @ vec3, got {ta} @ {tb}{hint}"
+                        ),
+                    ));
+                }
+            };
+            return Ok(self.emit(Op::MatMul(sa, sb), ty));
+        }
+        let Some(ty) = broadcast(ta, tb) else {
+            let hint = if op == BinOp::Mul && ta == Type::Mat3 && tb == Type::Vec3 {
+                "; use @ for a matrix-vector product"
+            } else {
+                ""
+            };
+            return Err(Error::ty(
+                span,
+                format!(
+                    "'{}' needs operands of the same shape or a scalar, got {ta} {} {tb}{hint}",
+                    op.symbol(),
+                    op.symbol()
+                ),
+            ));
+        };
+        if op == BinOp::Pow
+            && let Some(Value::Scalar(c)) = self.b.constant(sb)
+        {
+            return Ok(self.emit(Op::PowConst(sa, c), ty));
+        }
+        let f = match op {
+            BinOp::Add => Bin::Add,
+            BinOp::Sub => Bin::Sub,
+            BinOp::Mul => Bin::Mul,
+            BinOp::Div => Bin::Div,
+            BinOp::Pow | BinOp::MatMul => Bin::Pow,
+        };
+        Ok(self.emit(Op::Binary(f, sa, sb), ty))
+    }
+
+    /// A call whose result is a tuple, destructured into `n` names.
+    fn tuple(&mut self, e: &Expr, n: usize) -> Result<(Slot, Vec<Type>), Error> {
+        let (name, args) = match &e.kind {
+            ExprKind::Call(name, args) if name == "svd" || name == "polar" => (name.as_str(), args),
+            _ => {
+                return Err(Error::ty(
+                    e.span,
+                    format!(
+                        "{n} names but one value: only svd(A) (3 values) and polar(A) (2 values) can be destructured"
+                    ),
+                ));
+            }
+        };
+        let (tys, usage): (Vec<Type>, &str) = if name == "svd" {
+            (
+                vec![Type::Mat3, Type::Vec3, Type::Mat3],
+                "U, sigma, Vh = svd(F)",
+            )
+        } else {
+            (vec![Type::Mat3, Type::Mat3], "R, S = polar(F)")
+        };
+        if tys.len() != n {
+            return Err(Error::ty(
+                e.span,
+                format!(
+                    "{name} returns {} values but {n} names are given; write {usage}",
+                    tys.len()
+                ),
+            ));
+        }
+        if args.len() != 1 {
+            return Err(Error::ty(
+                e.span,
+                format!(
+                    "{name} takes 1 argument (a mat3), got {}; write {usage}",
+                    args.len()
+                ),
+            ));
+        }
+        let (s, t) = self.expr(&args[0])?;
+        if t != Type::Mat3 {
+            return Err(Error::ty(
+                args[0].span,
+                format!("{name} needs a mat3 argument, got {t}"),
+            ));
+        }
+        let op = if name == "svd" {
+            Op::Svd(s)
+        } else {
+            Op::Polar(s)
+        };
+        Ok((self.b.emit_multi(op, &tys), tys))
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<(Slot, Type), Error> {
+        let Some((f, min, max, usage)) = builtins::function(name) else {
+            let message = match builtins::alias(name) {
+                Some(alias) => format!("unknown function '{name}'; use {alias}"),
+                None => match builtins::closest(name, builtins::FUNCTIONS.iter().map(|f| f.0)) {
+                    Some(s) => format!("unknown function '{name}' (did you mean '{s}'?)"),
+                    None => format!(
+                        "unknown function '{name}'; the reference card lists the available functions"
+                    ),
+                },
+            };
+            return Err(Error::name(span, message));
+        };
+        if args.len() < min || args.len() > max {
+            let count = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} or {max}")
+            };
+            let plural = if max == 1 { "argument" } else { "arguments" };
+            return Err(Error::ty(
+                span,
+                format!("{name} takes {count} {plural}, got {}: {usage}", args.len()),
+            ));
+        }
+        match f {
+            Builtin::Svd | Builtin::Polar => {
+                let usage = if f == Builtin::Svd {
+                    "U, sigma, Vh = svd(F)"
+                } else {
+                    "R, S = polar(F)"
+                };
+                let n = if f == Builtin::Svd { 3 } else { 2 };
+                return Err(Error::ty(
+                    span,
+                    format!(
+                        "{name} returns {n} values; destructure them on their own line: {usage}"
+                    ),
+                ));
+            }
+            Builtin::Where => return self.where_(args, span),
+            _ => {}
+        }
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.expr(a)?);
+        }
+        let arg_err = |k: usize, need: &str, got: Type| {
+            Error::ty(
+                args[k].span,
+                format!("{name} needs {need}, got {got}: {usage}"),
+            )
+        };
+        let un = |f: Un| f;
+        let elementwise = match f {
+            Builtin::Exp => Some(un(Un::Exp)),
+            Builtin::Log => Some(Un::Log),
+            Builtin::Sqrt => Some(Un::Sqrt),
+            Builtin::Cbrt => Some(Un::Cbrt),
+            Builtin::Abs => Some(Un::Abs),
+            Builtin::Sigmoid => Some(Un::Sigmoid),
+            Builtin::Tanh => Some(Un::Tanh),
+            Builtin::Log1p => Some(Un::Log1p),
+            Builtin::Expm1 => Some(Un::Expm1),
+            Builtin::Sin => Some(Un::Sin),
+            Builtin::Cos => Some(Un::Cos),
+            _ => None,
+        };
+        if let Some(u) = elementwise {
+            let (s, t) = vals[0];
+            return Ok(self.emit(Op::Unary(u, s), t));
+        }
+        let shape1 =
+            |c: &mut Self, op: Shape1, need: Type, out: Type| -> Result<(Slot, Type), Error> {
+                let (s, t) = vals[0];
+                if t != need {
+                    return Err(arg_err(0, &format!("a {need} argument"), t));
+                }
+                Ok(c.emit(Op::Shape(op, s), out))
+            };
+        match f {
+            Builtin::Pow => self.binary(BinOp::Pow, vals[0], vals[1], span),
+            Builtin::Min | Builtin::Max if vals.len() == 2 => {
+                let (a, b) = (vals[0], vals[1]);
+                let ty = broadcast(a.1, b.1).ok_or_else(|| {
+                    Error::ty(
+                        span,
+                        format!(
+                            "{name}(a, b) needs the same shape or a scalar, got {} and {}",
+                            a.1, b.1
+                        ),
+                    )
+                })?;
+                let op = if f == Builtin::Min {
+                    Bin::Min
+                } else {
+                    Bin::Max
+                };
+                Ok(self.emit(Op::Binary(op, a.0, b.0), ty))
+            }
+            Builtin::Min | Builtin::Max => {
+                let (s, t) = vals[0];
+                if t == Type::Scalar {
+                    return Err(arg_err(
+                        0,
+                        "a vec3 or mat3 (one argument: the smallest/largest entry) or two arguments",
+                        t,
+                    ));
+                }
+                let op = if f == Builtin::Min {
+                    Shape1::ReduceMin
+                } else {
+                    Shape1::ReduceMax
+                };
+                Ok(self.emit(Op::Shape(op, s), Type::Scalar))
+            }
+            Builtin::Clamp => {
+                let ty = broadcast(vals[0].1, vals[1].1)
+                    .and_then(|t| broadcast(t, vals[2].1))
+                    .ok_or_else(|| {
+                        Error::ty(
+                            span,
+                            format!(
+                                "clamp(x, lo, hi) needs the same shapes or scalars, got {}, {}, {}",
+                                vals[0].1, vals[1].1, vals[2].1
+                            ),
+                        )
+                    })?;
+                Ok(self.emit(Op::Clamp(vals[0].0, vals[1].0, vals[2].0), ty))
+            }
+            Builtin::Det => shape1(self, Shape1::Det, Type::Mat3, Type::Scalar),
+            Builtin::Inv => shape1(self, Shape1::Inv, Type::Mat3, Type::Mat3),
+            Builtin::Trace => shape1(self, Shape1::Trace, Type::Mat3, Type::Scalar),
+            Builtin::Transpose => shape1(self, Shape1::Transpose, Type::Mat3, Type::Mat3),
+            Builtin::Diag => shape1(self, Shape1::Diag, Type::Vec3, Type::Mat3),
+            Builtin::Diagonal => shape1(self, Shape1::Diagonal, Type::Mat3, Type::Vec3),
+            Builtin::Prod => shape1(self, Shape1::Prod, Type::Vec3, Type::Scalar),
+            Builtin::Sym => shape1(self, Shape1::Sym, Type::Mat3, Type::Mat3),
+            Builtin::Skew => shape1(self, Shape1::Skew, Type::Mat3, Type::Mat3),
+            Builtin::Dev => shape1(self, Shape1::Dev, Type::Mat3, Type::Mat3),
+            Builtin::Sum | Builtin::Mean | Builtin::Norm => {
+                let (s, t) = vals[0];
+                if t == Type::Scalar {
+                    return Err(arg_err(0, "a vec3 or mat3 argument", t));
+                }
+                let op = match f {
+                    Builtin::Sum => Shape1::Sum,
+                    Builtin::Mean => Shape1::Mean,
+                    _ => Shape1::Norm,
+                };
+                Ok(self.emit(Op::Shape(op, s), Type::Scalar))
+            }
+            Builtin::Dot => {
+                let ((a, ta), (b, tb)) = (vals[0], vals[1]);
+                if ta != tb || ta == Type::Scalar {
+                    return Err(Error::ty(
+                        span,
+                        format!("dot(a, b) needs two vec3 or two mat3, got {ta} and {tb}: {usage}"),
+                    ));
+                }
+                Ok(self.emit(Op::Dot(a, b), Type::Scalar))
+            }
+            Builtin::Outer => {
+                for (k, (_, t)) in vals.iter().enumerate() {
+                    if *t != Type::Vec3 {
+                        return Err(arg_err(k, "vec3 arguments", *t));
+                    }
+                }
+                Ok(self.emit(Op::Outer(vals[0].0, vals[1].0), Type::Mat3))
+            }
+            Builtin::Vec3 => {
+                for (k, (_, t)) in vals.iter().enumerate() {
+                    if *t != Type::Scalar {
+                        return Err(arg_err(k, "scalar arguments", *t));
+                    }
+                }
+                Ok(self.emit(Op::Vec3(vals[0].0, vals[1].0, vals[2].0), Type::Vec3))
+            }
+            _ => Err(Error::ty(span, format!("'{name}' cannot be used here"))),
+        }
+    }
+
+    fn where_(&mut self, args: &[Expr], span: Span) -> Result<(Slot, Type), Error> {
+        let ExprKind::Compare(op, l, r) = &args[0].kind else {
+            return Err(Error::ty(
+                args[0].span,
+                "the first argument of where must be a comparison, e.g. where(J > 1, a, b)",
+            ));
+        };
+        let (sl, tl) = self.expr(l)?;
+        let (sr, tr) = self.expr(r)?;
+        let Some(tc) = broadcast(tl, tr) else {
+            return Err(Error::ty(
+                args[0].span,
+                format!(
+                    "comparison '{}' needs the same shape or a scalar, got {tl} {} {tr}",
+                    op.symbol(),
+                    op.symbol()
+                ),
+            ));
+        };
+        let (sa, ta) = self.expr(&args[1])?;
+        let (sb, tb) = self.expr(&args[2])?;
+        let ty = broadcast(ta, tb).and_then(|t| broadcast(t, tc)).ok_or_else(|| {
+            Error::ty(span, format!("where(cond, a, b) needs the condition and both branches to have the same shape or be scalars, got {tc} condition, {ta} and {tb}"))
+        })?;
+        Ok(self.emit(Op::Where(*op, [sl, sr, sa, sb], ty), ty))
+    }
+}

@@ -1,0 +1,229 @@
+//! A compiled program: a flat list of instructions over SSA slots, evaluated generically
+//! over the scalar with a reusable scratch buffer (no allocation per call).
+
+use crate::builder::Code;
+use crate::error::EvalError;
+use crate::ops::{Op, Slot, exec};
+use crate::types::{Signature, Type};
+use crate::value::Value;
+use ansatz_linalg::Real;
+use nalgebra::Matrix3;
+
+/// A checked program compiled to instructions; obtained from [`crate::check`].
+///
+/// Parameters are passed as a slice in declaration order ([`Compiled::param_names`],
+/// [`Compiled::defaults`]). With `T = DualSVec64<N>` seeded by [`Compiled::seed_params`]
+/// the result carries the exact gradient with respect to every parameter.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    ops: Vec<Op>,
+    dsts: Vec<Slot>,
+    slots: usize,
+    ret: Slot,
+    signature: Signature,
+    param_names: Vec<String>,
+    defaults: Vec<f64>,
+}
+
+/// Reusable working memory for [`Compiled::eval`]; one per thread.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch<T: Real> {
+    slots: Vec<Value<T>>,
+}
+
+impl<T: Real> Scratch<T> {
+    /// An empty scratch buffer; it grows on first use.
+    pub fn new() -> Self {
+        Scratch { slots: Vec::new() }
+    }
+}
+
+impl Compiled {
+    pub(crate) fn new(
+        code: Code,
+        signature: Signature,
+        param_names: Vec<String>,
+        defaults: Vec<f64>,
+    ) -> Self {
+        Compiled {
+            ops: code.ops,
+            dsts: code.dsts,
+            slots: code.slots,
+            ret: code.ret,
+            signature,
+            param_names,
+            defaults,
+        }
+    }
+
+    /// The signature the program was checked against.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Parameter names in declaration order.
+    pub fn param_names(&self) -> &[String] {
+        &self.param_names
+    }
+
+    /// Default parameter values in declaration order.
+    pub fn defaults(&self) -> &[f64] {
+        &self.defaults
+    }
+
+    /// Parameter names and default values in declaration order.
+    pub fn params(&self) -> Vec<(String, f64)> {
+        self.param_names
+            .iter()
+            .cloned()
+            .zip(self.defaults.iter().copied())
+            .collect()
+    }
+
+    /// Number of instructions after constant folding and dead-code removal.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True when there are no instructions (never: a program returns something).
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Parameter values as independent variables: value `values[i]`, derivative 1 in
+    /// direction `i` (for `f64`, just the values).
+    pub fn seed_params<T: Real>(values: &[f64]) -> Vec<T> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| T::var(v, i))
+            .collect()
+    }
+
+    /// A scratch buffer sized for this program.
+    pub fn scratch<T: Real>(&self) -> Scratch<T> {
+        Scratch {
+            slots: vec![Value::Scalar(T::zero()); self.slots],
+        }
+    }
+
+    /// Evaluates the program on `inputs` (in signature order) with parameter values `params`.
+    ///
+    /// Errors only on API misuse (wrong input count or types, wrong parameter count); a
+    /// program's arithmetic never fails, it gives non-finite values instead.
+    pub fn eval<T: Real>(
+        &self,
+        inputs: &[Value<T>],
+        params: &[T],
+        scratch: &mut Scratch<T>,
+    ) -> Result<Value<T>, EvalError> {
+        if inputs.len() != self.signature.inputs.len() {
+            return Err(EvalError::InputCount {
+                expected: self.signature.inputs.len(),
+                got: inputs.len(),
+            });
+        }
+        for (index, (v, (_, ty))) in inputs.iter().zip(&self.signature.inputs).enumerate() {
+            if v.ty() != *ty {
+                return Err(EvalError::InputType {
+                    index,
+                    expected: *ty,
+                    got: v.ty(),
+                });
+            }
+        }
+        self.check_params(params.len())?;
+        Ok(self.run(inputs, params, scratch))
+    }
+
+    fn check_params(&self, got: usize) -> Result<(), EvalError> {
+        if got != self.defaults.len() {
+            return Err(EvalError::ParamCount {
+                expected: self.defaults.len(),
+                got,
+            });
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn run<T: Real>(
+        &self,
+        inputs: &[Value<T>],
+        params: &[T],
+        scratch: &mut Scratch<T>,
+    ) -> Value<T> {
+        if scratch.slots.len() < self.slots {
+            scratch.slots.resize(self.slots, Value::Scalar(T::zero()));
+        }
+        let slots = &mut scratch.slots[..];
+        for (op, &dst) in self.ops.iter().zip(&self.dsts) {
+            exec(op, dst as usize, slots, inputs, params);
+        }
+        slots[self.ret as usize]
+    }
+
+    fn check_mat3(&self) -> Result<(), EvalError> {
+        let ins = &self.signature.inputs;
+        if ins.len() != 1 {
+            return Err(EvalError::InputCount {
+                expected: ins.len(),
+                got: 1,
+            });
+        }
+        if ins[0].1 != Type::Mat3 {
+            return Err(EvalError::InputType {
+                index: 0,
+                expected: ins[0].1,
+                got: Type::Mat3,
+            });
+        }
+        if self.signature.output != Type::Mat3 {
+            return Err(EvalError::ReturnType {
+                expected: Type::Mat3,
+                got: self.signature.output,
+            });
+        }
+        Ok(())
+    }
+
+    /// Evaluates a `F: mat3 -> mat3` program (an elastic or plastic law) at `f`.
+    pub fn eval_mat3<T: Real>(
+        &self,
+        f: &Matrix3<T>,
+        params: &[T],
+        scratch: &mut Scratch<T>,
+    ) -> Result<Matrix3<T>, EvalError> {
+        self.check_mat3()?;
+        self.check_params(params.len())?;
+        let v = self.run(&[Value::Mat3(*f)], params, scratch);
+        Ok(v.as_mat3()
+            .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN))))
+    }
+
+    /// Evaluates a `F: mat3 -> mat3` program at every `fs[p]`, writing `out[p]`
+    /// (particles in a loop, one scratch buffer reused).
+    pub fn eval_mat3_batch<T: Real>(
+        &self,
+        fs: &[Matrix3<T>],
+        params: &[T],
+        out: &mut [Matrix3<T>],
+        scratch: &mut Scratch<T>,
+    ) -> Result<(), EvalError> {
+        self.check_mat3()?;
+        self.check_params(params.len())?;
+        if fs.len() != out.len() {
+            return Err(EvalError::BatchLength {
+                inputs: fs.len(),
+                outputs: out.len(),
+            });
+        }
+        for (f, o) in fs.iter().zip(out.iter_mut()) {
+            let v = self.run(&[Value::Mat3(*f)], params, scratch);
+            *o = v
+                .as_mat3()
+                .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN)));
+        }
+        Ok(())
+    }
+}
