@@ -318,6 +318,9 @@ impl Checker {
             "self" => "unknown name 'self': there is no self; declare parameters with `param NAME = VALUE`".to_string(),
             "torch" | "np" | "numpy" | "math" => format!("unknown name '{name}': the language has no modules; functions are built in"),
             "e" => "unknown name 'e': write exp(1) for Euler's number".to_string(),
+            "sigma" | "U" | "Vh" | "V" | "S" | "s" => format!("unknown name '{name}': get the signed SVD with U, sigma, Vh = svd(F)"),
+            "R" => "unknown name 'R': get the rotation with R, S = polar(F)".to_string(),
+            "J" => "unknown name 'J': bind it first, e.g. J = det(F)".to_string(),
             "x" | "F_" | "def_grad" | "deformation_gradient" => format!("unknown name '{name}': the input is named F"),
             _ => {
                 let names: Vec<&str> = self.env.keys().map(String::as_str).collect();
@@ -449,9 +452,13 @@ impl Checker {
                 Some(alias) => format!("unknown function '{name}'; use {alias}"),
                 None => match builtins::closest(name, builtins::FUNCTIONS.iter().map(|f| f.0)) {
                     Some(s) => format!("unknown function '{name}' (did you mean '{s}'?)"),
-                    None => format!(
-                        "unknown function '{name}'; the reference card lists the available functions"
-                    ),
+                    None => {
+                        let all: Vec<&str> = builtins::FUNCTIONS.iter().map(|f| f.0).collect();
+                        format!(
+                            "unknown function '{name}'; the functions are {}",
+                            all.join(", ")
+                        )
+                    }
                 },
             };
             return Err(Error::name(span, message));

@@ -67,6 +67,12 @@ fn op_prec(op: BinOp) -> u8 {
     }
 }
 
+/// The operand of `.T` or `[..]` needs parentheses unless it is a name or a call
+/// (`(2).T`: the text `2.T` would read as the number `2.` followed by `T`).
+fn postfix_parens(a: &Expr) -> bool {
+    prec(a) < 6 || matches!(a.kind, ExprKind::Num(_))
+}
+
 fn wrapped(out: &mut String, e: &Expr, parens: bool) -> fmt::Result {
     if parens {
         out.push('(');
@@ -114,11 +120,11 @@ fn write_expr(out: &mut String, e: &Expr) -> fmt::Result {
             out.push(')');
         }
         ExprKind::Transpose(a) => {
-            wrapped(out, a, prec(a) < 6)?;
+            wrapped(out, a, postfix_parens(a))?;
             out.push_str(".T");
         }
         ExprKind::Index(a, idx) => {
-            wrapped(out, a, prec(a) < 6)?;
+            wrapped(out, a, postfix_parens(a))?;
             out.push('[');
             for (i, k) in idx.iter().enumerate() {
                 if i > 0 {

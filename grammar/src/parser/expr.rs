@@ -388,6 +388,19 @@ impl<'s> P<'s> {
                 close,
             );
         }
+        if let Some(message) = hints::keyword_after_expression(at) {
+            return self.fail(at, ErrorKind::Syntax, message);
+        }
+        if self.span(at).line > o.line {
+            return self.expected(
+                open,
+                format!(
+                    "unbalanced '(': this {what} is not closed before line {}",
+                    self.span(at).line
+                ),
+                close,
+            );
+        }
         let message = if at.starts_with(',') {
             "tuples are not supported; use vec3(a, b, c) for a vector".to_string()
         } else {
@@ -441,7 +454,20 @@ impl<'s> P<'s> {
                         "')'",
                     ));
                 }
+                if let Some(message) = hints::keyword_after_expression(r) {
+                    return Err(self.fail(r, ErrorKind::Syntax, message));
+                }
                 let o = self.span(open);
+                if self.span(r).line > o.line {
+                    return Err(self.expected(
+                        open,
+                        format!(
+                            "unbalanced '(': the call {name}( is not closed before line {}",
+                            self.span(r).line
+                        ),
+                        "')'",
+                    ));
+                }
                 return Err(self.expected(
                     r,
                     format!("expected ',' or ')' in the arguments of {name}( at line {}, column {}, got {}", o.line, o.column, hints::describe(r)),

@@ -171,10 +171,38 @@ pub(crate) fn not_an_expression(i: &str) -> String {
             format!("unexpected '{c}'; expected an expression (a number, a name, a call or '(')")
         }
         c if !c.is_ascii() && c.is_alphabetic() => {
-            format!("unexpected character '{c}' (U+{:04X}): names must be ASCII letters, digits and _", c as u32)
+            let ascii = match c {
+                'σ' | 'Σ' => "; write sigma",
+                'λ' => "; write la",
+                'μ' => "; write mu",
+                'ν' => "; write nu",
+                'ε' | 'ϵ' => "; write eps",
+                'τ' => "; write tau",
+                'α' => "; write alpha",
+                'γ' => "; write gamma",
+                'π' => "; write pi",
+                _ => "",
+            };
+            format!("unexpected character '{c}' (U+{:04X}): names must be ASCII letters, digits and _{ascii}", c as u32)
         }
         _ => format!("unexpected {}; expected an expression", describe(i)),
     }
+}
+
+/// A message for a Python keyword found right after a complete expression, if any.
+pub(crate) fn keyword_after_expression(i: &str) -> Option<String> {
+    let word: String = i
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    Some(match word.as_str() {
+        "if" | "else" => "no conditional expressions ('a if c else b'): use where(c, a, b)".into(),
+        "and" | "or" => {
+            format!("no boolean operators ('{word}'): nest where(...) to combine conditions")
+        }
+        "for" => "no loops or comprehensions: operators act on whole vectors and matrices".into(),
+        _ => return None,
+    })
 }
 
 /// What is wrong with text after a complete statement.

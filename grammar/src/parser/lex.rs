@@ -3,7 +3,7 @@
 use super::{PErr, PResult};
 use nom::Parser;
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{digit0, digit1, one_of, satisfy};
+use nom::character::complete::{one_of, satisfy};
 use nom::combinator::{opt, recognize};
 use nom::sequence::pair;
 
@@ -38,12 +38,15 @@ pub(crate) fn ident(i: &str) -> PResult<'_, &str> {
 
 /// The text of an unsigned number: `12`, `0.49`, `.5`, `1.`, `3e4`, `1.5E-3`.
 pub(crate) fn number_text(i: &str) -> PResult<'_, &str> {
+    // nom's `digit0` misses digits at the very end of a complete input here, hence take_while.
+    let digit0 = || take_while::<_, &str, PErr>(|c: char| c.is_ascii_digit());
+    let digit1 = || take_while1::<_, &str, PErr>(|c: char| c.is_ascii_digit());
     let mantissa = |i| {
-        let with_int = recognize(pair(digit1, opt(pair(tag("."), digit0))));
-        let frac_only = recognize(pair(tag("."), digit1));
+        let with_int = recognize(pair(digit1(), opt(pair(tag("."), digit0()))));
+        let frac_only = recognize(pair(tag("."), digit1()));
         nom::branch::alt((with_int, frac_only)).parse(i)
     };
-    let exponent = recognize((one_of("eE"), opt(one_of("+-")), digit1));
+    let exponent = recognize((one_of("eE"), opt(one_of("+-")), digit1()));
     recognize(pair(mantissa, opt(exponent))).parse(i)
 }
 
