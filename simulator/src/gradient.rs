@@ -1,6 +1,7 @@
 //! Loss and exact gradient for a run-time number of parameters: the scalar is chosen by a
 //! match on the parameter count (`f64` for none, `DualSVec64<N>` for N = 1..=8).
 
+use crate::fast::SimScalar;
 use crate::materials::{
     Corotated, DruckerPrager, Identity, Linear, Mixture, NeoHookean, VonMises, Water,
 };
@@ -36,7 +37,7 @@ pub fn loss_and_gradient<F: MaterialFactory + ?Sized>(
     target: &Trajectory,
     config: &LossConfig,
 ) -> Result<LossGradient, SimError> {
-    fn run<T: Real, F: MaterialFactory + ?Sized>(
+    fn run<T: SimScalar, F: MaterialFactory + ?Sized>(
         scene: &Scene,
         factory: &F,
         params: &[f64],

@@ -18,8 +18,8 @@
 //! // loss of the linear law with respect to its two parameters.
 //! let mut scene = Scene::sga_cube();
 //! scene.steps = 20;
-//! let truth = rollout::<f64, _>(&scene, &materials::NeoHookean::default(), Recording::default())
-//!     .unwrap();
+//! let recording = Recording { velocities: true, states_every: Some(10) };
+//! let truth = rollout::<f64, _>(&scene, &materials::NeoHookean::default(), recording).unwrap();
 //! let theta = materials::seed_params::<DualSVec64<2>>(&[10.0, -1.0]);
 //! let law = materials::Linear::from_params(&theta).unwrap();
 //! let config = LossConfig { teacher_every: Some(10), ..LossConfig::default() };
@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod fast;
 mod gradient;
 mod loss;
 mod material;
@@ -43,6 +44,7 @@ mod state;
 mod trajectory;
 
 pub use error::{MaterialError, NonFiniteQuantity, SimError, TrajectoryError};
+pub use fast::{FastDual, FastScalar, SimScalar};
 pub use gradient::{LossGradient, MAX_PARAMS, MaterialFactory, Preset, loss_and_gradient};
 pub use loss::{FrameError, LossConfig, LossReport, loss};
 pub use material::{Material, MaterialKind, apply_pointwise};

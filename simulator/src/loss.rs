@@ -14,8 +14,8 @@
 //! this is exactly the reference `α / T Σ_s mean((x_{s+1} − x̂_{s+1})²)`). The velocity
 //! loss uses the observed frames that carry velocities (`None` if there are none).
 
-use crate::{Material, Scene, SimError, Simulator, State, Trajectory};
-use ansatz_linalg::Real;
+use crate::fast::{FastScalar, SimScalar};
+use crate::{Material, Scene, SimError, Simulator, Trajectory};
 
 /// Loss settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,7 +63,7 @@ pub struct LossReport<T> {
 }
 
 /// Evaluates the loss of `material` on `scene` against `target` (see the module docs).
-pub fn loss<T: Real, M: Material<T> + ?Sized>(
+pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
     scene: &Scene,
     material: &M,
     target: &Trajectory,
@@ -77,8 +77,7 @@ pub fn loss<T: Real, M: Material<T> + ?Sized>(
         ));
     }
     let mut sim = Simulator::<T>::new(scene)?;
-    let mut state = State::<T>::initial(scene);
-    let mut sum = T::zero();
+    let mut sum = T::Fast::cst(0.0);
     let mut vel_sum = 0.0;
     let mut vel_frames = 0usize;
     let mut frames = Vec::new();
@@ -91,23 +90,24 @@ pub fn loss<T: Real, M: Material<T> + ?Sized>(
                     "teacher forcing at step {step} needs the full state of frame {step}"
                 )));
             };
-            state.reset_from(observed);
+            sim.reset(observed)?;
         }
-        sim.step(&mut state, material, step)?;
+        sim.advance(material, step)?;
         let frame = step + 1;
         let Some(i) = target.position_index(frame) else {
             continue;
         };
-        let mut frame_sum = T::zero();
-        for (x, xt) in state.x.iter().zip(&target.positions[i]) {
+        let mut frame_sum = T::Fast::cst(0.0);
+        for (x, xt) in sim.particles.x.iter().zip(&target.positions[i]) {
             for c in 0..3 {
-                let d = x[c] - T::cst(xt[c]);
+                let d = x[c] - T::Fast::cst(xt[c]);
                 frame_sum += d * d;
             }
         }
         sum += frame_sum;
         let velocity_mse = target.velocities.as_ref().map(|vs| {
-            let se: f64 = state
+            let se: f64 = sim
+                .particles
                 .v
                 .iter()
                 .zip(&vs[i])
@@ -131,7 +131,7 @@ pub fn loss<T: Real, M: Material<T> + ?Sized>(
         ));
     }
     let scale = config.alpha_position / (frames.len() * 3 * n) as f64;
-    let position = sum * T::cst(scale);
+    let position: T = sum.scale(scale).to_real();
     if !position.is_all_finite() {
         return Err(SimError::NonFinite {
             step: scene.steps.saturating_sub(1),

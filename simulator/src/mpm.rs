@@ -2,7 +2,12 @@
 //! (plastic projection, Hencky stress) or elastic stress; P2G; grid update with the mass
 //! epsilon, gravity, then the asymmetric free-slip walls; G2P with the F update and the
 //! position clamp.
+//!
+//! The particle state lives inside the [`Simulator`] in the fast scalar of
+//! [`SimScalar`]; only F (to the material) and the stress (back) cross to the public
+//! scalar each step. 3x3 matrices are row-major `[S; 9]` arrays here.
 
+use crate::fast::{FastScalar, SimScalar};
 use crate::materials::Hencky;
 use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State};
 use ansatz_linalg::Real;
@@ -11,30 +16,37 @@ use nalgebra::{Matrix3, Vector3};
 /// Quadratic B-spline stencil of one particle, computed once per step and shared by P2G
 /// and G2P.
 #[derive(Clone, Copy, Debug)]
-struct Stencil<T> {
+struct Stencil<S> {
     /// Flat index of the base node.
     base: usize,
     /// Weights `w[axis][k]` of the three nodes per axis.
-    w: [[T; 3]; 3],
+    w: [[S; 3]; 3],
     /// `fr = x / dx − base` (spec: `f`), in `[0.5, 1.5)` per axis.
-    fr: [T; 3],
+    fr: [S; 3],
 }
 
-/// A reusable simulator for one scene: it owns the grid and the per-step buffers, so
-/// stepping allocates nothing.
+/// Particle state in the fast scalar (structure of arrays).
+#[derive(Clone, Debug)]
+pub(crate) struct Particles<S> {
+    pub(crate) x: Vec<[S; 3]>,
+    pub(crate) v: Vec<[S; 3]>,
+    c: Vec<[S; 9]>,
+    f: Vec<[S; 9]>,
+}
+
+/// A simulator for one scene: it owns the particle state, the grid and the per-step
+/// buffers, so stepping allocates nothing.
 ///
 /// ```
-/// use ansatz_simulator::{Scene, Simulator, State, materials::NeoHookean};
+/// use ansatz_simulator::{Scene, Simulator, materials::NeoHookean};
 /// let scene = Scene::sga_cube();
 /// let mut sim = Simulator::<f64>::new(&scene).unwrap();
-/// let mut state = State::initial(&scene);
-/// sim.step(&mut state, &NeoHookean::default(), 0).unwrap();
-/// assert!(state.x[0][0] > scene.positions[0][0]); // the cube moves toward +x
+/// sim.advance(&NeoHookean::default(), 0).unwrap();
+/// assert!(sim.position(0)[0] > scene.positions[0][0]); // the cube moves toward +x
 /// ```
 #[derive(Clone, Debug)]
-pub struct Simulator<T: Real> {
+pub struct Simulator<T: SimScalar> {
     n: usize,
-    dx: f64,
     inv_dx: f64,
     dt: f64,
     mass: f64,
@@ -46,24 +58,31 @@ pub struct Simulator<T: Real> {
     clip_hi: f64,
     mass_eps: f64,
     hencky: Hencky,
-    grid_mv: Vec<[T; 3]>,
-    grid_m: Vec<T>,
-    stencils: Vec<Stencil<T>>,
-    stress: Vec<Matrix3<T>>,
-    projected: Vec<Matrix3<T>>,
+    pub(crate) particles: Particles<T::Fast>,
+    /// Per node `[m v₀, m v₁, m v₂, m]`, then `[v₀, v₁, v₂, m]` after the grid update.
+    grid: Vec<[T::Fast; 4]>,
+    /// Touched node box `[lo, hi]` per axis (inclusive), from the last P2G.
+    touched: [[usize; 2]; 3],
+    /// True while the grid may hold values of an unfinished step.
+    dirty: bool,
+    stencils: Vec<Stencil<T::Fast>>,
+    stress: Vec<[T::Fast; 9]>,
+    def_grad: Vec<Matrix3<T>>,
+    law_out: Vec<Matrix3<T>>,
+    law_stress: Vec<Matrix3<T>>,
 }
 
-impl<T: Real> Simulator<T> {
-    /// A simulator for `scene` (validated).
+impl<T: SimScalar> Simulator<T> {
+    /// A simulator for `scene` (validated), holding the scene's initial state.
     pub fn new(scene: &Scene) -> Result<Self, SimError> {
         scene.validate()?;
         let n = scene.grid_size;
         let dx = scene.dx();
         let inv_dx = scene.grid_size as f64;
         let g = scene.gravity * scene.dt;
-        Ok(Self {
+        let zero = T::Fast::cst(0.0);
+        let mut sim = Self {
             n,
-            dx,
             inv_dx,
             dt: scene.dt,
             mass: scene.particle_mass(),
@@ -74,78 +93,173 @@ impl<T: Real> Simulator<T> {
             clip_hi: 1.0 - scene.clip_bound * dx,
             mass_eps: scene.mass_eps,
             hencky: Hencky::default(),
-            grid_mv: vec![[T::zero(); 3]; n * n * n],
-            grid_m: vec![T::zero(); n * n * n],
+            particles: Particles {
+                x: Vec::new(),
+                v: Vec::new(),
+                c: Vec::new(),
+                f: Vec::new(),
+            },
+            grid: vec![[zero; 4]; n * n * n],
+            touched: [[0, n - 1]; 3],
+            dirty: false,
             stencils: Vec::new(),
             stress: Vec::new(),
-            projected: Vec::new(),
-        })
+            def_grad: Vec::new(),
+            law_out: Vec::new(),
+            law_stress: Vec::new(),
+        };
+        sim.load(&State::initial(scene))?;
+        Ok(sim)
     }
 
-    /// Grid masses after the last step's P2G (flat, index `(i n + j) n + k`).
-    pub fn grid_mass(&self) -> &[T] {
-        &self.grid_m
+    /// Number of particles.
+    pub fn n_particles(&self) -> usize {
+        self.particles.x.len()
     }
 
-    /// Advances `state` by one step with `material`. `step` only names the step in errors.
+    /// Replaces the particle state, derivatives included.
+    pub fn load(&mut self, state: &State<T>) -> Result<(), SimError> {
+        if !state.is_consistent() {
+            return Err(SimError::InvalidScene("inconsistent state arrays".into()));
+        }
+        let vec = |v: &Vector3<T>| v.data.0[0].map(|c| T::Fast::from_real(&c));
+        let mat = |m: &Matrix3<T>| std::array::from_fn(|k| T::Fast::from_real(&m[(k / 3, k % 3)]));
+        let p = &mut self.particles;
+        p.x = state.x.iter().map(vec).collect();
+        p.v = state.v.iter().map(vec).collect();
+        p.c = state.c.iter().map(mat).collect();
+        p.f = state.f.iter().map(mat).collect();
+        Ok(())
+    }
+
+    /// Replaces the particle state by observed values with zero derivatives (a
+    /// teacher-forcing reset). Reuses the allocations.
+    pub fn reset(&mut self, state: &State<f64>) -> Result<(), SimError> {
+        if !state.is_consistent() {
+            return Err(SimError::InvalidScene("inconsistent state arrays".into()));
+        }
+        let vec = |v: &Vector3<f64>| v.data.0[0].map(T::Fast::cst);
+        let mat = |m: &Matrix3<f64>| std::array::from_fn(|k| T::Fast::cst(m[(k / 3, k % 3)]));
+        let p = &mut self.particles;
+        fill(&mut p.x, state.x.iter().map(vec));
+        fill(&mut p.v, state.v.iter().map(vec));
+        fill(&mut p.c, state.c.iter().map(mat));
+        fill(&mut p.f, state.f.iter().map(mat));
+        Ok(())
+    }
+
+    /// The current particle state.
+    pub fn state(&self) -> State<T> {
+        let vec = |v: &[T::Fast; 3]| Vector3::from_fn(|i, _| v[i].to_real());
+        let mat = |m: &[T::Fast; 9]| Matrix3::from_fn(|i, j| m[3 * i + j].to_real());
+        let p = &self.particles;
+        State {
+            x: p.x.iter().map(vec).collect(),
+            v: p.v.iter().map(vec).collect(),
+            c: p.c.iter().map(mat).collect(),
+            f: p.f.iter().map(mat).collect(),
+        }
+    }
+
+    /// Position of particle `p`.
+    pub fn position(&self, p: usize) -> Vector3<T> {
+        Vector3::from_fn(|i, _| self.particles.x[p][i].to_real())
+    }
+
+    /// Velocity of particle `p`.
+    pub fn velocity(&self, p: usize) -> Vector3<T> {
+        Vector3::from_fn(|i, _| self.particles.v[p][i].to_real())
+    }
+
+    /// Advances `state` by one step: loads it, calls [`Simulator::advance`] and writes the
+    /// result back (convenient; rollouts use `advance` directly and avoid the copies).
     pub fn step<M: Material<T> + ?Sized>(
         &mut self,
         state: &mut State<T>,
         material: &M,
         step: usize,
     ) -> Result<(), SimError> {
-        let np = state.len();
-        if !state.is_consistent() {
-            return Err(SimError::InvalidScene("inconsistent state arrays".into()));
-        }
-        self.stress.resize(np, Matrix3::zeros());
-        let material_error = |source| SimError::Material { step, source };
-        match material.kind() {
-            MaterialKind::Elastic => {
-                material
-                    .apply(&state.f, &mut self.stress)
-                    .map_err(material_error)?;
-                check_matrices(&self.stress, step, NonFiniteQuantity::Material)?;
-            }
-            MaterialKind::Plastic => {
-                self.projected.resize(np, Matrix3::zeros());
-                material
-                    .apply(&state.f, &mut self.projected)
-                    .map_err(material_error)?;
-                check_matrices(&self.projected, step, NonFiniteQuantity::Material)?;
-                std::mem::swap(&mut state.f, &mut self.projected);
-                self.hencky
-                    .apply(&state.f, &mut self.stress)
-                    .map_err(material_error)?;
-                check_matrices(&self.stress, step, NonFiniteQuantity::Stress)?;
-            }
-        }
-        self.compute_stencils(&state.x);
-        self.p2g(state);
-        self.grid_update();
-        self.g2p(state, step)
+        self.load(state)?;
+        self.advance(material, step)?;
+        *state = self.state();
+        Ok(())
     }
 
-    fn compute_stencils(&mut self, x: &[Vector3<T>]) {
+    /// Advances the held state by one step with `material`. `step` only names the step
+    /// in errors. On error the state is left partly updated.
+    pub fn advance<M: Material<T> + ?Sized>(
+        &mut self,
+        material: &M,
+        step: usize,
+    ) -> Result<(), SimError> {
+        self.constitutive(material, step)?;
+        self.compute_stencils();
+        self.p2g();
+        self.grid_update();
+        self.g2p(step)
+    }
+
+    /// Evaluates the law: elastic τ(F), or plastic F̃(F) (stored as F) and Hencky τ(F̃).
+    fn constitutive<M: Material<T> + ?Sized>(
+        &mut self,
+        material: &M,
+        step: usize,
+    ) -> Result<(), SimError> {
+        let np = self.n_particles();
+        let mat = |m: &[T::Fast; 9]| Matrix3::from_fn(|i, j| m[3 * i + j].to_real());
+        fill(&mut self.def_grad, self.particles.f.iter().map(mat));
+        self.law_out.resize(np, Matrix3::zeros());
+        let material_error = |source| SimError::Material { step, source };
+        material
+            .apply(&self.def_grad, &mut self.law_out)
+            .map_err(material_error)?;
+        check_matrices(&self.law_out, step, NonFiniteQuantity::Material)?;
+        let to_fast =
+            |m: &Matrix3<T>| std::array::from_fn(|k| T::Fast::from_real(&m[(k / 3, k % 3)]));
+        let stress = match material.kind() {
+            MaterialKind::Elastic => &self.law_out,
+            MaterialKind::Plastic => {
+                fill(&mut self.particles.f, self.law_out.iter().map(to_fast));
+                self.law_stress.resize(np, Matrix3::zeros());
+                self.hencky
+                    .apply(&self.law_out, &mut self.law_stress)
+                    .map_err(material_error)?;
+                check_matrices(&self.law_stress, step, NonFiniteQuantity::Stress)?;
+                &self.law_stress
+            }
+        };
+        fill(&mut self.stress, stress.iter().map(to_fast));
+        Ok(())
+    }
+
+    fn compute_stencils(&mut self) {
         let n = self.n;
         let max_base = (n - 3) as f64;
-        let half = T::cst(0.5);
-        let three_quarters = T::cst(0.75);
+        let half = T::Fast::cst(0.5);
+        let zero = T::Fast::cst(0.0);
+        let mut lo = [n; 3];
+        let mut hi = [0usize; 3];
         self.stencils.clear();
-        for p in x {
+        for p in &self.particles.x {
             let mut base = [0usize; 3];
-            let mut w = [[T::zero(); 3]; 3];
-            let mut fr = [T::zero(); 3];
+            let mut w = [[zero; 3]; 3];
+            let mut fr = [zero; 3];
             for a in 0..3 {
-                let xi = p[a] * T::cst(self.inv_dx);
+                let xi = p[a].scale(self.inv_dx);
                 // Stencil guard: the base is clamped so that nodes never leave the grid.
                 let b = (xi.re() - 0.5).floor().clamp(0.0, max_base);
                 base[a] = b as usize;
-                let f = xi - T::cst(b);
-                let d0 = T::cst(1.5) - f;
-                let d1 = f - T::one();
+                lo[a] = lo[a].min(base[a]);
+                hi[a] = hi[a].max(base[a] + 2);
+                let f = xi - T::Fast::cst(b);
+                let d0 = T::Fast::cst(1.5) - f;
+                let d1 = f - T::Fast::cst(1.0);
                 let d2 = f - half;
-                w[a] = [half * d0 * d0, three_quarters - d1 * d1, half * d2 * d2];
+                w[a] = [
+                    (d0 * d0).scale(0.5),
+                    T::Fast::cst(0.75) - d1 * d1,
+                    (d2 * d2).scale(0.5),
+                ];
                 fr[a] = f;
             }
             self.stencils.push(Stencil {
@@ -154,28 +268,35 @@ impl<T: Real> Simulator<T> {
                 fr,
             });
         }
+        self.touched = std::array::from_fn(|a| [lo[a], hi[a].max(lo[a])]);
     }
 
     /// Particle-to-grid: `mv_i += w_i (m v + (S τ + m C) dpos_i)`, `m_i += w_i m`, with
     /// `dpos_i = (node − fr) dx`; sequential in particle order (deterministic).
-    fn p2g(&mut self, state: &State<T>) {
+    fn p2g(&mut self) {
         let n = self.n;
-        let mass = T::cst(self.mass);
-        self.grid_mv.fill([T::zero(); 3]);
-        self.grid_m.fill(T::zero());
-        let scale = T::cst(self.stress_scale * self.dx);
-        let m_dx = T::cst(self.mass * self.dx);
+        let dx = 1.0 / self.inv_dx;
+        let scale = self.stress_scale * dx;
+        let m_dx = self.mass * dx;
+        let mass = self.mass;
+        if self.dirty {
+            // A previous step stopped with an error before clearing the grid.
+            self.grid.fill([T::Fast::cst(0.0); 4]);
+        }
+        self.dirty = true;
+        let particles = &self.particles;
         for (p, st) in self.stencils.iter().enumerate() {
             // A = (S τ + m C) dx, so that affine · dpos = A (node − fr).
             let tau = &self.stress[p];
-            let c = &state.c[p];
-            let a = Matrix3::from_fn(|i, j| tau[(i, j)] * scale + c[(i, j)] * m_dx);
-            let v = &state.v[p];
+            let c = &particles.c[p];
+            let a: [T::Fast; 9] = std::array::from_fn(|k| tau[k].scale(scale) + c[k].scale(m_dx));
+            let v = &particles.v[p];
             // q = m v − A fr: the contribution at the base node before weighting.
-            let q: [T; 3] = std::array::from_fn(|i| {
-                v[i] * mass - (a[(i, 0)] * st.fr[0] + a[(i, 1)] * st.fr[1] + a[(i, 2)] * st.fr[2])
+            let q: [T::Fast; 3] = std::array::from_fn(|i| {
+                v[i].scale(mass)
+                    - (a[3 * i] * st.fr[0] + a[3 * i + 1] * st.fr[1] + a[3 * i + 2] * st.fr[2])
             });
-            let col = |j: usize| [a[(0, j)], a[(1, j)], a[(2, j)]];
+            let col = |j: usize| [a[j], a[3 + j], a[6 + j]];
             let (a0, a1, a2) = (col(0), col(1), col(2));
             let mut qa = q;
             for ia in 0..3 {
@@ -186,11 +307,11 @@ impl<T: Real> Simulator<T> {
                     let mut qc = qb;
                     for ic in 0..3 {
                         let w = wab * st.w[2][ic];
-                        let node = &mut self.grid_mv[row + ic];
+                        let node = &mut self.grid[row + ic];
                         node[0] += qc[0] * w;
                         node[1] += qc[1] * w;
                         node[2] += qc[2] * w;
-                        self.grid_m[row + ic] += w * mass;
+                        node[3] += w.scale(mass);
                         add3(&mut qc, &a2);
                     }
                     add3(&mut qb, &a1);
@@ -202,56 +323,63 @@ impl<T: Real> Simulator<T> {
 
     /// Grid update: `v = mv / (m + eps) + Δt g` (only `Δt g` where `m = 0`), then the
     /// free-slip walls: index `< bound` loses negative normal velocity, index
-    /// `> n − bound` loses positive normal velocity (stored in place of the momentum).
+    /// `> n − bound` loses positive normal velocity. Nodes outside the touched box are
+    /// never read, so they are skipped.
     fn grid_update(&mut self) {
         let n = self.n;
-        let eps = T::cst(self.mass_eps);
-        let g = self.gravity_dt.map(T::cst);
+        let g = self.gravity_dt.map(T::Fast::cst);
         let hi = n.saturating_sub(self.bound);
-        let mut idx = 0;
-        for i in 0..n {
-            for j in 0..n {
-                for k in 0..n {
-                    let m = self.grid_m[idx];
-                    let mv = &mut self.grid_mv[idx];
+        let zero = T::Fast::cst(0.0);
+        let [bi, bj, bk] = self.touched;
+        for i in bi[0]..=bi[1] {
+            for j in bj[0]..=bj[1] {
+                for k in bk[0]..=bk[1] {
+                    let node = &mut self.grid[(i * n + j) * n + k];
+                    let m = node[3];
                     let mut v = if m.re() > 0.0 {
-                        let inv = T::one() / (m + eps);
-                        [mv[0] * inv + g[0], mv[1] * inv + g[1], mv[2] * inv + g[2]]
+                        let inv = T::Fast::cst(1.0) / (m + T::Fast::cst(self.mass_eps));
+                        [
+                            node[0] * inv + g[0],
+                            node[1] * inv + g[1],
+                            node[2] * inv + g[2],
+                        ]
                     } else {
                         g
                     };
                     for (axis, pos) in [i, j, k].into_iter().enumerate() {
                         let vel = v[axis].re();
                         if (pos < self.bound && vel < 0.0) || (pos > hi && vel > 0.0) {
-                            v[axis] = T::zero();
+                            v[axis] = zero;
                         }
                     }
-                    *mv = v;
-                    idx += 1;
+                    node[0] = v[0];
+                    node[1] = v[1];
+                    node[2] = v[2];
                 }
             }
         }
     }
 
     /// Grid-to-particle: `v' = Σ w v_i`, `C' = 4/dx² Σ w v_i dpos_iᵀ`,
-    /// `F' = (I + Δt C') F`, `x' = clamp(x + Δt v')`.
-    fn g2p(&mut self, state: &mut State<T>, step: usize) -> Result<(), SimError> {
+    /// `F' = (I + Δt C') F`, `x' = clamp(x + Δt v')`. Clears the touched grid box after.
+    fn g2p(&mut self, step: usize) -> Result<(), SimError> {
         let n = self.n;
-        let dt = T::cst(self.dt);
-        let c_scale = T::cst(4.0 * self.inv_dx);
-        let two = T::cst(2.0);
+        let dt = self.dt;
+        let c_scale = 4.0 * self.inv_dx;
+        let zero = T::Fast::cst(0.0);
+        let particles = &mut self.particles;
         for (p, st) in self.stencils.iter().enumerate() {
             // Partial sums of w v_i by the node's offset along each axis.
-            let zero = [T::zero(); 3];
-            let (mut sa, mut sb, mut sc) = ([zero; 3], [zero; 3], [zero; 3]);
+            let z3 = [zero; 3];
+            let (mut sa, mut sb, mut sc) = ([z3; 3], [z3; 3], [z3; 3]);
             for ia in 0..3 {
                 for ib in 0..3 {
                     let wab = st.w[0][ia] * st.w[1][ib];
                     let row = st.base + (ia * n + ib) * n;
-                    let mut t = zero;
+                    let mut t = z3;
                     for ic in 0..3 {
                         let w = wab * st.w[2][ic];
-                        let gv = &self.grid_mv[row + ic];
+                        let gv = &self.grid[row + ic];
                         let wv = [gv[0] * w, gv[1] * w, gv[2] * w];
                         add3(&mut t, &wv);
                         add3(&mut sc[ic], &wv);
@@ -260,51 +388,66 @@ impl<T: Real> Simulator<T> {
                     add3(&mut sa[ia], &t);
                 }
             }
-            let vp: [T; 3] = std::array::from_fn(|i| sa[0][i] + sa[1][i] + sa[2][i]);
-            // B = Σ w v_i nodeᵀ, column per axis.
-            let b: [[T; 3]; 3] =
-                [sa, sb, sc].map(|s| std::array::from_fn(|i| s[1][i] + s[2][i] * two));
-            // C' = 4/dx (B − v' frᵀ); dtc = Δt C'.
-            let c_new = Matrix3::from_fn(|i, j| (b[j][i] - vp[i] * st.fr[j]) * c_scale);
-            let f_old = state.f[p];
-            let dtc = c_new * dt;
-            let f_new = Matrix3::from_fn(|i, j| {
-                f_old[(i, j)]
-                    + dtc[(i, 0)] * f_old[(0, j)]
-                    + dtc[(i, 1)] * f_old[(1, j)]
-                    + dtc[(i, 2)] * f_old[(2, j)]
+            let vp: [T::Fast; 3] = std::array::from_fn(|i| sa[0][i] + sa[1][i] + sa[2][i]);
+            // B = Σ w v_i nodeᵀ, one column per axis: s[1] + 2 s[2].
+            let b = [sa, sb, sc]
+                .map(|s| -> [T::Fast; 3] { std::array::from_fn(|i| s[1][i] + s[2][i] + s[2][i]) });
+            // C' = 4/dx (B − v' frᵀ).
+            let c_new: [T::Fast; 9] = std::array::from_fn(|k| {
+                (b[k % 3][k / 3] - vp[k / 3] * st.fr[k % 3]).scale(c_scale)
             });
-            let x_old = state.x[p];
-            let x_new = Vector3::from_fn(|i, _| {
-                let xi = x_old[i] + vp[i] * dt;
+            let f_old = particles.f[p];
+            let f_new: [T::Fast; 9] = std::array::from_fn(|k| {
+                let (i, j) = (k / 3, k % 3);
+                let dcf = c_new[3 * i] * f_old[j]
+                    + c_new[3 * i + 1] * f_old[3 + j]
+                    + c_new[3 * i + 2] * f_old[6 + j];
+                f_old[k] + dcf.scale(dt)
+            });
+            let x_old = particles.x[p];
+            let x_new: [T::Fast; 3] = std::array::from_fn(|i| {
+                let xi = x_old[i] + vp[i].scale(dt);
                 // The clamp passes derivative only when inactive.
                 if xi.re() < self.clip_lo {
-                    T::cst(self.clip_lo)
+                    T::Fast::cst(self.clip_lo)
                 } else if xi.re() > self.clip_hi {
-                    T::cst(self.clip_hi)
+                    T::Fast::cst(self.clip_hi)
                 } else {
                     xi
                 }
             });
-            let v_new = Vector3::new(vp[0], vp[1], vp[2]);
-            if !(x_new.iter().chain(v_new.iter()).all(|c| c.is_all_finite())) {
+            if !(x_new.iter().chain(vp.iter()).all(|c| c.is_all_finite())) {
                 return Err(SimError::NonFinite {
                     step,
                     particle: p,
                     quantity: NonFiniteQuantity::Particle,
                 });
             }
-            state.x[p] = x_new;
-            state.v[p] = v_new;
-            state.c[p] = c_new;
-            state.f[p] = f_new;
+            particles.x[p] = x_new;
+            particles.v[p] = vp;
+            particles.c[p] = c_new;
+            particles.f[p] = f_new;
         }
+        let [bi, bj, bk] = self.touched;
+        for i in bi[0]..=bi[1] {
+            for j in bj[0]..=bj[1] {
+                let row = (i * n + j) * n;
+                self.grid[row + bk[0]..=row + bk[1]].fill([zero; 4]);
+            }
+        }
+        self.dirty = false;
         Ok(())
     }
 }
 
+/// Replaces the contents of `dst` by `src`, reusing the allocation.
+fn fill<A>(dst: &mut Vec<A>, src: impl Iterator<Item = A>) {
+    dst.clear();
+    dst.extend(src);
+}
+
 #[inline(always)]
-fn add3<T: Real>(acc: &mut [T; 3], v: &[T; 3]) {
+fn add3<S: FastScalar>(acc: &mut [S; 3], v: &[S; 3]) {
     acc[0] += v[0];
     acc[1] += v[1];
     acc[2] += v[2];

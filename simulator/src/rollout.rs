@@ -1,7 +1,8 @@
 //! Free rollouts: simulate a scene with a material and record the trajectory.
 
-use crate::{Material, Scene, SimError, Simulator, State, Trajectory};
-use ansatz_linalg::Real;
+use crate::fast::{FastScalar, SimScalar};
+use crate::{Material, Scene, SimError, Simulator, Trajectory};
+use nalgebra::Vector3;
 
 /// What a rollout records besides the positions of every frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,33 +26,33 @@ impl Default for Recording {
 
 /// Simulates `scene.steps` steps from the scene's initial state and records frames
 /// `0..=steps` (real parts only).
-pub fn rollout<T: Real, M: Material<T> + ?Sized>(
+pub fn rollout<T: SimScalar, M: Material<T> + ?Sized>(
     scene: &Scene,
     material: &M,
     recording: Recording,
 ) -> Result<Trajectory, SimError> {
     let mut sim = Simulator::<T>::new(scene)?;
-    let mut state = State::<T>::initial(scene);
     let mut traj = Trajectory::default();
-    let record = |traj: &mut Trajectory, state: &State<T>, frame: usize| {
-        let re = |v: &nalgebra::Vector3<T>| v.map(|c| c.re());
+    let record = |traj: &mut Trajectory, sim: &Simulator<T>, frame: usize| {
+        let re = |v: &[T::Fast; 3]| Vector3::new(v[0].re(), v[1].re(), v[2].re());
         traj.frames.push(frame);
-        traj.positions.push(state.x.iter().map(re).collect());
+        traj.positions
+            .push(sim.particles.x.iter().map(re).collect());
         if recording.velocities {
             traj.velocities
                 .get_or_insert_with(Vec::new)
-                .push(state.v.iter().map(re).collect());
+                .push(sim.particles.v.iter().map(re).collect());
         }
         if let Some(k) = recording.states_every
             && (frame % k.max(1) == 0 || frame == scene.steps)
         {
-            traj.states.push((frame, state.to_f64()));
+            traj.states.push((frame, sim.state().to_f64()));
         }
     };
-    record(&mut traj, &state, 0);
+    record(&mut traj, &sim, 0);
     for step in 0..scene.steps {
-        sim.step(&mut state, material, step)?;
-        record(&mut traj, &state, step + 1);
+        sim.advance(material, step)?;
+        record(&mut traj, &sim, step + 1);
     }
     Ok(traj)
 }
