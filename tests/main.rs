@@ -1,4 +1,5 @@
 //! Integration tests of the root package, built as one test binary.
 
+mod cli;
 mod dsl;
 mod laws;
