@@ -95,6 +95,7 @@ impl<const N: usize> Sub for FastDual<N> {
     }
 }
 
+#[allow(clippy::suspicious_arithmetic_impl)] // the product rule adds
 impl<const N: usize> Mul for FastDual<N> {
     type Output = Self;
     #[inline(always)]
@@ -106,6 +107,7 @@ impl<const N: usize> Mul for FastDual<N> {
     }
 }
 
+#[allow(clippy::suspicious_arithmetic_impl)] // the quotient rule subtracts
 impl<const N: usize> Div for FastDual<N> {
     type Output = Self;
     #[inline(always)]

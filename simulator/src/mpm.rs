@@ -10,7 +10,6 @@
 use crate::fast::{FastScalar, SimScalar};
 use crate::materials::Hencky;
 use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State};
-use ansatz_linalg::Real;
 use nalgebra::{Matrix3, Vector3};
 
 /// Quadratic B-spline stencil of one particle, computed once per step and shared by P2G
@@ -65,6 +64,8 @@ pub struct Simulator<T: SimScalar> {
     touched: [[usize; 2]; 3],
     /// True while the grid may hold values of an unfinished step.
     dirty: bool,
+    /// Total grid mass and momentum after the last P2G (real parts).
+    grid_totals: [f64; 4],
     stencils: Vec<Stencil<T::Fast>>,
     stress: Vec<[T::Fast; 9]>,
     def_grad: Vec<Matrix3<T>>,
@@ -102,6 +103,7 @@ impl<T: SimScalar> Simulator<T> {
             grid: vec![[zero; 4]; n * n * n],
             touched: [[0, n - 1]; 3],
             dirty: false,
+            grid_totals: [0.0; 4],
             stencils: Vec::new(),
             stress: Vec::new(),
             def_grad: Vec::new(),
@@ -161,6 +163,12 @@ impl<T: SimScalar> Simulator<T> {
         }
     }
 
+    /// Total grid mass and momentum `[m, m v₀, m v₁, m v₂]` right after the last
+    /// particle-to-grid transfer (real parts): a diagnostic for conservation tests.
+    pub fn grid_totals(&self) -> [f64; 4] {
+        self.grid_totals
+    }
+
     /// Position of particle `p`.
     pub fn position(&self, p: usize) -> Vector3<T> {
         Vector3::from_fn(|i, _| self.particles.x[p][i].to_real())
@@ -200,6 +208,7 @@ impl<T: SimScalar> Simulator<T> {
     }
 
     /// Evaluates the law: elastic τ(F), or plastic F̃(F) (stored as F) and Hencky τ(F̃).
+    #[inline(never)]
     fn constitutive<M: Material<T> + ?Sized>(
         &mut self,
         material: &M,
@@ -213,25 +222,29 @@ impl<T: SimScalar> Simulator<T> {
         material
             .apply(&self.def_grad, &mut self.law_out)
             .map_err(material_error)?;
-        check_matrices(&self.law_out, step, NonFiniteQuantity::Material)?;
         let to_fast =
             |m: &Matrix3<T>| std::array::from_fn(|k| T::Fast::from_real(&m[(k / 3, k % 3)]));
         let stress = match material.kind() {
             MaterialKind::Elastic => &self.law_out,
             MaterialKind::Plastic => {
                 fill(&mut self.particles.f, self.law_out.iter().map(to_fast));
+                check_matrices(&self.particles.f, step, NonFiniteQuantity::Material)?;
                 self.law_stress.resize(np, Matrix3::zeros());
                 self.hencky
                     .apply(&self.law_out, &mut self.law_stress)
                     .map_err(material_error)?;
-                check_matrices(&self.law_stress, step, NonFiniteQuantity::Stress)?;
                 &self.law_stress
             }
         };
         fill(&mut self.stress, stress.iter().map(to_fast));
-        Ok(())
+        let quantity = match material.kind() {
+            MaterialKind::Elastic => NonFiniteQuantity::Material,
+            _ => NonFiniteQuantity::Stress,
+        };
+        check_matrices(&self.stress, step, quantity)
     }
 
+    #[inline(never)]
     fn compute_stencils(&mut self) {
         let n = self.n;
         let max_base = (n - 3) as f64;
@@ -273,6 +286,7 @@ impl<T: SimScalar> Simulator<T> {
 
     /// Particle-to-grid: `mv_i += w_i (m v + (S τ + m C) dpos_i)`, `m_i += w_i m`, with
     /// `dpos_i = (node − fr) dx`; sequential in particle order (deterministic).
+    #[inline(never)]
     fn p2g(&mut self) {
         let n = self.n;
         let dx = 1.0 / self.inv_dx;
@@ -325,17 +339,23 @@ impl<T: SimScalar> Simulator<T> {
     /// free-slip walls: index `< bound` loses negative normal velocity, index
     /// `> n − bound` loses positive normal velocity. Nodes outside the touched box are
     /// never read, so they are skipped.
+    #[inline(never)]
     fn grid_update(&mut self) {
         let n = self.n;
         let g = self.gravity_dt.map(T::Fast::cst);
         let hi = n.saturating_sub(self.bound);
         let zero = T::Fast::cst(0.0);
         let [bi, bj, bk] = self.touched;
+        let mut totals = [0.0; 4];
         for i in bi[0]..=bi[1] {
             for j in bj[0]..=bj[1] {
                 for k in bk[0]..=bk[1] {
                     let node = &mut self.grid[(i * n + j) * n + k];
                     let m = node[3];
+                    totals[0] += m.re();
+                    totals[1] += node[0].re();
+                    totals[2] += node[1].re();
+                    totals[3] += node[2].re();
                     let mut v = if m.re() > 0.0 {
                         let inv = T::Fast::cst(1.0) / (m + T::Fast::cst(self.mass_eps));
                         [
@@ -358,10 +378,13 @@ impl<T: SimScalar> Simulator<T> {
                 }
             }
         }
+        self.grid_totals = totals;
     }
 
     /// Grid-to-particle: `v' = Σ w v_i`, `C' = 4/dx² Σ w v_i dpos_iᵀ`,
     /// `F' = (I + Δt C') F`, `x' = clamp(x + Δt v')`. Clears the touched grid box after.
+    #[inline(never)]
+    #[allow(clippy::needless_range_loop)] // three nested stencil axes read best as indices
     fn g2p(&mut self, step: usize) -> Result<(), SimError> {
         let n = self.n;
         let dt = self.dt;
@@ -453,8 +476,8 @@ fn add3<S: FastScalar>(acc: &mut [S; 3], v: &[S; 3]) {
     acc[2] += v[2];
 }
 
-fn check_matrices<T: Real>(
-    m: &[Matrix3<T>],
+fn check_matrices<S: FastScalar>(
+    m: &[[S; 9]],
     step: usize,
     quantity: NonFiniteQuantity,
 ) -> Result<(), SimError> {

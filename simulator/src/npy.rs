@@ -225,7 +225,8 @@ mod tests {
             },
         ] {
             let bytes = a.to_bytes();
-            assert_eq!((bytes.len() - a.to_bytes().len()) % 1, 0);
+            let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+            assert_eq!((10 + header_len) % 64, 0, "data starts 64-byte aligned");
             assert_eq!(NpyArray::parse("a", &bytes).unwrap(), a);
         }
     }

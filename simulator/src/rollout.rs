@@ -44,7 +44,7 @@ pub fn rollout<T: SimScalar, M: Material<T> + ?Sized>(
                 .push(sim.particles.v.iter().map(re).collect());
         }
         if let Some(k) = recording.states_every
-            && (frame % k.max(1) == 0 || frame == scene.steps)
+            && (frame.is_multiple_of(k.max(1)) || frame == scene.steps)
         {
             traj.states.push((frame, sim.state().to_f64()));
         }

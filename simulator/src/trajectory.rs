@@ -197,6 +197,11 @@ impl Trajectory {
     }
 }
 
+/// Frames of per-particle vectors.
+type VectorFrames = Vec<Vec<Vector3<f64>>>;
+/// Frames of per-particle matrices.
+type MatrixFrames = Vec<Vec<Matrix3<f64>>>;
+
 fn bad_array(name: &str, reason: &str) -> TrajectoryError {
     TrajectoryError::BadArray {
         name: name.to_string(),
@@ -205,7 +210,7 @@ fn bad_array(name: &str, reason: &str) -> TrajectoryError {
 }
 
 /// An array of shape `(T, N, 3)` as `T` frames of `N` vectors.
-fn vectors(npz: &Npz, name: &str) -> Result<(usize, Vec<Vec<Vector3<f64>>>), TrajectoryError> {
+fn vectors(npz: &Npz, name: &str) -> Result<(usize, VectorFrames), TrajectoryError> {
     let a = npz.get(name)?;
     let [t, n, 3] = a.shape[..] else {
         return Err(bad_array(name, "expected shape (T, N, 3)"));
@@ -222,7 +227,7 @@ fn vectors(npz: &Npz, name: &str) -> Result<(usize, Vec<Vec<Vector3<f64>>>), Tra
 }
 
 /// An array of shape `(K, N, 3, 3)` (row-major blocks) as `K` frames of `N` matrices.
-fn matrices(npz: &Npz, name: &str) -> Result<(usize, Vec<Vec<Matrix3<f64>>>), TrajectoryError> {
+fn matrices(npz: &Npz, name: &str) -> Result<(usize, MatrixFrames), TrajectoryError> {
     let a = npz.get(name)?;
     let [k, n, 3, 3] = a.shape[..] else {
         return Err(bad_array(name, "expected shape (K, N, 3, 3)"));
@@ -254,7 +259,7 @@ fn indices(npz: &Npz, name: &str, len: usize) -> Result<Vec<usize>, TrajectoryEr
 
 /// Decodes the lossless `x_planes` encoding of the reference files: four little-endian
 /// byte planes of the second time-difference of the float32 bit patterns.
-fn decode_x_planes(npz: &Npz) -> Result<(Vec<usize>, Vec<Vec<Vector3<f64>>>), TrajectoryError> {
+fn decode_x_planes(npz: &Npz) -> Result<(Vec<usize>, VectorFrames), TrajectoryError> {
     let planes = npz.get("x_planes")?;
     let [4, t, n, 3] = planes.shape[..] else {
         return Err(bad_array("x_planes", "expected shape (4, T, N, 3)"));
