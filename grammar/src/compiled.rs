@@ -8,6 +8,7 @@ use crate::types::{Signature, Type};
 use crate::value::Value;
 use ansatz_linalg::Real;
 use nalgebra::Matrix3;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A checked program compiled to instructions; obtained from [`crate::check`].
 ///
@@ -16,6 +17,9 @@ use nalgebra::Matrix3;
 /// the result carries the exact gradient with respect to every parameter.
 #[derive(Clone, Debug)]
 pub struct Compiled {
+    id: u64,
+    uniform: Vec<Op>,
+    uniform_dsts: Vec<Slot>,
     ops: Vec<Op>,
     dsts: Vec<Slot>,
     slots: usize,
@@ -26,15 +30,51 @@ pub struct Compiled {
 }
 
 /// Reusable working memory for [`Compiled::eval`]; one per thread.
-#[derive(Clone, Debug, Default)]
+///
+/// It also remembers the values that depend only on the parameters: they are recomputed
+/// when the parameter values (including derivative parts) or the program change, so a
+/// loop over particles with fixed parameters pays only for the input-dependent part.
+#[derive(Clone, Debug)]
 pub struct Scratch<T: Real> {
     slots: Vec<Value<T>>,
+    /// The program whose parameter-only values the slots hold (0: none).
+    owner: u64,
+    /// The parameter values (value and derivative parts) those slots were computed with.
+    key: Vec<f64>,
+}
+
+impl<T: Real> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch::new()
+    }
 }
 
 impl<T: Real> Scratch<T> {
     /// An empty scratch buffer; it grows on first use.
     pub fn new() -> Self {
-        Scratch { slots: Vec::new() }
+        Scratch {
+            slots: Vec::new(),
+            owner: 0,
+            key: Vec::new(),
+        }
+    }
+
+    fn key_of(params: &[T]) -> impl Iterator<Item = f64> + '_ {
+        params
+            .iter()
+            .flat_map(|p| std::iter::once(p.re()).chain((0..T::DIRECTIONS).map(|d| p.eps(d))))
+    }
+
+    fn same_params(&self, params: &[T]) -> bool {
+        self.key.len() == params.len() * (1 + T::DIRECTIONS)
+            && Self::key_of(params)
+                .zip(&self.key)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+
+    fn set_params(&mut self, params: &[T]) {
+        self.key.clear();
+        self.key.extend(Self::key_of(params));
     }
 }
 
@@ -45,9 +85,32 @@ impl Compiled {
         param_names: Vec<String>,
         defaults: Vec<f64>,
     ) -> Self {
+        // Instructions that depend only on parameters and constants ("uniform") run once per
+        // parameter vector; the others run for every input.
+        let mut uniform_slot = vec![false; code.slots];
+        let (mut uniform, mut uniform_dsts, mut ops, mut dsts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (op, dst) in code.ops.into_iter().zip(code.dsts) {
+            let is_uniform =
+                !matches!(op, Op::Input(_)) && op.reads().iter().all(|&r| uniform_slot[r as usize]);
+            for k in 0..op.outputs() {
+                uniform_slot[dst as usize + k] = is_uniform;
+            }
+            if is_uniform {
+                uniform.push(op);
+                uniform_dsts.push(dst);
+            } else {
+                ops.push(op);
+                dsts.push(dst);
+            }
+        }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Compiled {
-            ops: code.ops,
-            dsts: code.dsts,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            uniform,
+            uniform_dsts,
+            ops,
+            dsts,
             slots: code.slots,
             ret: code.ret,
             signature,
@@ -82,12 +145,18 @@ impl Compiled {
 
     /// Number of instructions after constant folding and dead-code removal.
     pub fn len(&self) -> usize {
+        self.uniform.len() + self.ops.len()
+    }
+
+    /// Number of instructions that depend on the inputs (the others depend only on the
+    /// parameters and run once per parameter vector, see [`Scratch`]).
+    pub fn varying_len(&self) -> usize {
         self.ops.len()
     }
 
     /// True when there are no instructions (never: a program returns something).
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.len() == 0
     }
 
     /// Parameter values as independent variables: value `values[i]`, derivative 1 in
@@ -102,9 +171,7 @@ impl Compiled {
 
     /// A scratch buffer sized for this program.
     pub fn scratch<T: Real>(&self) -> Scratch<T> {
-        Scratch {
-            slots: vec![Value::Scalar(T::zero()); self.slots],
-        }
+        Scratch::new()
     }
 
     /// Evaluates the program on `inputs` (in signature order) with parameter values `params`.
@@ -153,8 +220,18 @@ impl Compiled {
         params: &[T],
         scratch: &mut Scratch<T>,
     ) -> Value<T> {
-        if scratch.slots.len() < self.slots {
+        if scratch.owner != self.id
+            || scratch.slots.len() < self.slots
+            || !scratch.same_params(params)
+        {
+            scratch.slots.clear();
             scratch.slots.resize(self.slots, Value::Scalar(T::zero()));
+            scratch.owner = self.id;
+            scratch.set_params(params);
+            let slots = &mut scratch.slots[..];
+            for (op, &dst) in self.uniform.iter().zip(&self.uniform_dsts) {
+                exec(op, dst as usize, slots, inputs, params);
+            }
         }
         let slots = &mut scratch.slots[..];
         for (op, &dst) in self.ops.iter().zip(&self.dsts) {

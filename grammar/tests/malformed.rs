@@ -7,6 +7,7 @@ enum Src {
     Text(&'static str),
     Bytes(&'static [u8]),
     Big80k,
+    Deep,
 }
 
 const CASES: &[(&str, Src, &str)] = &[
@@ -174,10 +175,8 @@ const CASES: &[(&str, Src, &str)] = &[
     ),
     (
         "deep",
-        Src::Text(
-            "x = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\nreturn F\n",
-        ),
-        "line 1, column 53: expression nested more than 48 levels deep; split it into named steps (`a = ...`)",
+        Src::Deep,
+        "line 1, column 152: expression nested more than 48 levels deep; split it into named steps (`a = ...`)",
     ),
     (
         "mat_vec_mul",
@@ -210,6 +209,9 @@ fn error_of(src: &Src) -> String {
     let bytes: Vec<u8> = match src {
         Src::Text(t) => t.as_bytes().to_vec(),
         Src::Bytes(b) => b.to_vec(),
+        Src::Deep => {
+            format!("x = {}1{}\nreturn F\n", "(".repeat(200), ")".repeat(200)).into_bytes()
+        }
         Src::Big80k => format!("{}1\nreturn x * F\n", "x = 1.0 + ".repeat(8000)).into_bytes(),
     };
     match parse_bytes(&bytes).and_then(|p| check(&p, &Signature::elastic())) {

@@ -157,6 +157,21 @@ fn typed_program() -> impl Strategy<Value = String> {
     })
 }
 
+/// Regression (found by cargo-fuzz): a chain of unary minus near the height limit prints
+/// with parentheses, `-(-(-x))`, and must still parse back.
+#[test]
+fn deep_negation_round_trips() {
+    for depth in [10, 40, 47] {
+        let src = format!("x = 1\nreturn {}F", "-".repeat(depth));
+        let p = parse(&src).unwrap();
+        let printed = p.to_string();
+        assert_eq!(parse(&printed).unwrap(), p, "{printed}");
+    }
+    let crash = include_bytes!("regressions/fuzz-deep-negation.law");
+    let p = parse_bytes(crash).unwrap();
+    assert_eq!(parse(&p.to_string()).unwrap(), p);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 

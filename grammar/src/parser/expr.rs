@@ -49,11 +49,13 @@ impl<'s> P<'s> {
         Ok((Expr::new(kind, at), height))
     }
 
-    /// Enters one level of recursion; fails beyond the depth limit.
+    /// Enters one level of recursion; fails beyond the depth limit. The tree height is
+    /// limited to `max_depth` in [`P::mk`]; the recursion allows three frames per level,
+    /// since printing a tree may add parentheses (`-(-x)`) that cost a frame each.
     fn enter(&self, pos: &'s str) -> Result<(), nom::Err<PErr>> {
         let d = self.depth.get() + 1;
         self.depth.set(d);
-        if d > self.limits.max_depth {
+        if d > 3 * self.limits.max_depth + 3 {
             return Err(self.fail(
                 pos,
                 ErrorKind::Limit,
