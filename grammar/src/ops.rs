@@ -363,8 +363,8 @@ pub(crate) fn exec<T: Real>(
         Op::Binary(f, a, b) => s(a).zip(s(b), |x, y| binary(*f, x, y)),
         Op::Clamp(x, lo, hi) => {
             let (x, lo, hi) = (s(x), s(lo), s(hi));
-            x.zip(&lo, |x, l| binary(Bin::Max, x, l))
-                .zip(&hi, |x, h| binary(Bin::Min, x, h))
+            x.zip(lo, |x, l| binary(Bin::Max, x, l))
+                .zip(hi, |x, h| binary(Bin::Min, x, h))
         }
         Op::Where(cmp, [l, r, a, b], ty) => {
             let (l, r, a, b) = (s(l), s(r), s(a), s(b));
