@@ -32,6 +32,14 @@
 //! let e = load("return torch.det(F) * I", &Signature::elastic()).unwrap_err();
 //! assert_eq!(e.to_string(), "line 1, column 8: unknown function 'torch.det': the language has no modules; write det(...)");
 //! ```
+//!
+//! Only [`check`] produces a [`Compiled`] program, so a program with a type error can be
+//! reported but never evaluated:
+//!
+//! ```compile_fail
+//! let p = ansatz_grammar::parse("return F @ sum(F)").unwrap();
+//! let c: ansatz_grammar::Compiled = p.compile(); // no such method: only `check` compiles
+//! ```
 #![warn(missing_docs)]
 
 mod ast;

@@ -215,3 +215,29 @@ fn dual_gradients_match_central_differences() {
         }
     }
 }
+
+#[test]
+fn derivatives_with_respect_to_f_are_finite_at_identity_and_repeated_singular_values() {
+    type D = DualSVec64<9>;
+    let special = [
+        Matrix3::identity(),
+        Matrix3::identity() * 0.8,
+        Matrix3::from_diagonal(&Vector3::new(1.1, 1.1, 0.9)),
+        Matrix3::from_diagonal(&Vector3::new(1.2, 0.9, 0.9)),
+        Rotation3::new(Vector3::new(0.3, -0.2, 0.5)).into_inner() * 1.05,
+    ];
+    for name in LAWS {
+        let src = source(name);
+        let c = load(&src, &signature_of(&src)).unwrap().into_compiled();
+        let params: Vec<D> = c.defaults().iter().map(|&v| D::cst(v)).collect();
+        let mut scratch = c.scratch::<D>();
+        for f in &special {
+            let fd = Matrix3::from_fn(|i, j| D::var(f[(i, j)], i + 3 * j));
+            let out = c.eval_mat3(&fd, &params, &mut scratch).unwrap();
+            assert!(
+                out.iter().all(|x| x.is_all_finite()),
+                "{name} at {f}: {out:?}"
+            );
+        }
+    }
+}

@@ -320,17 +320,13 @@ impl<'s> P<'s> {
             )
         })?;
         let j = self.sp(i);
-        let j = match j.strip_prefix(':') {
-            // `param mu: scalar = 1.0` is accepted as a courtesy? No: say how to write it.
-            Some(_) => {
-                return Err(self.fail(
-                    j,
-                    ErrorKind::Syntax,
-                    "parameters are scalars and take no type annotation: `param NAME = NUMBER`",
-                ));
-            }
-            None => j,
-        };
+        if j.starts_with(':') {
+            return Err(self.fail(
+                j,
+                ErrorKind::Syntax,
+                "parameters are scalars and take no type annotation: `param NAME = NUMBER`",
+            ));
+        }
         let j = j.strip_prefix('=').ok_or_else(|| {
             self.expected(
                 j,
