@@ -231,3 +231,23 @@ proptest! {
         prop_assert!(out.iter().all(|x| !x.is_nan()), "{}", src);
     }
 }
+
+/// A program built in code far deeper than the parser allows is refused by the checker
+/// (no stack overflow).
+#[test]
+fn checker_refuses_very_deep_trees() {
+    let mut e = Expr::new(ExprKind::Var("F".into()), Span::default());
+    for _ in 0..100_000 {
+        e = Expr::new(ExprKind::Neg(Box::new(e)), Span::default());
+    }
+    let p = Program {
+        params: vec![],
+        stmts: vec![],
+        ret: e,
+        ret_span: Span::default(),
+    };
+    let err = check(&p, &Signature::elastic()).unwrap_err();
+    assert_eq!(err.kind, ansatz_grammar::ErrorKind::Limit);
+    // Dropping a deep tree recurses too; leak it rather than overflow the test's stack.
+    std::mem::forget(p);
+}

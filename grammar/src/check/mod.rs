@@ -9,7 +9,7 @@ use crate::ast::{BinOp, Expr, ExprKind, Program};
 use crate::builder::Builder;
 use crate::builtins;
 use crate::compiled::Compiled;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::ops::{Bin, Op, Shape1, Slot, Un};
 use crate::span::Span;
 use crate::types::{Signature, Type};
@@ -99,6 +99,24 @@ impl CheckedProgram {
 /// assert!(e.to_string().contains("got mat3 @ scalar"));
 /// ```
 pub fn check(program: &Program, signature: &Signature) -> Result<CheckedProgram, Error> {
+    // Programs built in code (mutations) may be deeper than the parser allows; the checker
+    // recurses, so refuse them here with an iterative measure instead of overflowing the stack.
+    let exprs = program
+        .stmts
+        .iter()
+        .map(|s| &s.value)
+        .chain(std::iter::once(&program.ret));
+    for e in exprs {
+        if let Some(span) = too_deep(e, MAX_CHECK_HEIGHT) {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                span,
+                format!(
+                    "expression nested more than {MAX_CHECK_HEIGHT} levels deep; split it into named steps"
+                ),
+            ));
+        }
+    }
     let mut c = Checker {
         b: Builder::default(),
         env: HashMap::new(),
@@ -164,6 +182,31 @@ pub fn check(program: &Program, signature: &Signature) -> Result<CheckedProgram,
         return_type: ty,
         compiled,
     })
+}
+
+/// Largest expression height the checker accepts (the parser stops at 48 by default).
+const MAX_CHECK_HEIGHT: usize = 256;
+
+/// The span of a node deeper than `limit`, found without recursion.
+fn too_deep(e: &Expr, limit: usize) -> Option<Span> {
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, h)) = stack.pop() {
+        if h > limit {
+            return Some(e.span);
+        }
+        match &e.kind {
+            ExprKind::Num(_) | ExprKind::Var(_) => {}
+            ExprKind::Neg(a) | ExprKind::Transpose(a) | ExprKind::Index(a, _) => {
+                stack.push((a, h + 1))
+            }
+            ExprKind::Binary(_, a, b) | ExprKind::Compare(_, a, b) => {
+                stack.push((a, h + 1));
+                stack.push((b, h + 1));
+            }
+            ExprKind::Call(_, args) => stack.extend(args.iter().map(|a| (a, h + 1))),
+        }
+    }
+    None
 }
 
 struct Checker {
