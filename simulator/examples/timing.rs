@@ -48,21 +48,33 @@ fn time(name: &str, repeats: usize, mut f: impl FnMut() -> f64) {
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
     let run = |w: &str| which.is_empty() || which == w;
-    let scene = Scene::sga_cube();
+    let mut scene = Scene::sga_cube();
+    if let Some(steps) = std::env::args().nth(2).and_then(|s| s.parse().ok()) {
+        scene.steps = steps;
+    }
+    let repeats = if scene.steps < 1000 { 1 } else { 5 };
     let recording = Recording {
         velocities: false,
         states_every: Some(100),
     };
-    let elastic_gt = rollout::<f64, _>(&scene, &NeoHookean::default(), recording).expect("gt");
-    let plastic_gt = rollout::<f64, _>(&scene, &VonMises::default(), recording).expect("gt");
+    let elastic_gt = if run("dual2") || run("dual4") {
+        rollout::<f64, _>(&scene, &NeoHookean::default(), recording).expect("gt")
+    } else {
+        Default::default()
+    };
+    let plastic_gt = if run("plastic3") {
+        rollout::<f64, _>(&scene, &VonMises::default(), recording).expect("gt")
+    } else {
+        Default::default()
+    };
     let config = LossConfig::default();
     if run("f64") {
-        time("elastic f64 forward", 5, || {
+        time("elastic f64 forward", repeats, || {
             forward(&scene, &NeoHookean::default())
         });
     }
     if run("dual2") {
-        time("elastic dual2 loss+grad", 5, || {
+        time("elastic dual2 loss+grad", repeats, || {
             let law = Linear::from_params(&seed_params::<DualSVec64<2>>(&[10.0, -1.0])).expect("2");
             loss(&scene, &law, &elastic_gt, &config)
                 .expect("loss")
@@ -71,7 +83,7 @@ fn main() {
         });
     }
     if run("dual4") {
-        time("elastic dual4 loss+grad", 3, || {
+        time("elastic dual4 loss+grad", repeats, || {
             let p = seed_params::<DualSVec64<4>>(&[10.0, -1.0, 0.0, 0.0]);
             let law = Linear::from_params(&p[..2]).expect("2");
             loss(&scene, &law, &elastic_gt, &config)
@@ -81,12 +93,12 @@ fn main() {
         });
     }
     if run("plastic") {
-        time("plastic f64 forward", 3, || {
+        time("plastic f64 forward", repeats, || {
             forward(&scene, &VonMises::default())
         });
     }
     if run("plastic3") {
-        time("plastic dual3 loss+grad", 3, || {
+        time("plastic dual3 loss+grad", repeats, || {
             let p = seed_params::<DualSVec64<3>>(&VonMises::<f64>::DEFAULTS);
             let law = VonMises::from_params(&p).expect("3");
             loss(&scene, &law, &plastic_gt, &config)

@@ -77,9 +77,13 @@ impl<const N: usize> Add for FastDual<N> {
     type Output = Self;
     #[inline(always)]
     fn add(self, b: Self) -> Self {
+        let mut eps = self.eps;
+        for (e, d) in eps.iter_mut().zip(&b.eps) {
+            *e += d;
+        }
         Self {
             re: self.re + b.re,
-            eps: std::array::from_fn(|i| self.eps[i] + b.eps[i]),
+            eps,
         }
     }
 }
@@ -88,9 +92,13 @@ impl<const N: usize> Sub for FastDual<N> {
     type Output = Self;
     #[inline(always)]
     fn sub(self, b: Self) -> Self {
+        let mut eps = self.eps;
+        for (e, d) in eps.iter_mut().zip(&b.eps) {
+            *e -= d;
+        }
         Self {
             re: self.re - b.re,
-            eps: std::array::from_fn(|i| self.eps[i] - b.eps[i]),
+            eps,
         }
     }
 }
@@ -100,9 +108,13 @@ impl<const N: usize> Mul for FastDual<N> {
     type Output = Self;
     #[inline(always)]
     fn mul(self, b: Self) -> Self {
+        let mut eps = self.eps;
+        for (e, d) in eps.iter_mut().zip(&b.eps) {
+            *e = *e * b.re + self.re * d;
+        }
         Self {
             re: self.re * b.re,
-            eps: std::array::from_fn(|i| self.eps[i] * b.re + self.re * b.eps[i]),
+            eps,
         }
     }
 }
@@ -114,10 +126,11 @@ impl<const N: usize> Div for FastDual<N> {
     fn div(self, b: Self) -> Self {
         let inv = 1.0 / b.re;
         let re = self.re * inv;
-        Self {
-            re,
-            eps: std::array::from_fn(|i| (self.eps[i] - re * b.eps[i]) * inv),
+        let mut eps = self.eps;
+        for (e, d) in eps.iter_mut().zip(&b.eps) {
+            *e = (*e - re * d) * inv;
         }
+        Self { re, eps }
     }
 }
 
@@ -125,24 +138,31 @@ impl<const N: usize> Neg for FastDual<N> {
     type Output = Self;
     #[inline(always)]
     fn neg(self) -> Self {
-        Self {
-            re: -self.re,
-            eps: self.eps.map(|e| -e),
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e = -*e;
         }
+        Self { re: -self.re, eps }
     }
 }
 
 impl<const N: usize> AddAssign for FastDual<N> {
     #[inline(always)]
     fn add_assign(&mut self, b: Self) {
-        *self = *self + b;
+        self.re += b.re;
+        for (e, d) in self.eps.iter_mut().zip(&b.eps) {
+            *e += d;
+        }
     }
 }
 
 impl<const N: usize> SubAssign for FastDual<N> {
     #[inline(always)]
     fn sub_assign(&mut self, b: Self) {
-        *self = *self - b;
+        self.re -= b.re;
+        for (e, d) in self.eps.iter_mut().zip(&b.eps) {
+            *e -= d;
+        }
     }
 }
 
@@ -160,9 +180,13 @@ impl<const N: usize> FastScalar for FastDual<N> {
     }
     #[inline(always)]
     fn scale(self, k: f64) -> Self {
+        let mut eps = self.eps;
+        for e in eps.iter_mut() {
+            *e *= k;
+        }
         Self {
             re: self.re * k,
-            eps: self.eps.map(|e| e * k),
+            eps,
         }
     }
     #[inline(always)]
@@ -171,10 +195,11 @@ impl<const N: usize> FastScalar for FastDual<N> {
     }
     #[inline(always)]
     fn from_real<T: Real>(x: &T) -> Self {
-        Self {
-            re: x.re(),
-            eps: std::array::from_fn(|i| x.eps(i)),
+        let mut eps = [0.0; N];
+        for (i, e) in eps.iter_mut().enumerate() {
+            *e = x.eps(i);
         }
+        Self { re: x.re(), eps }
     }
     #[inline(always)]
     fn to_real<T: Real>(&self) -> T {

@@ -215,19 +215,21 @@ impl<T: SimScalar> Simulator<T> {
         step: usize,
     ) -> Result<(), SimError> {
         let np = self.n_particles();
-        let mat = |m: &[T::Fast; 9]| Matrix3::from_fn(|i, j| m[3 * i + j].to_real());
-        fill(&mut self.def_grad, self.particles.f.iter().map(mat));
+        self.def_grad.resize(np, Matrix3::zeros());
+        for (dst, src) in self.def_grad.iter_mut().zip(&self.particles.f) {
+            for (k, v) in src.iter().enumerate() {
+                dst[(k / 3, k % 3)] = v.to_real();
+            }
+        }
         self.law_out.resize(np, Matrix3::zeros());
         let material_error = |source| SimError::Material { step, source };
         material
             .apply(&self.def_grad, &mut self.law_out)
             .map_err(material_error)?;
-        let to_fast =
-            |m: &Matrix3<T>| std::array::from_fn(|k| T::Fast::from_real(&m[(k / 3, k % 3)]));
         let stress = match material.kind() {
             MaterialKind::Elastic => &self.law_out,
             MaterialKind::Plastic => {
-                fill(&mut self.particles.f, self.law_out.iter().map(to_fast));
+                to_fast_into(&mut self.particles.f, &self.law_out);
                 check_matrices(&self.particles.f, step, NonFiniteQuantity::Material)?;
                 self.law_stress.resize(np, Matrix3::zeros());
                 self.hencky
@@ -236,7 +238,7 @@ impl<T: SimScalar> Simulator<T> {
                 &self.law_stress
             }
         };
-        fill(&mut self.stress, stress.iter().map(to_fast));
+        to_fast_into(&mut self.stress, stress);
         let quantity = match material.kind() {
             MaterialKind::Elastic => NonFiniteQuantity::Material,
             _ => NonFiniteQuantity::Stress,
@@ -260,7 +262,9 @@ impl<T: SimScalar> Simulator<T> {
             for a in 0..3 {
                 let xi = p[a].scale(self.inv_dx);
                 // Stencil guard: the base is clamped so that nodes never leave the grid.
-                let b = (xi.re() - 0.5).floor().clamp(0.0, max_base);
+                // Truncation is floor here: ξ − 0.5 ≥ 0 inside the clip bounds, and the clamp
+                // maps anything below 0 to 0 either way.
+                let b = ((xi.re() - 0.5) as i64).clamp(0, max_base as i64) as f64;
                 base[a] = b as usize;
                 lo[a] = lo[a].min(base[a]);
                 hi[a] = hi[a].max(base[a] + 2);
@@ -303,31 +307,32 @@ impl<T: SimScalar> Simulator<T> {
             // A = (S τ + m C) dx, so that affine · dpos = A (node − fr).
             let tau = &self.stress[p];
             let c = &particles.c[p];
-            let a: [T::Fast; 9] = std::array::from_fn(|k| tau[k].scale(scale) + c[k].scale(m_dx));
+            let mut a = [T::Fast::cst(0.0); 9];
+            for k in 0..9 {
+                a[k] = tau[k].scale(scale) + c[k].scale(m_dx);
+            }
             let v = &particles.v[p];
+            let fr = &st.fr;
             // q = m v − A fr: the contribution at the base node before weighting.
-            let q: [T::Fast; 3] = std::array::from_fn(|i| {
-                v[i].scale(mass)
-                    - (a[3 * i] * st.fr[0] + a[3 * i + 1] * st.fr[1] + a[3 * i + 2] * st.fr[2])
+            let q = [0, 1, 2].map(|i| {
+                v[i].scale(mass) - (a[3 * i] * fr[0] + a[3 * i + 1] * fr[1] + a[3 * i + 2] * fr[2])
             });
-            let col = |j: usize| [a[j], a[3 + j], a[6 + j]];
-            let (a0, a1, a2) = (col(0), col(1), col(2));
+            let a0 = [a[0], a[3], a[6]];
+            let a1 = [a[1], a[4], a[7]];
+            let a2 = [a[2], a[5], a[8]];
+            let [wz0, wz1, wz2] = st.w[2];
             let mut qa = q;
-            for ia in 0..3 {
+            for (ia, &wa) in st.w[0].iter().enumerate() {
                 let mut qb = qa;
-                for ib in 0..3 {
-                    let wab = st.w[0][ia] * st.w[1][ib];
-                    let row = st.base + (ia * n + ib) * n;
-                    let mut qc = qb;
-                    for ic in 0..3 {
-                        let w = wab * st.w[2][ic];
-                        let node = &mut self.grid[row + ic];
-                        node[0] += qc[0] * w;
-                        node[1] += qc[1] * w;
-                        node[2] += qc[2] * w;
-                        node[3] += w.scale(mass);
-                        add3(&mut qc, &a2);
-                    }
+                for (ib, &wb) in st.w[1].iter().enumerate() {
+                    let wab = wa * wb;
+                    let start = st.base + (ia * n + ib) * n;
+                    let row = &mut self.grid[start..start + 3];
+                    let q1 = add3v(&qb, &a2);
+                    let q2 = add3v(&q1, &a2);
+                    scatter(&mut row[0], &qb, wab * wz0, mass);
+                    scatter(&mut row[1], &q1, wab * wz1, mass);
+                    scatter(&mut row[2], &q2, wab * wz2, mass);
                     add3(&mut qb, &a1);
                 }
                 add3(&mut qa, &a0);
@@ -392,53 +397,61 @@ impl<T: SimScalar> Simulator<T> {
         let zero = T::Fast::cst(0.0);
         let particles = &mut self.particles;
         for (p, st) in self.stencils.iter().enumerate() {
-            // Partial sums of w v_i by the node's offset along each axis.
+            // Sums of w v_i by the node's offset along x (sa) and y (sb), and the first
+            // moment along z (bz = Σ w v_i k).
             let z3 = [zero; 3];
-            let (mut sa, mut sb, mut sc) = ([z3; 3], [z3; 3], [z3; 3]);
-            for ia in 0..3 {
-                for ib in 0..3 {
-                    let wab = st.w[0][ia] * st.w[1][ib];
-                    let row = st.base + (ia * n + ib) * n;
-                    let mut t = z3;
-                    for ic in 0..3 {
-                        let w = wab * st.w[2][ic];
-                        let gv = &self.grid[row + ic];
-                        let wv = [gv[0] * w, gv[1] * w, gv[2] * w];
-                        add3(&mut t, &wv);
-                        add3(&mut sc[ic], &wv);
-                    }
-                    add3(&mut sb[ib], &t);
+            let (mut sa, mut sb, mut bz) = ([z3; 3], [z3; 3], z3);
+            let [wz0, wz1, wz2] = st.w[2];
+            for (ia, &wa) in st.w[0].iter().enumerate() {
+                for (ib, &wb) in st.w[1].iter().enumerate() {
+                    let wab = wa * wb;
+                    let start = st.base + (ia * n + ib) * n;
+                    let row = &self.grid[start..start + 3];
+                    let v0 = gather(&row[0], wab * wz0);
+                    let v1 = gather(&row[1], wab * wz1);
+                    let v2 = gather(&row[2], wab * wz2);
+                    let t = add3v(&add3v(&v0, &v1), &v2);
+                    add3(&mut bz, &add3v(&add3v(&v1, &v2), &v2));
                     add3(&mut sa[ia], &t);
+                    add3(&mut sb[ib], &t);
                 }
             }
-            let vp: [T::Fast; 3] = std::array::from_fn(|i| sa[0][i] + sa[1][i] + sa[2][i]);
-            // B = Σ w v_i nodeᵀ, one column per axis: s[1] + 2 s[2].
-            let b = [sa, sb, sc]
-                .map(|s| -> [T::Fast; 3] { std::array::from_fn(|i| s[1][i] + s[2][i] + s[2][i]) });
-            // C' = 4/dx (B − v' frᵀ).
-            let c_new: [T::Fast; 9] = std::array::from_fn(|k| {
-                (b[k % 3][k / 3] - vp[k / 3] * st.fr[k % 3]).scale(c_scale)
-            });
-            let f_old = particles.f[p];
-            let f_new: [T::Fast; 9] = std::array::from_fn(|k| {
-                let (i, j) = (k / 3, k % 3);
-                let dcf = c_new[3 * i] * f_old[j]
-                    + c_new[3 * i + 1] * f_old[3 + j]
-                    + c_new[3 * i + 2] * f_old[6 + j];
-                f_old[k] + dcf.scale(dt)
-            });
-            let x_old = particles.x[p];
-            let x_new: [T::Fast; 3] = std::array::from_fn(|i| {
-                let xi = x_old[i] + vp[i].scale(dt);
+            let vp = add3v(&add3v(&sa[0], &sa[1]), &sa[2]);
+            // B = Σ w v_i nodeᵀ, one column per axis.
+            let bx = add3v(&add3v(&sa[1], &sa[2]), &sa[2]);
+            let by = add3v(&add3v(&sb[1], &sb[2]), &sb[2]);
+            let b = [bx, by, bz];
+            // C' = 4/dx (B − v' frᵀ), row-major.
+            let fr = &st.fr;
+            let mut c_new = [zero; 9];
+            for i in 0..3 {
+                for j in 0..3 {
+                    c_new[3 * i + j] = (b[j][i] - vp[i] * fr[j]).scale(c_scale);
+                }
+            }
+            // F' = F + Δt C' F.
+            let f_old = &particles.f[p];
+            let mut f_new = *f_old;
+            for i in 0..3 {
+                for j in 0..3 {
+                    let dcf = c_new[3 * i] * f_old[j]
+                        + c_new[3 * i + 1] * f_old[3 + j]
+                        + c_new[3 * i + 2] * f_old[6 + j];
+                    f_new[3 * i + j] += dcf.scale(dt);
+                }
+            }
+            let mut x_new = particles.x[p];
+            for i in 0..3 {
+                let xi = x_new[i] + vp[i].scale(dt);
                 // The clamp passes derivative only when inactive.
-                if xi.re() < self.clip_lo {
+                x_new[i] = if xi.re() < self.clip_lo {
                     T::Fast::cst(self.clip_lo)
                 } else if xi.re() > self.clip_hi {
                     T::Fast::cst(self.clip_hi)
                 } else {
                     xi
-                }
-            });
+                };
+            }
             if !(x_new.iter().chain(vp.iter()).all(|c| c.is_all_finite())) {
                 return Err(SimError::NonFinite {
                     step,
@@ -463,10 +476,40 @@ impl<T: SimScalar> Simulator<T> {
     }
 }
 
+/// Converts matrices of the public scalar to row-major fast arrays, in place.
+fn to_fast_into<T: SimScalar>(dst: &mut Vec<[T::Fast; 9]>, src: &[Matrix3<T>]) {
+    dst.resize(src.len(), [T::Fast::cst(0.0); 9]);
+    for (d, s) in dst.iter_mut().zip(src) {
+        for (k, v) in d.iter_mut().enumerate() {
+            *v = T::Fast::from_real(&s[(k / 3, k % 3)]);
+        }
+    }
+}
+
 /// Replaces the contents of `dst` by `src`, reusing the allocation.
 fn fill<A>(dst: &mut Vec<A>, src: impl Iterator<Item = A>) {
     dst.clear();
     dst.extend(src);
+}
+
+/// `node += [q w, w m]` (momentum and mass of one P2G contribution).
+#[inline(always)]
+fn scatter<S: FastScalar>(node: &mut [S; 4], q: &[S; 3], w: S, mass: f64) {
+    node[0] += q[0] * w;
+    node[1] += q[1] * w;
+    node[2] += q[2] * w;
+    node[3] += w.scale(mass);
+}
+
+/// `w v` for the velocity stored in a grid node.
+#[inline(always)]
+fn gather<S: FastScalar>(node: &[S; 4], w: S) -> [S; 3] {
+    [node[0] * w, node[1] * w, node[2] * w]
+}
+
+#[inline(always)]
+fn add3v<S: FastScalar>(a: &[S; 3], b: &[S; 3]) -> [S; 3] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
 
 #[inline(always)]

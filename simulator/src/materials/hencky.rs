@@ -2,7 +2,10 @@
 
 use super::{clamp_min, lame, u_diag_wt};
 use crate::{MaterialError, apply_pointwise};
-use ansatz_linalg::{Real, svd_signed};
+use ansatz_linalg::{Real, SVD_GAP_CLAMP, re3, svd_signed, svd_signed_f64};
+
+/// Derivative directions of the fast derivative path (the simulator's maximum).
+const DIRECTIONS_MAX: usize = 8;
 use nalgebra::{Matrix3, Vector3};
 
 /// Hencky (StVK in log strain) elasticity with fixed moduli `E = exp(ln 1e5)`, `ν = 0.2`:
@@ -29,8 +32,60 @@ impl Hencky {
     pub const SIGMA_FLOOR: f64 = 1e-5;
 
     /// Kirchhoff stress of one deformation gradient.
+    ///
+    /// The value comes from the signed SVD of the real part. The derivative is the
+    /// composition of the Hencky formula with the clamped SVD derivative of
+    /// [`ansatz_linalg::svd_signed`] (spec/sga.md, section 1.6), written out per direction
+    /// in `f64`: with `P = Uᵀ dF V`, `τ = U diag(h) Uᵀ`, `hᵢ = 2μ εᵢ + λ Σ ε`,
+    /// `dτ = U M Uᵀ`, `Mᵢᵢ = dhᵢ` (from `dσᵢ = Pᵢᵢ`, zero where the σ floor is active)
+    /// and `Mᵢⱼ = Ω_U,ij (hⱼ − hᵢ)` with the clamped `Ω_U`. Same result as evaluating the
+    /// formula in dual arithmetic on `svd_signed`, several times cheaper.
     #[inline]
     pub fn kirchhoff_stress<T: Real>(&self, f: &Matrix3<T>) -> Matrix3<T> {
+        let svd = svd_signed_f64(&re3(f));
+        let (u, v, sg) = (svd.u, svd.v, svd.sigma);
+        let clamped = sg.map(|s| s.max(Self::SIGMA_FLOOR));
+        let eps = clamped.map(f64::ln);
+        let two_mu = 2.0 * self.mu;
+        let trace = self.lambda * (eps[0] + eps[1] + eps[2]);
+        let h = eps.map(|e| two_mu * e + trace);
+        let tau = u * Matrix3::from_diagonal(&h) * u.transpose();
+        if T::DIRECTIONS == 0 {
+            return tau.map(T::cst);
+        }
+        if T::DIRECTIONS > DIRECTIONS_MAX {
+            // More directions than the fast path holds: dual arithmetic on the signed SVD.
+            return self.kirchhoff_stress_dual(f);
+        }
+        const PAIRS: [(usize, usize); 3] = [(0, 1), (0, 2), (1, 2)];
+        let inv_d = PAIRS.map(|(i, j)| 1.0 / (sg[j] * sg[j] - sg[i] * sg[i]).min(-SVD_GAP_CLAMP));
+        let mut d_tau = [Matrix3::<f64>::zeros(); DIRECTIONS_MAX];
+        for (k, out) in d_tau.iter_mut().enumerate().take(T::DIRECTIONS) {
+            let df = f.map(|x| x.eps(k));
+            let p = u.tr_mul(&df) * v;
+            // dε = dσ / σ where the floor is inactive.
+            let de = Vector3::from_fn(|i, _| {
+                if sg[i] > Self::SIGMA_FLOOR {
+                    p[(i, i)] / clamped[i]
+                } else {
+                    0.0
+                }
+            });
+            let dtrace = self.lambda * (de[0] + de[1] + de[2]);
+            let mut m = Matrix3::from_diagonal(&de.map(|x| two_mu * x + dtrace));
+            for (pair, &(i, j)) in PAIRS.iter().enumerate() {
+                let omega = (sg[j] * p[(i, j)] + sg[i] * p[(j, i)]) * inv_d[pair];
+                let mij = omega * (h[j] - h[i]);
+                m[(i, j)] = mij;
+                m[(j, i)] = mij;
+            }
+            *out = u * m * u.transpose();
+        }
+        Matrix3::from_fn(|i, j| T::from_fn(tau[(i, j)], |k| d_tau[k][(i, j)]))
+    }
+
+    /// The same stress in plain dual arithmetic on [`svd_signed`] (reference path).
+    pub fn kirchhoff_stress_dual<T: Real>(&self, f: &Matrix3<T>) -> Matrix3<T> {
         let svd = svd_signed(f);
         let eps = svd.sigma.map(|s| clamp_min(s, Self::SIGMA_FLOOR).ln());
         let trace = (eps[0] + eps[1] + eps[2]) * T::cst(self.lambda);
@@ -67,5 +122,33 @@ mod tests {
         let k = h.lambda + 2.0 * h.mu / 3.0;
         let expect = Matrix3::identity() * (k * (s * s * s).ln());
         assert!((tau - expect).norm() < 1e-8 * expect.norm(), "{tau}");
+    }
+
+    #[test]
+    fn fast_derivative_equals_dual_arithmetic() {
+        use ansatz_linalg::DualSVec64;
+        let h = Hencky::default();
+        let base = [
+            Matrix3::new(1.1, 0.2, -0.05, 0.03, 0.92, 0.1, -0.02, 0.04, 1.05),
+            Matrix3::new(1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
+            Matrix3::new(1.02, 0.0, 0.0, 0.0, 1.02, 0.0, 0.0, 0.0, 0.97),
+        ];
+        let dirs = [
+            Matrix3::new(0.3, -0.1, 0.2, 0.05, 0.1, -0.3, 0.2, 0.1, -0.2),
+            Matrix3::new(-0.1, 0.4, 0.0, 0.2, -0.2, 0.1, 0.0, 0.3, 0.1),
+        ];
+        for f in base {
+            let fd =
+                Matrix3::from_fn(|i, j| DualSVec64::<2>::from_fn(f[(i, j)], |k| dirs[k][(i, j)]));
+            let fast = h.kirchhoff_stress(&fd);
+            let slow = h.kirchhoff_stress_dual(&fd);
+            for (a, b) in fast.iter().zip(slow.iter()) {
+                assert!((a.re - b.re).abs() < 1e-9 * h.mu, "{a:?} {b:?}");
+                for k in 0..2 {
+                    let (x, y) = (a.eps(k), b.eps(k));
+                    assert!((x - y).abs() < 1e-7 * (1.0 + x.abs()) * h.mu, "{f} {x} {y}");
+                }
+            }
+        }
     }
 }
