@@ -6,7 +6,9 @@
 //! * [`Scene`]: particles and constants as data; [`Scene::sga_cube`] is the SGA scene.
 //! * [`Material`]: the constitutive law (elastic F → τ, or plastic F → F̃ followed by the
 //!   fixed [`materials::Hencky`] law); [`materials`] holds hand-written SGA laws.
-//! * [`Simulator::step`], [`rollout`]: stepping and free rollouts.
+//! * [`Simulator`], [`rollout`]: stepping and free rollouts. The grid transfers run on a
+//!   fast twin of the scalar ([`SimScalar`]: `f64`, or [`FastDual`] for `DualSVec64<N>`);
+//!   only F and the stress cross to the material's scalar each step.
 //! * [`loss`], [`loss_and_gradient`]: the teacher-forced SGA loss and its gradient.
 //! * [`Trajectory`]: observed or simulated frames; `.npz` files NumPy can read.
 //!
