@@ -77,14 +77,67 @@ fn sparse_positions_only_target() {
     assert!(err.to_string().contains("full state of frame 0"), "{err}");
 }
 
-#[test]
-fn numpy_loads_written_files() {
-    let has_numpy = Command::new("python3")
+fn has_numpy(test: &str) -> bool {
+    let ok = Command::new("python3")
         .args(["-c", "import numpy"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_numpy {
-        println!("SKIPPED numpy_loads_written_files: python3 with numpy is not available");
+    if !ok {
+        println!("SKIPPED {test}: python3 with numpy is not available");
+    }
+    ok
+}
+
+#[test]
+fn reads_a_users_numpy_file() {
+    if !has_numpy("reads_a_users_numpy_file") {
+        return;
+    }
+    // A user's observation saved with np.savez_compressed: float32 positions of 4 frames
+    // (frames 0, 5, 10, 15) and velocities, as a person would write it.
+    let (scene, traj) = short_rollout();
+    let path = temp_file("user.npz");
+    let src = temp_file("user-src.npz");
+    traj.write_npz(&src).unwrap();
+    let script = format!(
+        "import numpy as np\n\
+         d = np.load({:?})\n\
+         np.savez_compressed({:?}, x=d['x'][0:16:5].astype(np.float32), \
+         v=d['v'][0:16:5].astype(np.float32), frames=np.array([0, 5, 10, 15], dtype=np.int32))\n",
+        src.display().to_string(),
+        path.display().to_string()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "numpy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let user = Trajectory::read_npz(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_file(&src).ok();
+    assert_eq!(user.frames, vec![0, 5, 10, 15]);
+    assert!(user.states.is_empty());
+    assert!((user.positions[3][7] - traj.positions[15][7]).amax() < 1e-6);
+    let free = LossConfig {
+        teacher_every: None,
+        ..LossConfig::default()
+    };
+    let report = loss::<f64, _>(&scene, &NeoHookean::default(), &user, &free).unwrap();
+    assert_eq!(report.frames.len(), 3);
+    // Only float32 rounding separates the observation from the law that made it.
+    assert!(
+        report.position < 1e-8 && report.velocity.unwrap() < 1e-8,
+        "{report:?}"
+    );
+}
+
+#[test]
+fn numpy_loads_written_files() {
+    if !has_numpy("numpy_loads_written_files") {
         return;
     }
     let (_, traj) = short_rollout();
