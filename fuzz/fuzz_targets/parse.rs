@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use nalgebra::Matrix3;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(program) = parse_bytes(data) else { return };
+    let Ok(program) = parse_bytes(data) else {
+        return;
+    };
     let text = program.to_string();
     let back = parse(&text).expect("the canonical form parses");
     assert_eq!(back, program, "round trip of {text}");

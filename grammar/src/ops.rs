@@ -173,7 +173,7 @@ pub(crate) fn chain<T: Real>(x: T, value: f64, slope: f64) -> T {
 }
 
 /// An elementwise unary function with its exact derivative.
-#[inline]
+#[inline(always)]
 pub(crate) fn unary<T: Real>(f: Un, x: T) -> T {
     let a = x.re();
     match f {
@@ -250,7 +250,7 @@ pub(crate) fn pow<T: Real>(x: T, y: T) -> T {
     chain(x, v, sx) + chain(y, 0.0, sy)
 }
 
-#[inline]
+#[inline(always)]
 fn binary<T: Real>(f: Bin, a: T, b: T) -> T {
     match f {
         Bin::Add => a + b,
@@ -360,7 +360,19 @@ pub(crate) fn exec<T: Real>(
         Op::Const(v) => v.map_scalar(|x| clean(T::cst(x))),
         Op::Unary(f, a) => s(a).map(|x| unary(*f, x)),
         Op::PowConst(a, c) => s(a).map(|x| pow_const(x, *c)),
-        Op::Binary(f, a, b) => s(a).zip(s(b), |x, y| binary(*f, x, y)),
+        Op::Binary(f, a, b) => {
+            let (a, b) = (s(a), s(b));
+            // Dispatch once per instruction, not once per entry.
+            match f {
+                Bin::Add => a.zip(b, |x, y| x + y),
+                Bin::Sub => a.zip(b, |x, y| x - y),
+                Bin::Mul => a.zip(b, |x, y| x * y),
+                Bin::Div => a.zip(b, |x, y| x / y),
+                Bin::Pow => a.zip(b, pow),
+                Bin::Min => a.zip(b, |x, y| binary(Bin::Min, x, y)),
+                Bin::Max => a.zip(b, |x, y| binary(Bin::Max, x, y)),
+            }
+        }
         Op::Clamp(x, lo, hi) => {
             let (x, lo, hi) = (s(x), s(lo), s(hi));
             x.zip(lo, |x, l| binary(Bin::Max, x, l))
