@@ -4,7 +4,7 @@ use crate::span::Span;
 
 /// A whole law: parameter declarations, bindings in order, and the final return.
 ///
-/// Its `Display` is the canonical form (see [`crate::print`]).
+/// Its `Display` is the canonical form (see `GRAMMAR.md`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     /// `param NAME = VALUE` declarations, in declaration order.
