@@ -33,7 +33,8 @@ impl Npz {
             let Some(name) = full.strip_suffix(".npy").map(str::to_string) else {
                 continue;
             };
-            let mut bytes = Vec::with_capacity(member.size() as usize);
+            // The declared size only sizes the first allocation (capped: it is untrusted).
+            let mut bytes = Vec::with_capacity(member.size().min(1 << 28) as usize);
             member
                 .read_to_end(&mut bytes)
                 .map_err(|e| io_error(path, e))?;
