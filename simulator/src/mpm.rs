@@ -18,8 +18,8 @@ use nalgebra::{Matrix3, Vector3};
 struct Stencil<S> {
     /// Flat index of the base node.
     base: usize,
-    /// Weights `w[axis][k]` of the three nodes per axis.
-    w: [[S; 3]; 3],
+    /// Node weights `w[(a·3 + b)·3 + c] = wx[a] wy[b] wz[c]` of the 27 nodes.
+    w: [S; 27],
     /// `fr = x / dx − base` (spec: `f`), in `[0.5, 1.5)` per axis.
     fr: [S; 3],
 }
@@ -279,9 +279,18 @@ impl<T: SimScalar> Simulator<T> {
                 ];
                 fr[a] = f;
             }
+            let mut w27 = [zero; 27];
+            for a in 0..3 {
+                for b in 0..3 {
+                    let wab = w[0][a] * w[1][b];
+                    for c in 0..3 {
+                        w27[(a * 3 + b) * 3 + c] = wab * w[2][c];
+                    }
+                }
+            }
             self.stencils.push(Stencil {
                 base: (base[0] * n + base[1]) * n + base[2],
-                w,
+                w: w27,
                 fr,
             });
         }
@@ -320,19 +329,18 @@ impl<T: SimScalar> Simulator<T> {
             let a0 = [a[0], a[3], a[6]];
             let a1 = [a[1], a[4], a[7]];
             let a2 = [a[2], a[5], a[8]];
-            let [wz0, wz1, wz2] = st.w[2];
             let mut qa = q;
-            for (ia, &wa) in st.w[0].iter().enumerate() {
+            for ia in 0..3 {
                 let mut qb = qa;
-                for (ib, &wb) in st.w[1].iter().enumerate() {
-                    let wab = wa * wb;
+                for ib in 0..3 {
+                    let w = &st.w[(ia * 3 + ib) * 3..][..3];
                     let start = st.base + (ia * n + ib) * n;
                     let row = &mut self.grid[start..start + 3];
                     let q1 = add3v(&qb, &a2);
                     let q2 = add3v(&q1, &a2);
-                    scatter(&mut row[0], &qb, wab * wz0, mass);
-                    scatter(&mut row[1], &q1, wab * wz1, mass);
-                    scatter(&mut row[2], &q2, wab * wz2, mass);
+                    scatter(&mut row[0], &qb, w[0], mass);
+                    scatter(&mut row[1], &q1, w[1], mass);
+                    scatter(&mut row[2], &q2, w[2], mass);
                     add3(&mut qb, &a1);
                 }
                 add3(&mut qa, &a0);
@@ -401,15 +409,14 @@ impl<T: SimScalar> Simulator<T> {
             // moment along z (bz = Σ w v_i k).
             let z3 = [zero; 3];
             let (mut sa, mut sb, mut bz) = ([z3; 3], [z3; 3], z3);
-            let [wz0, wz1, wz2] = st.w[2];
-            for (ia, &wa) in st.w[0].iter().enumerate() {
-                for (ib, &wb) in st.w[1].iter().enumerate() {
-                    let wab = wa * wb;
+            for ia in 0..3 {
+                for ib in 0..3 {
+                    let w = &st.w[(ia * 3 + ib) * 3..][..3];
                     let start = st.base + (ia * n + ib) * n;
                     let row = &self.grid[start..start + 3];
-                    let v0 = gather(&row[0], wab * wz0);
-                    let v1 = gather(&row[1], wab * wz1);
-                    let v2 = gather(&row[2], wab * wz2);
+                    let v0 = gather(&row[0], w[0]);
+                    let v1 = gather(&row[1], w[1]);
+                    let v2 = gather(&row[2], w[2]);
                     let t = add3v(&add3v(&v0, &v1), &v2);
                     add3(&mut bz, &add3v(&add3v(&v1, &v2), &v2));
                     add3(&mut sa[ia], &t);
