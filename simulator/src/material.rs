@@ -19,9 +19,8 @@ pub enum MaterialKind {
 /// scalar `T` (`f64`, or a dual number carrying derivatives with respect to the law's
 /// parameters).
 ///
-/// The simulator calls [`Material::apply`] each step on the deformation gradients of all
-/// particles, in chunks of up to 128 evaluated in parallel (hence `Sync`), so an
-/// interpreted law can loop instructions-outer, particles-inner within a chunk.
+/// The simulator calls [`Material::apply`] once per step with the deformation gradients of
+/// all particles, so an interpreted law can loop instructions-outer, particles-inner.
 /// Hand-written laws usually implement it with [`apply_pointwise`].
 ///
 /// ```
@@ -42,7 +41,7 @@ pub enum MaterialKind {
 /// toy.apply(&[Matrix3::identity() * 2.0], &mut tau).unwrap();
 /// assert_eq!(tau[0], Matrix3::identity() * 6.0);
 /// ```
-pub trait Material<T: Real>: Sync {
+pub trait Material<T: Real> {
     /// Elastic (F → τ) or plastic (F → F̃).
     fn kind(&self) -> MaterialKind;
 

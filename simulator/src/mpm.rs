@@ -11,7 +11,6 @@ use crate::fast::{FastScalar, SimScalar};
 use crate::materials::Hencky;
 use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State};
 use nalgebra::{Matrix3, Vector3};
-use rayon::prelude::*;
 
 /// Quadratic B-spline stencil of one particle, computed once per step and shared by P2G
 /// and G2P.
@@ -224,21 +223,18 @@ impl<T: SimScalar> Simulator<T> {
         }
         self.law_out.resize(np, Matrix3::zeros());
         let material_error = |source| SimError::Material { step, source };
-        apply_parallel(&self.def_grad, &mut self.law_out, |i, o| {
-            material.apply(i, o)
-        })
-        .map_err(material_error)?;
+        material
+            .apply(&self.def_grad, &mut self.law_out)
+            .map_err(material_error)?;
         let stress = match material.kind() {
             MaterialKind::Elastic => &self.law_out,
             MaterialKind::Plastic => {
                 to_fast_into(&mut self.particles.f, &self.law_out);
                 check_matrices(&self.particles.f, step, NonFiniteQuantity::Material)?;
                 self.law_stress.resize(np, Matrix3::zeros());
-                let hencky = &self.hencky;
-                apply_parallel(&self.law_out, &mut self.law_stress, |i, o| {
-                    hencky.apply(i, o)
-                })
-                .map_err(material_error)?;
+                self.hencky
+                    .apply(&self.law_out, &mut self.law_stress)
+                    .map_err(material_error)?;
                 &self.law_stress
             }
         };
@@ -400,42 +396,80 @@ impl<T: SimScalar> Simulator<T> {
 
     /// Grid-to-particle: `v' = Σ w v_i`, `C' = 4/dx² Σ w v_i dpos_iᵀ`,
     /// `F' = (I + Δt C') F`, `x' = clamp(x + Δt v')`. Clears the touched grid box after.
-    ///
-    /// Particles are independent here, so they run in parallel (rayon) with results that
-    /// do not depend on the thread count; a non-finite particle is reported by its lowest
-    /// index and left un-updated.
     #[inline(never)]
+    #[allow(clippy::needless_range_loop)] // three nested stencil axes read best as indices
     fn g2p(&mut self, step: usize) -> Result<(), SimError> {
         let n = self.n;
+        let dt = self.dt;
+        let c_scale = 4.0 * self.inv_dx;
         let zero = T::Fast::cst(0.0);
-        let transfer = G2p {
-            n,
-            dt: self.dt,
-            c_scale: 4.0 * self.inv_dx,
-            clip_lo: self.clip_lo,
-            clip_hi: self.clip_hi,
-        };
-        let grid = &self.grid;
         let particles = &mut self.particles;
-        let bad = self
-            .stencils
-            .par_iter()
-            .zip(particles.x.par_iter_mut())
-            .zip(particles.v.par_iter_mut())
-            .zip(particles.c.par_iter_mut())
-            .zip(particles.f.par_iter_mut())
-            .enumerate()
-            .with_min_len(PARALLEL_MIN_PARTICLES)
-            .filter_map(|(p, ((((st, x), v), c), f))| {
-                (!transfer.particle(grid, st, x, v, c, f)).then_some(p)
-            })
-            .min();
-        if let Some(particle) = bad {
-            return Err(SimError::NonFinite {
-                step,
-                particle,
-                quantity: NonFiniteQuantity::Particle,
-            });
+        for (p, st) in self.stencils.iter().enumerate() {
+            // Sums of w v_i by the node's offset along x (sa) and y (sb), and the first
+            // moment along z (bz = Σ w v_i k).
+            let z3 = [zero; 3];
+            let (mut sa, mut sb, mut bz) = ([z3; 3], [z3; 3], z3);
+            for ia in 0..3 {
+                for ib in 0..3 {
+                    let w = &st.w[(ia * 3 + ib) * 3..][..3];
+                    let start = st.base + (ia * n + ib) * n;
+                    let row = &self.grid[start..start + 3];
+                    let v0 = gather(&row[0], w[0]);
+                    let v1 = gather(&row[1], w[1]);
+                    let v2 = gather(&row[2], w[2]);
+                    let t = add3v(&add3v(&v0, &v1), &v2);
+                    add3(&mut bz, &add3v(&add3v(&v1, &v2), &v2));
+                    add3(&mut sa[ia], &t);
+                    add3(&mut sb[ib], &t);
+                }
+            }
+            let vp = add3v(&add3v(&sa[0], &sa[1]), &sa[2]);
+            // B = Σ w v_i nodeᵀ, one column per axis.
+            let bx = add3v(&add3v(&sa[1], &sa[2]), &sa[2]);
+            let by = add3v(&add3v(&sb[1], &sb[2]), &sb[2]);
+            let b = [bx, by, bz];
+            // C' = 4/dx (B − v' frᵀ), row-major.
+            let fr = &st.fr;
+            let mut c_new = [zero; 9];
+            for i in 0..3 {
+                for j in 0..3 {
+                    c_new[3 * i + j] = (b[j][i] - vp[i] * fr[j]).scale(c_scale);
+                }
+            }
+            // F' = F + Δt C' F.
+            let f_old = &particles.f[p];
+            let mut f_new = *f_old;
+            for i in 0..3 {
+                for j in 0..3 {
+                    let dcf = c_new[3 * i] * f_old[j]
+                        + c_new[3 * i + 1] * f_old[3 + j]
+                        + c_new[3 * i + 2] * f_old[6 + j];
+                    f_new[3 * i + j] += dcf.scale(dt);
+                }
+            }
+            let mut x_new = particles.x[p];
+            for i in 0..3 {
+                let xi = x_new[i] + vp[i].scale(dt);
+                // The clamp passes derivative only when inactive.
+                x_new[i] = if xi.re() < self.clip_lo {
+                    T::Fast::cst(self.clip_lo)
+                } else if xi.re() > self.clip_hi {
+                    T::Fast::cst(self.clip_hi)
+                } else {
+                    xi
+                };
+            }
+            if !(x_new.iter().chain(vp.iter()).all(|c| c.is_all_finite())) {
+                return Err(SimError::NonFinite {
+                    step,
+                    particle: p,
+                    quantity: NonFiniteQuantity::Particle,
+                });
+            }
+            particles.x[p] = x_new;
+            particles.v[p] = vp;
+            particles.c[p] = c_new;
+            particles.f[p] = f_new;
         }
         let [bi, bj, bk] = self.touched;
         for i in bi[0]..=bi[1] {
@@ -446,116 +480,6 @@ impl<T: SimScalar> Simulator<T> {
         }
         self.dirty = false;
         Ok(())
-    }
-}
-
-/// Smallest number of particles a parallel task takes (rayon), so that a 1000-particle
-/// step splits into a few tasks rather than a thousand.
-const PARALLEL_MIN_PARTICLES: usize = 128;
-
-/// Runs a batch law on chunks of particles in parallel (rayon). Laws are pointwise, so
-/// the result does not depend on the thread count.
-fn apply_parallel<T: Send + Sync>(
-    input: &[Matrix3<T>],
-    out: &mut [Matrix3<T>],
-    law: impl Fn(&[Matrix3<T>], &mut [Matrix3<T>]) -> Result<(), crate::MaterialError> + Sync,
-) -> Result<(), crate::MaterialError> {
-    if input.len() != out.len() {
-        return law(input, out); // the law reports the length mismatch
-    }
-    input
-        .par_chunks(PARALLEL_MIN_PARTICLES)
-        .zip(out.par_chunks_mut(PARALLEL_MIN_PARTICLES))
-        .try_for_each(|(i, o)| law(i, o))
-}
-
-/// The constants of one grid-to-particle transfer.
-struct G2p {
-    n: usize,
-    dt: f64,
-    c_scale: f64,
-    clip_lo: f64,
-    clip_hi: f64,
-}
-
-impl G2p {
-    /// Updates one particle from the grid; false (and nothing written) when the new
-    /// position or velocity is not finite.
-    #[inline(always)]
-    #[allow(clippy::needless_range_loop)] // three nested stencil axes read best as indices
-    fn particle<S: FastScalar>(
-        &self,
-        grid: &[[S; 4]],
-        st: &Stencil<S>,
-        x: &mut [S; 3],
-        v: &mut [S; 3],
-        c: &mut [S; 9],
-        f: &mut [S; 9],
-    ) -> bool {
-        let n = self.n;
-        let zero = S::cst(0.0);
-        // Sums of w v_i by the node's offset along x (sa) and y (sb), and the first
-        // moment along z (bz = Σ w v_i k).
-        let z3 = [zero; 3];
-        let (mut sa, mut sb, mut bz) = ([z3; 3], [z3; 3], z3);
-        for ia in 0..3 {
-            for ib in 0..3 {
-                let w = &st.w[(ia * 3 + ib) * 3..][..3];
-                let start = st.base + (ia * n + ib) * n;
-                let row = &grid[start..start + 3];
-                let v0 = gather(&row[0], w[0]);
-                let v1 = gather(&row[1], w[1]);
-                let v2 = gather(&row[2], w[2]);
-                let t = add3v(&add3v(&v0, &v1), &v2);
-                add3(&mut bz, &add3v(&add3v(&v1, &v2), &v2));
-                add3(&mut sa[ia], &t);
-                add3(&mut sb[ib], &t);
-            }
-        }
-        let vp = add3v(&add3v(&sa[0], &sa[1]), &sa[2]);
-        // B = Σ w v_i nodeᵀ, one column per axis.
-        let bx = add3v(&add3v(&sa[1], &sa[2]), &sa[2]);
-        let by = add3v(&add3v(&sb[1], &sb[2]), &sb[2]);
-        let b = [bx, by, bz];
-        // C' = 4/dx (B − v' frᵀ), row-major.
-        let fr = &st.fr;
-        let mut c_new = [zero; 9];
-        for i in 0..3 {
-            for j in 0..3 {
-                c_new[3 * i + j] = (b[j][i] - vp[i] * fr[j]).scale(self.c_scale);
-            }
-        }
-        // F' = F + Δt C' F.
-        let f_old = &*f;
-        let mut f_new = *f_old;
-        for i in 0..3 {
-            for j in 0..3 {
-                let dcf = c_new[3 * i] * f_old[j]
-                    + c_new[3 * i + 1] * f_old[3 + j]
-                    + c_new[3 * i + 2] * f_old[6 + j];
-                f_new[3 * i + j] += dcf.scale(self.dt);
-            }
-        }
-        let mut x_new = *x;
-        for i in 0..3 {
-            let xi = x_new[i] + vp[i].scale(self.dt);
-            // The clamp passes derivative only when inactive.
-            x_new[i] = if xi.re() < self.clip_lo {
-                S::cst(self.clip_lo)
-            } else if xi.re() > self.clip_hi {
-                S::cst(self.clip_hi)
-            } else {
-                xi
-            };
-        }
-        if !(x_new.iter().chain(vp.iter()).all(|c| c.is_all_finite())) {
-            return false;
-        }
-        *x = x_new;
-        *v = vp;
-        *c = c_new;
-        *f = f_new;
-        true
     }
 }
 
