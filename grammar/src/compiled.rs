@@ -162,11 +162,7 @@ impl Compiled {
     /// Parameter values as independent variables: value `values[i]`, derivative 1 in
     /// direction `i` (for `f64`, just the values).
     pub fn seed_params<T: Real>(values: &[f64]) -> Vec<T> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| T::var(v, i))
-            .collect()
+        ansatz_linalg::seed_params(values)
     }
 
     /// A scratch buffer sized for this program.

@@ -27,5 +27,5 @@ mod svd;
 
 pub use mat3::{det3, from_f64, inv3, mul3, mul3_tn, re3, trace3};
 pub use num_dual::DualSVec64;
-pub use real::{Real, gradient};
+pub use real::{Real, gradient, seed_params};
 pub use svd::{SVD_GAP_CLAMP, Svd, polar, svd_signed, svd_signed_f64};

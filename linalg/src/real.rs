@@ -135,6 +135,17 @@ impl<const N: usize> Real for DualSVec64<N> {
     }
 }
 
+/// Parameter values as independent variables: `values[i]` becomes a `T` with derivative
+/// 1 in direction `i` (plain values for `f64`). One rollout or evaluation with these gives
+/// the gradient with respect to every parameter.
+pub fn seed_params<T: Real>(values: &[f64]) -> Vec<T> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| T::var(v, i))
+        .collect()
+}
+
 /// The derivative part of a dual number as a vector (zeros for a constant).
 pub fn gradient<const N: usize>(x: &DualSVec64<N>) -> SVector<f64, N> {
     x.eps.0.unwrap_or_else(SVector::zeros)

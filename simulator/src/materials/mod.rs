@@ -18,15 +18,7 @@ use crate::MaterialError;
 use ansatz_linalg::Real;
 use nalgebra::{Matrix3, Vector3};
 
-/// Parameters as dual variables: `values[i]` becomes a `T` with derivative direction `i`
-/// (a plain constant for `f64`).
-pub fn seed_params<T: Real>(values: &[f64]) -> Vec<T> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| T::var(v, i))
-        .collect()
-}
+pub use ansatz_linalg::seed_params;
 
 /// Lamé parameters `(μ, λ)` from Young's modulus `E` and Poisson's ratio `ν`:
 /// `μ = E / (2(1+ν))`, `λ = E ν / ((1+ν)(1−2ν))`.
