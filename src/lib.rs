@@ -4,4 +4,8 @@
 //! constants by gradient descent through the simulation.
 #![warn(missing_docs)]
 
+pub mod feedback;
+pub mod fit;
 pub mod law;
+pub mod plot;
+pub mod task;

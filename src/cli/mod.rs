@@ -1,6 +1,8 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod fit;
+pub mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -27,11 +29,123 @@ pub enum Command {
         #[arg(long, default_value = "elastic")]
         signature: String,
     },
+    /// Fit a law's constants to a task's observed motion by gradient descent through the
+    /// simulation; print the feedback and write fit.json and loss.svg.
+    Fit {
+        /// The task file (`tasks/*.toml`).
+        task: PathBuf,
+        /// The law file (`.law`).
+        law: PathBuf,
+        /// `lbfgs` (default of most tasks) or `adam` (the SGA reference's 30 updates).
+        #[arg(long)]
+        optimizer: Option<ansatz::fit::Optimizer>,
+        /// Starting parameter values, a JSON object {name: value} (default: the law's).
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Output directory (default runs/fit/TASK-LAW-OPTIMIZER).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Simulate a task's scene with a law (default: the task's ground truth) and write the
+    /// trajectory as .npz (x, v, frames, full states).
+    Simulate {
+        /// The task file.
+        task: PathBuf,
+        /// The law file (default: the task's ground-truth law).
+        #[arg(long)]
+        law: Option<PathBuf>,
+        /// Parameter values, a JSON object {name: value} (default: the law's).
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// The output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs a parsed command line; `Err` is for failures outside the law (I/O, bad options).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { file, signature } => check::run(&file, &signature),
+        Command::Fit {
+            task,
+            law,
+            optimizer,
+            params,
+            out,
+        } => fit::run(fit::FitArgs {
+            task: &task,
+            law: &law,
+            optimizer,
+            params: params.as_deref(),
+            out,
+        }),
+        Command::Simulate {
+            task,
+            law,
+            params,
+            out,
+        } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
     }
+}
+
+/// A progress bar or spinner on standard error; hidden when it is not a terminal.
+pub struct ProgressTicker(indicatif::ProgressBar);
+
+impl ProgressTicker {
+    /// A spinner with a message, for work of unknown length.
+    pub fn spinner(message: &str) -> Self {
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ProgressTicker(bar)
+    }
+
+    /// A bar of `len` steps.
+    pub fn bar(len: u64, prefix: &str) -> Self {
+        let bar = indicatif::ProgressBar::new(len).with_prefix(prefix.to_string());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        ProgressTicker(bar)
+    }
+
+    /// One step done, with a status message.
+    pub fn tick(&self, message: String) {
+        self.0.inc(1);
+        self.0.set_message(message);
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Reads parameter values for `law` from a JSON object `{name: value}` (or a fit result
+/// with such an object under `"params"`); names the law does not have are an error.
+pub fn read_params(
+    path: &std::path::Path,
+    law: &ansatz_grammar::CheckedProgram,
+) -> anyhow::Result<Vec<f64>> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let object = value
+        .get("params")
+        .unwrap_or(&value)
+        .as_object()
+        .with_context(|| format!("{}: expected a JSON object {{name: value}}", path.display()))?;
+    let mut overrides = std::collections::BTreeMap::new();
+    for (name, v) in object {
+        let x = v
+            .as_f64()
+            .with_context(|| format!("{}: parameter `{name}` is not a number", path.display()))?;
+        overrides.insert(name.clone(), x);
+    }
+    ansatz::task::resolve_params(law, &overrides)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -1,0 +1,211 @@
+//! What a proposer learns from a fit, as data ([`Feedback`]) and as the text the SGA
+//! reference shows a language model (spec/sga.md, section 5.4): parameter and loss curves,
+//! and the trajectories of the key particles at 10 frames from a free rollout of the final
+//! parameters. Numbers are printed like the reference: Python's `%.2f`/`%.4f` of the
+//! float32-rounded value, `nan` for NaN.
+
+use crate::fit::{FitRecord, Verdict};
+use crate::law::LawFactory;
+use crate::task::Task;
+use ansatz_grammar::CheckedProgram;
+use ansatz_simulator::{MaterialFactory, Recording, Trajectory, rollout};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+
+/// Number of key frames shown (SGA: `linspace(0, steps, 10)` cast to int).
+pub const KEY_FRAMES: usize = 10;
+
+/// Positions and velocities of the key particles at the key frames.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyStates {
+    /// Particle indices.
+    pub particles: Vec<usize>,
+    /// Frame indices.
+    pub frames: Vec<usize>,
+    /// `positions[k][f]`: particle `particles[k]` at frame `frames[f]`.
+    pub positions: Vec<Vec<[f64; 3]>>,
+    /// Same for velocities (empty when the trajectory has none).
+    pub velocities: Vec<Vec<[f64; 3]>>,
+}
+
+/// The key frames of a rollout of `steps` steps: `linspace(0, steps, 10)` cast to int
+/// (0, 111, 222, ..., 888, 1000 for 1000 steps).
+pub fn key_frames(steps: usize) -> Vec<usize> {
+    let step = steps as f64 / (KEY_FRAMES - 1) as f64;
+    (0..KEY_FRAMES)
+        .map(|i| {
+            if i + 1 == KEY_FRAMES {
+                steps
+            } else {
+                (i as f64 * step) as usize
+            }
+        })
+        .collect()
+}
+
+impl KeyStates {
+    /// The key particles of `traj` at the key frames it holds.
+    pub fn from_trajectory(traj: &Trajectory, particles: &[usize], steps: usize) -> KeyStates {
+        let frames: Vec<usize> = key_frames(steps)
+            .into_iter()
+            .filter(|&f| traj.position_index(f).is_some())
+            .collect();
+        let pick = |series: &[Vec<nalgebra::Vector3<f64>>]| -> Vec<Vec<[f64; 3]>> {
+            particles
+                .iter()
+                .map(|&p| {
+                    frames
+                        .iter()
+                        .filter_map(|&f| traj.position_index(f))
+                        .filter_map(|i| series.get(i).and_then(|frame| frame.get(p)))
+                        .map(|v| [v[0], v[1], v[2]])
+                        .collect()
+                })
+                .collect()
+        };
+        KeyStates {
+            particles: particles.to_vec(),
+            positions: pick(&traj.positions),
+            velocities: traj.velocities.as_deref().map(pick).unwrap_or_default(),
+            frames,
+        }
+    }
+
+    /// The key states of a free rollout (no teacher forcing) of `law` with `params` on the
+    /// task's scene; the error message if the rollout fails.
+    pub fn simulate(
+        task: &Task,
+        law: &CheckedProgram,
+        params: &[f64],
+    ) -> Result<KeyStates, String> {
+        let factory = LawFactory::new(law.compiled().clone(), task.kind);
+        let material = factory.build::<f64>(params).map_err(|e| e.to_string())?;
+        let recording = Recording {
+            velocities: true,
+            states_every: None,
+        };
+        let traj = rollout::<f64, _>(&task.scene, material.as_ref(), recording)
+            .map_err(|e| e.to_string())?;
+        Ok(KeyStates::from_trajectory(
+            &traj,
+            &task.key_particles,
+            task.scene.steps,
+        ))
+    }
+
+    /// The "Representative particle trajectories" block.
+    pub fn text(&self) -> String {
+        let mut s = String::from("#### Representative particle trajectories (versus time)\n\n");
+        let tuples = |series: &[[f64; 3]]| -> String {
+            let items: Vec<String> = series
+                .iter()
+                .map(|v| format!("({}, {}, {})", f2(v[0]), f2(v[1]), f2(v[2])))
+                .collect();
+            format!("[{}]", items.join(", "))
+        };
+        for (k, pos) in self.positions.iter().enumerate() {
+            let _ = writeln!(s, "- Particle {k}");
+            let _ = writeln!(s, "    - positions: {}", tuples(pos));
+            if let Some(vel) = self.velocities.get(k) {
+                let _ = writeln!(s, "    - velocities: {}", tuples(vel));
+            }
+        }
+        s.pop();
+        s
+    }
+}
+
+/// A fit's feedback: the record and, when simulated, the key states of a free rollout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// The fit.
+    pub record: FitRecord,
+    /// Key particle states of a free rollout of the final parameters.
+    pub states: Option<KeyStates>,
+}
+
+impl Feedback {
+    /// The feedback text: the state block (when present), a blank line, the performance
+    /// block; or the error text of a failed fit.
+    pub fn text(&self) -> String {
+        if let Verdict::Failed { stage, message } = &self.record.verdict {
+            return format!("The program failed at the {stage} stage: {message}");
+        }
+        match &self.states {
+            Some(states) => format!("{}\n\n{}", states.text(), performance_text(&self.record)),
+            None => performance_text(&self.record),
+        }
+    }
+}
+
+/// Python's `%.2f` of the float32-rounded value.
+fn f2(x: f64) -> String {
+    py_fixed(x, 2)
+}
+
+fn py_fixed(x: f64, digits: usize) -> String {
+    let x = x as f32;
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.into()
+    } else {
+        format!("{x:.digits$}")
+    }
+}
+
+/// The performance block of spec/sga.md section 5.4: parameter curves (sorted by name)
+/// and loss curves with the values at the best evaluation; for a law without parameters,
+/// the single evaluation.
+pub fn performance_text(record: &FitRecord) -> String {
+    let curve = |values: &mut dyn Iterator<Item = f64>, digits: usize| -> String {
+        let v: Vec<String> = values.map(|x| py_fixed(x, digits)).collect();
+        format!("[{}]", v.join(", "))
+    };
+    let evals = &record.evaluations;
+    let velocity = |e: &crate::fit::Evaluation| e.velocity.unwrap_or(f64::NAN);
+    let mut s = String::new();
+    if record.param_names.is_empty() {
+        s.push_str("#### Evaluation loss (since it is a non-parametric model)\n\n");
+        let _ = writeln!(
+            s,
+            "- position (Key loss): {}",
+            curve(&mut evals.iter().map(|e| e.loss), 4)
+        );
+        let _ = write!(
+            s,
+            "- velocity: {}",
+            curve(&mut evals.iter().map(velocity), 4)
+        );
+        return s;
+    }
+    let best = record.best.unwrap_or(0);
+    s.push_str("#### Physical parameter training curves (versus iteration)\n\n");
+    let mut order: Vec<usize> = (0..record.param_names.len()).collect();
+    order.sort_by(|&a, &b| record.param_names[a].cmp(&record.param_names[b]));
+    for i in order {
+        let best_value = evals.get(best).map_or(f64::NAN, |e| e.params[i]);
+        let _ = writeln!(
+            s,
+            "- {}: {} (Best: {})",
+            record.param_names[i],
+            curve(&mut evals.iter().map(|e| e.params[i]), 2),
+            f2(best_value)
+        );
+    }
+    s.push_str("\n#### Loss training curves (versus iteration)\n\n");
+    let best_of = |f: &dyn Fn(&crate::fit::Evaluation) -> f64| evals.get(best).map_or(f64::NAN, f);
+    let _ = writeln!(
+        s,
+        "- position (Key loss): {} (Best: {})",
+        curve(&mut evals.iter().map(|e| e.loss), 4),
+        py_fixed(best_of(&|e| e.loss), 4)
+    );
+    let _ = write!(
+        s,
+        "- velocity: {} (Best: {})",
+        curve(&mut evals.iter().map(velocity), 4),
+        py_fixed(best_of(&velocity), 4)
+    );
+    s
+}
