@@ -5,7 +5,9 @@ use crate::fast::SimScalar;
 use crate::materials::{
     Corotated, DruckerPrager, Identity, Linear, Mixture, NeoHookean, VonMises, Water,
 };
-use crate::{LossConfig, LossReport, Material, MaterialError, Scene, SimError, Trajectory, loss};
+use crate::{
+    LossConfig, LossReport, Material, MaterialError, Scene, SimError, Trajectory, loss_parallel,
+};
 use ansatz_linalg::{DualSVec64, Real};
 
 /// Largest number of parameters [`loss_and_gradient`] differentiates in one rollout.
@@ -29,15 +31,16 @@ pub struct LossGradient {
 }
 
 /// Evaluates the loss of `factory.build(params)` and its exact gradient (forward mode,
-/// one dual direction per parameter). At most [`MAX_PARAMS`] parameters.
-pub fn loss_and_gradient<F: MaterialFactory + ?Sized>(
+/// one dual direction per parameter). At most [`MAX_PARAMS`] parameters. The
+/// teacher-forced segments run in parallel ([`crate::loss_parallel`]).
+pub fn loss_and_gradient<F: MaterialFactory + Sync + ?Sized>(
     scene: &Scene,
     factory: &F,
     params: &[f64],
     target: &Trajectory,
     config: &LossConfig,
 ) -> Result<LossGradient, SimError> {
-    fn run<T: SimScalar, F: MaterialFactory + ?Sized>(
+    fn run<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
         scene: &Scene,
         factory: &F,
         params: &[f64],
@@ -45,10 +48,7 @@ pub fn loss_and_gradient<F: MaterialFactory + ?Sized>(
         config: &LossConfig,
     ) -> Result<LossGradient, SimError> {
         let seeded: Vec<T> = crate::materials::seed_params(params);
-        let material = factory
-            .build(&seeded)
-            .map_err(|source| SimError::Material { step: 0, source })?;
-        let report = loss(scene, material.as_ref(), target, config)?;
+        let report = loss_parallel(scene, factory, &seeded, target, config)?;
         let gradient = (0..params.len()).map(|i| report.position.eps(i)).collect();
         Ok(LossGradient {
             loss: LossReport {

@@ -48,7 +48,7 @@ mod trajectory;
 pub use error::{MaterialError, NonFiniteQuantity, SimError, TrajectoryError};
 pub use fast::{FastDual, FastScalar, SimScalar};
 pub use gradient::{LossGradient, MAX_PARAMS, MaterialFactory, Preset, loss_and_gradient};
-pub use loss::{FrameError, LossConfig, LossReport, loss};
+pub use loss::{FrameError, LossConfig, LossReport, loss, loss_parallel};
 pub use material::{Material, MaterialKind, apply_pointwise};
 pub use mpm::Simulator;
 pub use rollout::{Recording, rollout};

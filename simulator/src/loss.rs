@@ -15,7 +15,7 @@
 //! loss uses the observed frames that carry velocities (`None` if there are none).
 
 use crate::fast::{FastScalar, SimScalar};
-use crate::{Material, Scene, SimError, Simulator, Trajectory};
+use crate::{Material, MaterialFactory, Scene, SimError, Simulator, Trajectory};
 
 /// Loss settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,26 +62,47 @@ pub struct LossReport<T> {
     pub frames: Vec<FrameError>,
 }
 
-/// Evaluates the loss of `material` on `scene` against `target` (see the module docs).
-pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
+/// The sums one run of consecutive steps contributes to the loss.
+struct Segment<F> {
+    sum: F,
+    vel_sum: f64,
+    vel_frames: usize,
+    frames: Vec<FrameError>,
+}
+
+/// The step ranges simulated independently: one per teacher-forcing interval, or the whole
+/// rollout.
+fn segments(steps: usize, config: &LossConfig) -> Result<Vec<(usize, usize)>, SimError> {
+    match config.teacher_every {
+        Some(0) => Err(SimError::InvalidTarget(
+            "teacher_every must be positive".into(),
+        )),
+        Some(k) => Ok((0..steps)
+            .step_by(k)
+            .map(|s| (s, (s + k).min(steps)))
+            .collect()),
+        None => Ok(vec![(0, steps)]),
+    }
+}
+
+/// Simulates steps `from..to` (from the target's state at `from` under teacher forcing, or
+/// from the scene's initial state) and sums the errors of the observed frames.
+fn segment<T: SimScalar, M: Material<T> + ?Sized>(
     scene: &Scene,
     material: &M,
     target: &Trajectory,
     config: &LossConfig,
-) -> Result<LossReport<T>, SimError> {
+    (from, to): (usize, usize),
+) -> Result<Segment<T::Fast>, SimError> {
     let n = scene.n_particles();
-    target.validate(n)?;
-    if config.teacher_every == Some(0) {
-        return Err(SimError::InvalidTarget(
-            "teacher_every must be positive".into(),
-        ));
-    }
     let mut sim = Simulator::<T>::new(scene)?;
-    let mut sum = T::Fast::cst(0.0);
-    let mut vel_sum = 0.0;
-    let mut vel_frames = 0usize;
-    let mut frames = Vec::new();
-    for step in 0..scene.steps {
+    let mut seg = Segment {
+        sum: T::Fast::cst(0.0),
+        vel_sum: 0.0,
+        vel_frames: 0,
+        frames: Vec::new(),
+    };
+    for step in from..to {
         if let Some(k) = config.teacher_every
             && step % k == 0
         {
@@ -104,7 +125,7 @@ pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
                 frame_sum += d * d;
             }
         }
-        sum += frame_sum;
+        seg.sum += frame_sum;
         let velocity_mse = target.velocities.as_ref().map(|vs| {
             let se: f64 = sim
                 .particles
@@ -116,14 +137,33 @@ pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
             se / (3 * n) as f64
         });
         if let Some(m) = velocity_mse {
-            vel_sum += m;
-            vel_frames += 1;
+            seg.vel_sum += m;
+            seg.vel_frames += 1;
         }
-        frames.push(FrameError {
+        seg.frames.push(FrameError {
             frame,
             position_mse: frame_sum.re() / (3 * n) as f64,
             velocity_mse,
         });
+    }
+    Ok(seg)
+}
+
+/// Adds up the segments in order (the same sums whatever ran them, and in what order).
+fn combine<T: SimScalar>(
+    scene: &Scene,
+    config: &LossConfig,
+    parts: Vec<Segment<T::Fast>>,
+) -> Result<LossReport<T>, SimError> {
+    let n = scene.n_particles();
+    let mut sum = T::Fast::cst(0.0);
+    let (mut vel_sum, mut vel_frames) = (0.0, 0usize);
+    let mut frames = Vec::new();
+    for seg in parts {
+        sum += seg.sum;
+        vel_sum += seg.vel_sum;
+        vel_frames += seg.vel_frames;
+        frames.extend(seg.frames);
     }
     if frames.is_empty() {
         return Err(SimError::InvalidTarget(
@@ -144,4 +184,46 @@ pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
         velocity: (vel_frames > 0).then(|| config.alpha_velocity * vel_sum / vel_frames as f64),
         frames,
     })
+}
+
+/// Evaluates the loss of `material` on `scene` against `target` (see the module docs).
+pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
+    scene: &Scene,
+    material: &M,
+    target: &Trajectory,
+    config: &LossConfig,
+) -> Result<LossReport<T>, SimError> {
+    target.validate(scene.n_particles())?;
+    let parts = segments(scene.steps, config)?
+        .into_iter()
+        .map(|range| segment::<T, M>(scene, material, target, config, range))
+        .collect::<Result<Vec<_>, _>>()?;
+    combine(scene, config, parts)
+}
+
+/// [`loss`] with the teacher-forced segments simulated in parallel (rayon), each with its
+/// own material from `factory.build(params)`. The result equals [`loss`] bit for bit,
+/// whatever the number of threads; the first failing segment's error is returned.
+pub fn loss_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
+    scene: &Scene,
+    factory: &F,
+    params: &[T],
+    target: &Trajectory,
+    config: &LossConfig,
+) -> Result<LossReport<T>, SimError> {
+    use rayon::prelude::*;
+    target.validate(scene.n_particles())?;
+    let ranges = segments(scene.steps, config)?;
+    let parts: Vec<Result<Segment<T::Fast>, SimError>> = ranges
+        .into_par_iter()
+        .map(|range| {
+            let material = factory.build(params).map_err(|source| SimError::Material {
+                step: range.0,
+                source,
+            })?;
+            segment::<T, _>(scene, material.as_ref(), target, config, range)
+        })
+        .collect();
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    combine(scene, config, parts)
 }

@@ -158,3 +158,53 @@ fn dual_gradient_equals_finite_differences_plastic() {
         1e-6,
     );
 }
+
+/// The parallel loss (one material per teacher-forced segment, rayon) equals the serial loss
+/// bit for bit, with one thread and with two.
+#[test]
+fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
+    let mut scene = Scene::sga_cube();
+    scene.steps = 120;
+    let recording = Recording {
+        velocities: true,
+        states_every: Some(30),
+    };
+    let target = rollout::<f64, _>(
+        &scene,
+        &Preset::NeoHookean
+            .build::<f64>(&Preset::NeoHookean.defaults())
+            .unwrap(),
+        recording,
+    )
+    .unwrap();
+    let config = LossConfig {
+        teacher_every: Some(30),
+        ..LossConfig::default()
+    };
+    let theta = seed_params::<DualSVec64<2>>(&[10.5, -0.5]);
+    let law = Linear::from_params(&theta).unwrap();
+    let serial = loss(&scene, &law, &target, &config).unwrap();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let parallel = pool
+            .install(|| {
+                ansatz_simulator::loss_parallel(&scene, &Preset::Linear, &theta, &target, &config)
+            })
+            .unwrap();
+        assert_eq!(
+            parallel.position.re().to_bits(),
+            serial.position.re().to_bits()
+        );
+        for d in 0..2 {
+            assert_eq!(
+                parallel.position.eps(d).to_bits(),
+                serial.position.eps(d).to_bits()
+            );
+        }
+        assert_eq!(parallel.frames, serial.frames);
+        assert_eq!(parallel.velocity, serial.velocity);
+    }
+}
