@@ -47,6 +47,7 @@ mod builder;
 mod builtins;
 mod check;
 mod compiled;
+pub mod egraph;
 mod error;
 mod limits;
 mod ops;
