@@ -19,6 +19,8 @@ pub(crate) struct Code {
     pub(crate) ops: Vec<Op>,
     pub(crate) dsts: Vec<Slot>,
     pub(crate) slots: usize,
+    /// The type of every slot.
+    pub(crate) types: Vec<Type>,
     pub(crate) ret: Slot,
 }
 
@@ -90,6 +92,7 @@ impl Builder {
         let mut next: Slot = 0;
         let mut ops = Vec::new();
         let mut dsts = Vec::new();
+        let mut types = Vec::new();
         for (k, mut op) in self.ops.into_iter().enumerate() {
             if !keep[k] {
                 continue;
@@ -100,6 +103,7 @@ impl Builder {
                 *slot = next + j as Slot;
             }
             dsts.push(next);
+            types.extend_from_slice(&self.types[d..d + op.outputs()]);
             next += op.outputs() as Slot;
             ops.push(op);
         }
@@ -107,6 +111,7 @@ impl Builder {
             ops,
             dsts,
             slots: next as usize,
+            types,
             ret: new_slot[ret as usize],
         }
     }

@@ -1,6 +1,7 @@
 //! A compiled program: a flat list of instructions over SSA slots, evaluated generically
 //! over the scalar with a reusable scratch buffer (no allocation per call).
 
+use crate::batch::Plan;
 use crate::builder::Code;
 use crate::error::EvalError;
 use crate::ops::{Op, Slot, exec};
@@ -24,12 +25,14 @@ pub struct Compiled {
     dsts: Vec<Slot>,
     slots: usize,
     ret: Slot,
+    batch: Plan,
     signature: Signature,
     param_names: Vec<String>,
     defaults: Vec<f64>,
 }
 
-/// Reusable working memory for [`Compiled::eval`]; one per thread.
+/// Reusable working memory for [`Compiled::eval`] and [`Compiled::eval_mat3_batch`]; one
+/// per thread.
 ///
 /// It also remembers the values that depend only on the parameters: they are recomputed
 /// when the parameter values (including derivative parts) or the program change, so a
@@ -41,6 +44,8 @@ pub struct Scratch<T: Real> {
     owner: u64,
     /// The parameter values (value and derivative parts) those slots were computed with.
     key: Vec<f64>,
+    /// The lanes of [`Compiled::eval_mat3_batch`].
+    lanes: Vec<T>,
 }
 
 impl<T: Real> Default for Scratch<T> {
@@ -56,6 +61,7 @@ impl<T: Real> Scratch<T> {
             slots: Vec::new(),
             owner: 0,
             key: Vec::new(),
+            lanes: Vec::new(),
         }
     }
 
@@ -104,6 +110,7 @@ impl Compiled {
                 dsts.push(dst);
             }
         }
+        let batch = Plan::new(&ops, &dsts, &code.types, &uniform_slot, code.ret);
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Compiled {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -113,6 +120,7 @@ impl Compiled {
             dsts,
             slots: code.slots,
             ret: code.ret,
+            batch,
             signature,
             param_names,
             defaults,
@@ -209,13 +217,9 @@ impl Compiled {
         Ok(())
     }
 
+    /// Computes the parameter-only slots unless `scratch` holds them for `params` already.
     #[inline]
-    fn run<T: Real>(
-        &self,
-        inputs: &[Value<T>],
-        params: &[T],
-        scratch: &mut Scratch<T>,
-    ) -> Value<T> {
+    fn prepare<T: Real>(&self, params: &[T], scratch: &mut Scratch<T>) {
         if scratch.owner != self.id
             || scratch.slots.len() < self.slots
             || !scratch.same_params(params)
@@ -226,9 +230,19 @@ impl Compiled {
             scratch.set_params(params);
             let slots = &mut scratch.slots[..];
             for (op, &dst) in self.uniform.iter().zip(&self.uniform_dsts) {
-                exec(op, dst as usize, slots, inputs, params);
+                exec(op, dst as usize, slots, &[], params);
             }
         }
+    }
+
+    #[inline]
+    fn run<T: Real>(
+        &self,
+        inputs: &[Value<T>],
+        params: &[T],
+        scratch: &mut Scratch<T>,
+    ) -> Value<T> {
+        self.prepare(params, scratch);
         let slots = &mut scratch.slots[..];
         for (op, &dst) in self.ops.iter().zip(&self.dsts) {
             exec(op, dst as usize, slots, inputs, params);
@@ -274,8 +288,12 @@ impl Compiled {
             .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN))))
     }
 
-    /// Evaluates a `F: mat3 -> mat3` program at every `fs[p]`, writing `out[p]`
-    /// (particles in a loop, one scratch buffer reused).
+    /// Evaluates a `F: mat3 -> mat3` program at every `fs[p]`, writing `out[p]`: the
+    /// simulator's call, once per step with all particles.
+    ///
+    /// Instructions run outer and particles inner, over chunks of particles (see the
+    /// `batch` module); the results are bitwise equal to [`Compiled::eval_mat3`] on each
+    /// `fs[p]`.
     pub fn eval_mat3_batch<T: Real>(
         &self,
         fs: &[Matrix3<T>],
@@ -291,12 +309,8 @@ impl Compiled {
                 outputs: out.len(),
             });
         }
-        for (f, o) in fs.iter().zip(out.iter_mut()) {
-            let v = self.run(&[Value::Mat3(*f)], params, scratch);
-            *o = v
-                .as_mat3()
-                .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN)));
-        }
+        self.prepare(params, scratch);
+        self.batch.run(fs, out, &scratch.slots, &mut scratch.lanes);
         Ok(())
     }
 }

@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 mod ast;
+mod batch;
 mod builder;
 mod builtins;
 mod check;

@@ -251,7 +251,7 @@ pub(crate) fn pow<T: Real>(x: T, y: T) -> T {
 }
 
 #[inline(always)]
-fn binary<T: Real>(f: Bin, a: T, b: T) -> T {
+pub(crate) fn binary<T: Real>(f: Bin, a: T, b: T) -> T {
     match f {
         Bin::Add => a + b,
         Bin::Sub => a - b,
