@@ -2,4 +2,5 @@
 
 mod cli;
 mod dsl;
+mod export;
 mod laws;

@@ -50,6 +50,7 @@ mod check;
 mod compiled;
 pub mod egraph;
 mod error;
+pub mod export;
 mod limits;
 mod ops;
 mod parser;

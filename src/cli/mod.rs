@@ -1,7 +1,9 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod export;
 pub mod fit;
+pub mod simplify;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +63,37 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Simplify a law in the e-graph: print it in the law language, with its complexity
+    /// and canonical hash (an invalid law: the error and exit status 2).
+    Simplify {
+        /// The law file (`.law`).
+        file: PathBuf,
+        /// The task signature: `elastic`, `plastic` or explicit, e.g. "F: mat3 -> mat3".
+        #[arg(long, default_value = "elastic")]
+        signature: String,
+    },
+    /// Write a law in closed form for another tool: LaTeX, SymPy, NumPy, a PyTorch
+    /// `Physics(nn.Module)`, or Rust over nalgebra.
+    Export {
+        /// The law file (`.law`).
+        file: PathBuf,
+        /// The target: latex, sympy, numpy, pytorch or rust.
+        #[arg(long)]
+        to: String,
+        /// Parameter values replacing the defaults: a JSON object {name: value}, or a fit
+        /// result with one under "params".
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// The task signature: `elastic`, `plastic` or explicit, e.g. "F: mat3 -> mat3".
+        #[arg(long, default_value = "elastic")]
+        signature: String,
+        /// Export the simplified law rather than the law as written.
+        #[arg(long)]
+        simplify: bool,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line; `Err` is for failures outside the law (I/O, bad options).
@@ -86,6 +119,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             params,
             out,
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
+        Command::Simplify { file, signature } => simplify::run(&file, &signature),
+        Command::Export {
+            file,
+            to,
+            params,
+            signature,
+            simplify,
+            out,
+        } => export::run(&export::ExportArgs {
+            file: &file,
+            to: &to,
+            params: params.as_deref(),
+            signature: &signature,
+            simplify,
+            out: out.as_deref(),
+        }),
     }
 }
 

@@ -111,6 +111,18 @@ pub const RULES: &[RuleSpec] = &[
     r("mul-1", "(* ?a 1)", "?a"),
     r("div-1", "(/ ?a 1)", "?a"),
     rc("mul-0", "(* ?a 0)", "0", &[Scalar("?a")]),
+    rc(
+        "add-zero-term",
+        "(+ ?a (* 0 ?b))",
+        "?a",
+        &[Within("?b", "?a")],
+    ),
+    rc(
+        "sub-zero-term",
+        "(- ?a (* 0 ?b))",
+        "?a",
+        &[Within("?b", "?a")],
+    ),
     rc("sub-self", "(- ?a ?a)", "0", &[Scalar("?a")]),
     rc("div-self", "(/ ?a ?a)", "1", &[Scalar("?a")]),
     r("div-to-mul", "(/ ?a ?b)", "(* ?a (pow ?b -1))"),
