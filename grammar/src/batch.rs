@@ -28,7 +28,7 @@ enum Ent {
     Lane(u32),
     /// An index in the uniform area: one value for every particle.
     Uniform(u32),
-    /// `T::zero()`, as `diag` puts off the diagonal.
+    /// Zero with explicit zero derivatives, as `diag` puts off the diagonal.
     Zero,
 }
 

@@ -302,7 +302,11 @@ fn shape1<T: Real>(f: Shape1, v: &Value<T>) -> Value<T> {
         (Shape1::Det, Value::Mat3(m)) => Value::Scalar(det3(m)),
         (Shape1::Inv, Value::Mat3(m)) => Value::Mat3(inv3(m)),
         (Shape1::Trace, Value::Mat3(m)) => Value::Scalar(trace3(m)),
-        (Shape1::Diag, Value::Vec3(d)) => Value::Mat3(Matrix3::from_diagonal(d)),
+        // Explicit zero derivatives off the diagonal (see `clean`): with num-dual's empty
+        // derivative there, a dual von Mises rollout (`U @ diag(s) @ Vh`) ran 1.25x slower.
+        (Shape1::Diag, Value::Vec3(d)) => Value::Mat3(Matrix3::from_fn(|i, j| {
+            if i == j { d[i] } else { clean(T::zero()) }
+        })),
         (Shape1::Diagonal, Value::Mat3(m)) => Value::Vec3(m.diagonal()),
         (Shape1::Sum, v) => Value::Scalar(sum(v)),
         (Shape1::Mean, v) => Value::Scalar(sum(v) / T::cst(v.ty().len() as f64)),

@@ -147,7 +147,7 @@ impl Layout {
                 Col::Lane(&src[b..b + n])
             }
             Ent::Uniform(i) => Col::Splat(src[i as usize]),
-            Ent::Zero => Col::Splat(T::zero()),
+            Ent::Zero => Col::Splat(clean(T::zero())),
         }
     }
 
