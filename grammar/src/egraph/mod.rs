@@ -59,8 +59,11 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Largest e-graph size in e-nodes.
+    /// Largest e-graph size in e-nodes (the canonical run, everything inlined).
     pub nodes: usize,
+    /// Largest e-graph size of the display run of [`simplify`] (named parameter-only
+    /// bindings frozen); it needs less search, only a readable law.
+    pub display_nodes: usize,
     /// Largest number of rule-application rounds.
     pub iterations: usize,
     /// Wall-clock limit (a safety net against a runaway input).
@@ -70,7 +73,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            nodes: 3_000,
+            nodes: 2_500,
+            display_nodes: 1_000,
             iterations: 12,
             time: Duration::from_secs(2),
         }
@@ -78,10 +82,12 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Limits with the given node and iteration caps and the default time limit.
+    /// Limits with the given node and iteration caps (both runs) and the default time
+    /// limit.
     pub fn new(nodes: usize, iterations: usize) -> Self {
         Limits {
             nodes,
+            display_nodes: nodes,
             iterations,
             ..Limits::default()
         }
@@ -225,7 +231,11 @@ pub fn simplify_with(law: &CheckedProgram, limits: &Limits) -> Simplified {
     let signature = law.signature();
     let program = law.program();
     let frozen = lower::lower_program(program, signature, true);
-    let run = saturate(&frozen, limits);
+    let display = Limits {
+        nodes: limits.display_nodes,
+        ..*limits
+    };
+    let run = saturate(&frozen, &display);
     let atoms = &frozen.atoms;
     let original_complexity = Dag::from_recexpr(&frozen.expr, atoms).complexity(atoms);
     let normal_complexity = run.normal.complexity(atoms);

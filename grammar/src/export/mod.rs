@@ -20,7 +20,7 @@
 //! use ansatz_grammar::{load, Signature, export::{export, Target}};
 //! let law = load("param mu = 2\nreturn mu * (F @ F.T - I)", &Signature::elastic()).unwrap();
 //! let tex = export(&law, Target::Latex);
-//! assert!(tex.contains(r"\mu \left(\mathbf{F} \mathbf{F}^\top - \mathbf{I}\right)"), "{tex}");
+//! assert!(tex.contains(r"\mu \, \left(\mathbf{F} \mathbf{F}^\top - \mathbf{I}\right)"), "{tex}");
 //! let py = export(&law, Target::Numpy);
 //! assert!(py.contains("def law_batch(F, mu=2.0):"), "{py}");
 //! ```
