@@ -354,3 +354,36 @@ fn hashes_are_deterministic_across_runs_and_threads() {
         assert_eq!(c.hash, egraph::fnv1a(c.form.as_bytes()));
     }
 }
+
+#[test]
+fn pathological_sharing_stays_bounded() {
+    // 2^40 nodes when written out: complexity saturates, nothing is expanded.
+    let mut src = String::from("a0 = F + F.T\n");
+    for k in 1..40 {
+        src.push_str(&format!("a{k} = a{} @ a{} + a{}\n", k - 1, k - 1, k - 1));
+    }
+    src.push_str("return a39 - a39 * 2");
+    let law = law(&src);
+    let start = std::time::Instant::now();
+    let s = egraph::simplify(&law);
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert!(s.complexity <= s.original_complexity);
+    assert!(s.original_complexity > 1 << 40);
+    assert!(s.canonical.form.len() < 100_000);
+    load(&s.program.to_string(), law.signature()).expect("the result loads");
+}
+
+#[test]
+fn long_chains_simplify_to_laws_that_load() {
+    let mut src = String::from("param k = 1.5\na0 = F\n");
+    for i in 1..190 {
+        let op = ["+", "-", "*", "@"][i % 4];
+        src.push_str(&format!("a{i} = a{} {op} (k * F.T)\n", i - 1));
+    }
+    src.push_str("return a189");
+    let law = law(&src);
+    let s = egraph::simplify(&law);
+    assert!(s.complexity <= s.original_complexity);
+    load(&s.program.to_string(), law.signature()).expect("the result loads");
+    let _ = egraph::canonical(&law);
+}
