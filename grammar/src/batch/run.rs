@@ -263,10 +263,15 @@ impl Layout {
                 let cols: [Col<'_, T>; 9] = std::array::from_fn(|k| col(a, k));
                 for p in 0..n {
                     let svd = svd_signed(&Matrix3::from_fn(|i, j| cols[i + 3 * j].get(p)));
+                    // U into lanes 0..9, sigma 9..12, Vh 12..21 (indexing, not nalgebra's
+                    // slower iterators).
                     let vt = svd.v.transpose();
-                    let results = svd.u.iter().chain(&svd.sigma).chain(vt.iter());
-                    for (k, x) in results.enumerate() {
-                        out[k * c + p] = *x;
+                    for k in 0..9 {
+                        out[k * c + p] = svd.u[k];
+                        out[(12 + k) * c + p] = vt[k];
+                    }
+                    for k in 0..3 {
+                        out[(9 + k) * c + p] = svd.sigma[k];
                     }
                 }
             }
