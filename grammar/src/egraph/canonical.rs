@@ -13,7 +13,8 @@ pub struct Canonical {
     pub hash: u64,
     /// The canonical form: bindings and `return`, parameters named `p0`, `p1`, ...
     pub form: String,
-    /// Complexity of the simplified law (see [`crate::egraph::complexity`]).
+    /// The smallest complexity found for the law (see [`crate::egraph::complexity`]):
+    /// that of the canonical form, of the simplified law, or of the law as written.
     pub complexity: u64,
 }
 
