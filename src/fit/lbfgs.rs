@@ -13,12 +13,24 @@ use std::cell::RefCell;
 /// least this much), with a zero gradient: the line search backs off.
 const PENALTY: f64 = 1e3;
 
+/// The fit stops after this many evaluations without a new best loss.
+const STALL: usize = 8;
+
+/// The fit stops once the loss is this small relative to the starting loss (floating-point
+/// noise: a law that can reproduce the target reaches about 1e-26 of the start).
+const RELATIVE_FLOOR: f64 = 1e-18;
+
+/// The last point evaluated (scaled coordinates), its cost and its scaled gradient.
+type Cached = Option<(Vec<f64>, f64, Vec<f64>)>;
+
 struct Problem<'o, 'a> {
     objective: RefCell<&'o mut Objective<'a>>,
     start: Vec<f64>,
     scale: Vec<f64>,
     penalty: f64,
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: RefCell<Cached>,
+    /// Best loss so far and the number of evaluations since it last improved.
+    progress: RefCell<(f64, usize)>,
 }
 
 impl Problem<'_, '_> {
@@ -34,6 +46,12 @@ impl Problem<'_, '_> {
         {
             return Ok((*c, g.clone()));
         }
+        if z.iter().any(|x| !x.is_finite()) {
+            // Moré–Thuente extrapolates to NaN once the gradient vanishes: converged.
+            return Err(Error::msg(
+                "the line search left the finite numbers (converged)",
+            ));
+        }
         let mut objective = self.objective.borrow_mut();
         if !objective.may_continue() {
             return Err(Error::msg(objective.stopped.clone().unwrap_or_default()));
@@ -41,6 +59,19 @@ impl Problem<'_, '_> {
         let e = objective.evaluate(&self.theta(z));
         if objective.stopped.is_some() {
             return Err(Error::msg(objective.stopped.clone().unwrap_or_default()));
+        }
+        {
+            let mut progress = self.progress.borrow_mut();
+            if e.ok() && e.loss < progress.0 * (1.0 - 1e-9) {
+                *progress = (e.loss, 0);
+            } else {
+                progress.1 += 1;
+                if progress.1 >= STALL {
+                    objective.stopped =
+                        Some(format!("converged: no progress in {STALL} evaluations"));
+                    return Err(Error::msg("converged"));
+                }
+            }
         }
         let (c, g) = if e.ok() {
             let g = e
@@ -111,7 +142,9 @@ pub(super) fn run(objective: &mut Objective<'_>, start: &[f64]) -> (Vec<f64>, St
         scale,
         penalty: PENALTY * first.loss.max(1.0),
         last: RefCell::new(Some((vec![0.0; n], first.loss, scaled_gradient))),
+        progress: RefCell::new((first.loss, 0)),
     };
+    let target = settings.target_loss.max(first.loss * RELATIVE_FLOOR);
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), settings.lbfgs_memory.max(1))
         .with_tolerance_grad(0.0)
         .and_then(|s| s.with_tolerance_cost(0.0));
@@ -122,7 +155,7 @@ pub(super) fn run(objective: &mut Objective<'_>, start: &[f64]) -> (Vec<f64>, St
                 .configure(|s| {
                     s.param(vec![0.0; n])
                         .max_iters(settings.lbfgs_iterations)
-                        .target_cost(settings.target_loss)
+                        .target_cost(target)
                 })
                 .run();
             match result {

@@ -14,6 +14,7 @@
 //! simulated ends with a [`Verdict`] naming the stage and the message, and the curve so far.
 
 mod adam;
+pub mod json;
 mod lbfgs;
 
 use crate::law::LawFactory;
@@ -66,7 +67,8 @@ pub struct FitSettings {
     pub target_loss: f64,
     /// Most evaluations (rollouts).
     pub max_evaluations: usize,
-    /// Wall-clock limit, seconds.
+    /// Wall-clock limit, seconds (`null` in JSON: none).
+    #[serde(with = "json::inf_null")]
     pub max_seconds: f64,
 }
 
@@ -112,12 +114,15 @@ impl FitSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Parameter values, in the law's declaration order.
+    #[serde(with = "json::vec_nan_null")]
     pub params: Vec<f64>,
     /// Position loss (the fitted objective); NaN when the evaluation failed.
+    #[serde(with = "json::nan_null")]
     pub loss: f64,
     /// Velocity loss (reported only), when the target has velocities.
     pub velocity: Option<f64>,
     /// Gradient of the position loss (empty when the evaluation failed).
+    #[serde(with = "json::vec_nan_null")]
     pub gradient: Vec<f64>,
     /// Why the evaluation failed, if it did (e.g. "non-finite particle state at step 312").
     pub error: Option<String>,
@@ -203,6 +208,7 @@ pub struct FitRecord {
     /// Index of the best evaluation (lowest finite loss), if any.
     pub best: Option<usize>,
     /// The best loss (the fitness; +∞ when nothing succeeded).
+    #[serde(with = "json::inf_null")]
     pub fitness: f64,
     /// Parameters after the optimiser (Adam: the last logged epoch; L-BFGS: the best).
     pub final_params: Vec<f64>,
@@ -265,9 +271,22 @@ impl Objective<'_> {
         self.stopped.is_none()
     }
 
-    /// One rollout with gradient at `params`, recorded.
+    /// One rollout with gradient at `params`, recorded. Non-finite parameters are not
+    /// simulated: the evaluation fails at once.
     pub(crate) fn evaluate(&mut self, params: &[f64]) -> Evaluation {
         let t = Instant::now();
+        if params.iter().any(|p| !p.is_finite()) {
+            let eval = Evaluation {
+                params: params.to_vec(),
+                loss: f64::NAN,
+                velocity: None,
+                gradient: Vec::new(),
+                error: Some("the optimiser produced a non-finite parameter value".into()),
+                seconds: 0.0,
+            };
+            self.evaluations.push(eval.clone());
+            return eval;
+        }
         let result = loss_and_gradient(
             &self.task.scene,
             &self.factory,
