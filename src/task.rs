@@ -273,6 +273,11 @@ impl Task {
             return Err(spec_error("loss.alpha_position must be positive".into()));
         }
 
+        if spec.target.law.is_some() && spec.target.file.is_some() {
+            return Err(spec_error(
+                "target: give either `law` or `file`, not both".into(),
+            ));
+        }
         let file_target = match &spec.target.file {
             Some(file) => Some(Trajectory::read_npz(dir.join(file))?),
             None => None,

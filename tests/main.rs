@@ -3,4 +3,5 @@
 mod cli;
 mod dsl;
 mod export;
+mod fit;
 mod laws;

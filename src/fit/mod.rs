@@ -141,6 +141,8 @@ impl Evaluation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
+    /// The proposer could not produce a text (a model request failed).
+    Propose,
     /// The law's text held no law block.
     Extract,
     /// The law does not parse.
@@ -160,6 +162,7 @@ pub enum Stage {
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = match self {
+            Stage::Propose => "propose",
             Stage::Extract => "extract",
             Stage::Parse => "parse",
             Stage::Type => "type",
