@@ -4,3 +4,5 @@ mod cli;
 mod dsl;
 mod export;
 mod laws;
+mod llm;
+mod support;
