@@ -7,5 +7,6 @@
 pub mod feedback;
 pub mod fit;
 pub mod law;
+pub mod llm;
 pub mod plot;
 pub mod task;

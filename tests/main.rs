@@ -5,3 +5,5 @@ mod dsl;
 mod export;
 mod fit;
 mod laws;
+mod llm;
+mod support;
