@@ -2,5 +2,6 @@
 
 mod cli;
 mod dsl;
+mod evolve;
 mod export;
 mod laws;
