@@ -4,6 +4,7 @@
 //! constants by gradient descent through the simulation.
 #![warn(missing_docs)]
 
+pub mod evolve;
 pub mod feedback;
 pub mod fit;
 pub mod law;

@@ -1,0 +1,276 @@
+//! The offline proposer `evolve`: validity, uniqueness and determinism of its offspring,
+//! every operator at work, garbage parents, parameter carry-over, library seeds in the
+//! first batch, and the time per offspring (printed with `--nocapture`).
+
+use ansatz::evolve::{Evolve, EvolveConfig, OPERATORS, Offspring, Parent};
+use ansatz_grammar::{Signature, egraph, load};
+use ansatz_simulator::MaterialKind;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+const ELASTIC_LAWS: &[&str] = &[
+    include_str!("../tasks/laws/linear.law"),
+    include_str!("../tasks/laws/corotated.law"),
+    include_str!("../tasks/laws/neohookean.law"),
+    include_str!("../tasks/laws/hencky.law"),
+];
+
+const PLASTIC_LAWS: &[&str] = &[
+    include_str!("../tasks/laws/identity.law"),
+    include_str!("../tasks/laws/water.law"),
+    include_str!("../tasks/laws/plasticine.law"),
+    include_str!("../tasks/laws/sand.law"),
+    include_str!("../tasks/laws/imaginary.law"),
+];
+
+fn laws(kind: MaterialKind) -> &'static [&'static str] {
+    match kind {
+        MaterialKind::Plastic => PLASTIC_LAWS,
+        _ => ELASTIC_LAWS,
+    }
+}
+
+fn parents(sources: &[&'static str]) -> Vec<Parent<'static>> {
+    sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Parent {
+            source: s,
+            fitness: 1.0 + i as f64,
+            params: &[],
+        })
+        .collect()
+}
+
+fn hash_of(src: &str) -> u64 {
+    let law = load(src, &Signature::elastic()).expect("law checks");
+    egraph::canonical(&law).hash
+}
+
+fn config(seed: u64) -> EvolveConfig {
+    EvolveConfig {
+        seed,
+        ..EvolveConfig::default()
+    }
+}
+
+/// Every offspring checks, is within the limits, and is new to `seen` and to its batch.
+fn assert_valid(batch: &[Offspring], seen: &BTreeSet<u64>, config: &EvolveConfig) {
+    let mut hashes = BTreeSet::new();
+    for o in batch {
+        let law =
+            load(&o.source, &Signature::elastic()).unwrap_or_else(|e| panic!("{e}\n{}", o.source));
+        assert!(law.params().len() <= config.max_params, "{}", o.source);
+        assert!(OPERATORS.contains(&o.operator));
+        let hash = egraph::canonical(&law).hash;
+        assert_eq!(hash, o.hash, "{}", o.source);
+        assert!(!seen.contains(&hash), "seen before: {}", o.source);
+        assert!(hashes.insert(hash), "repeated in the batch: {}", o.source);
+    }
+}
+
+/// Several rounds from the shipped laws, both paths, several seeds: all valid, every
+/// operator productive at least once per path.
+#[test]
+fn offspring_are_valid_new_and_every_operator_works() {
+    for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut perturbed = 0;
+        for seed in 0..3 {
+            let cfg = config(seed);
+            let mut evolve = Evolve::new(Signature::elastic(), kind, cfg);
+            let sources = laws(kind);
+            let mut seen: BTreeSet<u64> = sources.iter().map(|s| hash_of(s)).collect();
+            let mut population: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+            for _round in 0..3 {
+                let parents: Vec<Parent<'_>> = population
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Parent {
+                        source: s,
+                        fitness: (i % 7) as f64,
+                        params: &[],
+                    })
+                    .collect();
+                let batch = evolve.propose(&parents, 16, &seen);
+                assert_eq!(batch.len(), 16, "{kind:?} seed {seed}");
+                assert_valid(&batch, &seen, &cfg);
+                for o in &batch {
+                    *counts.entry(o.operator).or_default() += 1;
+                    perturbed += usize::from(o.perturbed);
+                    assert!(o.parents.iter().all(|&i| i < parents.len()));
+                    seen.insert(o.hash);
+                }
+                population.extend(batch.into_iter().map(|o| o.source));
+            }
+        }
+        println!("{kind:?}: operator counts {counts:?}, perturbed {perturbed}");
+        for op in OPERATORS {
+            assert!(
+                counts.get(op).copied().unwrap_or(0) > 0,
+                "{kind:?}: {op} never produced"
+            );
+        }
+        assert!(perturbed > 0);
+    }
+}
+
+#[test]
+fn same_seed_same_offspring_different_seed_different_offspring() {
+    let parents = parents(ELASTIC_LAWS);
+    let seen: BTreeSet<u64> = ELASTIC_LAWS.iter().map(|s| hash_of(s)).collect();
+    let run = |seed| {
+        let mut e = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config(seed));
+        let first = e.propose(&parents, 12, &seen);
+        let second = e.propose(&parents, 12, &seen);
+        (first, second)
+    };
+    let a = run(7);
+    assert_eq!(a, run(7));
+    assert_ne!(a, run(8));
+    assert_ne!(a.0, a.1, "a second call continues the random sequence");
+}
+
+#[test]
+fn garbage_parents_never_panic_and_still_give_library_seeds() {
+    let huge = "return F + ".repeat(5000) + "F";
+    let deep = "(".repeat(10_000) + "F" + &")".repeat(10_000);
+    let garbage: Vec<&str> = vec![
+        "",
+        "return",
+        "param = \n",
+        "return torch.det(F) * I",
+        "return sum(F)",
+        "\u{0}\u{1}\u{ff}",
+        &huge,
+        &deep,
+        "param a = 1\nparam b = 2\nparam c = 3\nparam d = 4\nparam e = 5\nparam f = 6\nparam g = 7\nparam h = 8\nparam i = 9\nreturn a * F",
+    ];
+    for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
+        let parents: Vec<Parent<'_>> = garbage
+            .iter()
+            .map(|s| Parent {
+                source: s,
+                fitness: f64::NAN,
+                params: &[f64::NAN, f64::INFINITY],
+            })
+            .collect();
+        let mut evolve = Evolve::new(Signature::elastic(), kind, config(1));
+        let batch = evolve.propose(&parents, 16, &BTreeSet::new());
+        assert!(batch.len() >= 5, "{kind:?}: {}", batch.len());
+        assert!(batch.iter().all(|o| o.operator == "library"));
+        assert_valid(&batch, &BTreeSet::new(), evolve.config());
+        assert!(evolve.propose(&[], 4, &BTreeSet::new()).len() == 4);
+    }
+}
+
+#[test]
+fn children_start_from_the_parents_fitted_values() {
+    let src = "param mu = 1\nparam k = 2\nJ = det(F)\nreturn mu * (F @ F.T - I) + k * log(J) * I";
+    let fitted = [123.25, -0.5];
+    let parents = [Parent {
+        source: src,
+        fitness: 0.1,
+        params: &fitted,
+    }];
+    let seen = BTreeSet::from([hash_of(src)]);
+    let mut evolve = Evolve::new(
+        Signature::elastic(),
+        MaterialKind::Elastic,
+        EvolveConfig {
+            perturb_rate: 0.0,
+            ..config(3)
+        },
+    );
+    let batch = evolve.propose(&parents, 24, &seen);
+    let mut carried = 0;
+    for o in batch.iter().filter(|o| o.operator != "library") {
+        let law = load(&o.source, &Signature::elastic()).expect("checks");
+        for (name, value) in law.params() {
+            match name.as_str() {
+                "mu" => assert_eq!(value, 123.25, "{}", o.source),
+                "k" => assert_eq!(value, -0.5, "{}", o.source),
+                _ => {}
+            }
+            carried += usize::from(name == "mu" || name == "k");
+        }
+    }
+    assert!(carried > 0);
+}
+
+#[test]
+fn library_seeds_take_fitted_values_of_same_named_parameters() {
+    let linear = include_str!("../tasks/laws/linear.law");
+    let fitted = [12.5, -0.25];
+    let parents = [Parent {
+        source: linear,
+        fitness: 0.5,
+        params: &fitted,
+    }];
+    let mut evolve = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config(0));
+    let batch = evolve.propose(&parents, 16, &BTreeSet::from([hash_of(linear)]));
+    let neo = batch
+        .iter()
+        .find(|o| o.source.contains("log(J)") && o.operator == "library")
+        .expect("neo-Hookean seeded in the first batch");
+    let law = load(&neo.source, &Signature::elastic()).expect("checks");
+    assert_eq!(
+        law.params(),
+        vec![
+            ("youngs_modulus_log".to_string(), 12.5),
+            ("poissons_ratio_sigmoid".to_string(), -0.25)
+        ]
+    );
+    assert_eq!(neo.parents, vec![0]);
+}
+
+/// The lead's acceptance runs: the true law's form is in the first batch of 16 from the
+/// task's starting law, for every seed.
+#[test]
+fn first_batch_contains_the_true_families() {
+    let neo = hash_of(include_str!("../tasks/laws/neohookean.law"));
+    let water = hash_of(include_str!("../tasks/laws/water.law"));
+    let cases = [
+        (
+            MaterialKind::Elastic,
+            include_str!("../tasks/laws/linear.law"),
+            neo,
+        ),
+        (
+            MaterialKind::Plastic,
+            include_str!("../tasks/laws/identity.law"),
+            water,
+        ),
+    ];
+    for (kind, start, truth) in cases {
+        for seed in 0..5 {
+            let mut evolve = Evolve::new(Signature::elastic(), kind, config(seed));
+            let parents = [Parent {
+                source: start,
+                fitness: 1.0,
+                params: &[],
+            }];
+            let batch = evolve.propose(&parents, 16, &BTreeSet::from([hash_of(start)]));
+            assert!(
+                batch.iter().any(|o| o.hash == truth),
+                "{kind:?} seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn time_per_offspring() {
+    let mut total = 0;
+    let started = Instant::now();
+    for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
+        let parents = parents(laws(kind));
+        let seen: BTreeSet<u64> = laws(kind).iter().map(|s| hash_of(s)).collect();
+        let mut evolve = Evolve::new(Signature::elastic(), kind, config(11));
+        total += evolve.propose(&parents, 32, &seen).len();
+    }
+    let per = started.elapsed().as_secs_f64() * 1e3 / total.max(1) as f64;
+    println!(
+        "evolve: {total} offspring, {per:.1} ms per offspring (debug build of the root crate)"
+    );
+}
