@@ -135,6 +135,16 @@ fn same_seed_same_offspring_different_seed_different_offspring() {
 fn garbage_parents_never_panic_and_still_give_library_seeds() {
     let huge = "return F + ".repeat(5000) + "F";
     let deep = "(".repeat(10_000) + "F" + &")".repeat(10_000);
+    // Valid but far over max_nodes: a wide law of 40 bindings.
+    let wide = (0..40)
+        .map(|i| format!("x{i} = det(F) * F @ F.T + trace(F) * F - {i} * I\n"))
+        .collect::<String>()
+        + "return "
+        + &(0..40)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+    let nested = "return ".to_string() + &"exp(".repeat(40) + "F" + &")".repeat(40);
     let garbage: Vec<&str> = vec![
         "",
         "return",
@@ -144,6 +154,8 @@ fn garbage_parents_never_panic_and_still_give_library_seeds() {
         "\u{0}\u{1}\u{ff}",
         &huge,
         &deep,
+        &wide,
+        &nested,
         "param a = 1\nparam b = 2\nparam c = 3\nparam d = 4\nparam e = 5\nparam f = 6\nparam g = 7\nparam h = 8\nparam i = 9\nreturn a * F",
     ];
     for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
@@ -158,7 +170,7 @@ fn garbage_parents_never_panic_and_still_give_library_seeds() {
         let mut evolve = Evolve::new(Signature::elastic(), kind, config(1));
         let batch = evolve.propose(&parents, 16, &BTreeSet::new());
         assert!(batch.len() >= 5, "{kind:?}: {}", batch.len());
-        assert!(batch.iter().all(|o| o.operator == "library"));
+        assert!(batch.iter().any(|o| o.operator == "library"));
         assert_valid(&batch, &BTreeSet::new(), evolve.config());
         assert!(evolve.propose(&[], 4, &BTreeSet::new()).len() == 4);
     }
@@ -268,6 +280,7 @@ fn time_per_offspring() {
         let seen: BTreeSet<u64> = laws(kind).iter().map(|s| hash_of(s)).collect();
         let mut evolve = Evolve::new(Signature::elastic(), kind, config(11));
         total += evolve.propose(&parents, 32, &seen).len();
+        println!("evolve {kind:?}: {:?}", evolve.stats());
     }
     let per = started.elapsed().as_secs_f64() * 1e3 / total.max(1) as f64;
     println!(

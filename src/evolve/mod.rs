@@ -157,6 +157,25 @@ pub struct Offspring {
     pub hash: u64,
 }
 
+/// Counts of what happened to the candidates of all [`Evolve::propose`] calls so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Operator applications tried.
+    pub attempts: usize,
+    /// Operators that did not apply (no suitable site or partner).
+    pub not_applicable: usize,
+    /// Candidates over `max_params` or `max_nodes`.
+    pub too_large: usize,
+    /// Candidates that failed to parse or check.
+    pub invalid: usize,
+    /// Candidates whose canonical hash was in `seen` or already in the batch.
+    pub duplicate: usize,
+    /// Offspring returned.
+    pub accepted: usize,
+    /// Canonical hashes computed (the others came from the cache).
+    pub hashes_computed: usize,
+}
+
 /// The evolutionary proposer: deterministic for a given seed and sequence of calls.
 #[derive(Clone, Debug)]
 pub struct Evolve {
@@ -170,6 +189,7 @@ pub struct Evolve {
     terms: Vec<Host>,
     /// Canonical hash by structure (the program printed with parameter values zeroed).
     hashes: BTreeMap<String, u64>,
+    stats: Stats,
 }
 
 impl Evolve {
@@ -208,12 +228,18 @@ impl Evolve {
             library_names,
             terms,
             hashes: BTreeMap::new(),
+            stats: Stats::default(),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &EvolveConfig {
         &self.config
+    }
+
+    /// What happened to the candidates so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Names of the library forms for this signature and path, in library order.
@@ -243,7 +269,7 @@ impl Evolve {
         let quota = if hosts.is_empty() {
             count
         } else {
-            let share = self.config.library_share.clamp(0.0, 1.0);
+            let share = probability(self.config.library_share);
             ((count as f64) * share).ceil() as usize
         };
         let mut order: Vec<usize> = (0..self.library.len()).collect();
@@ -263,15 +289,16 @@ impl Evolve {
             if out.len() >= count || hosts.is_empty() {
                 break;
             }
+            self.stats.attempts += 1;
             let Some(child) = self.vary(&hosts) else {
+                self.stats.not_applicable += 1;
                 continue;
             };
-            let perturbed = self
-                .rng
-                .random_bool(self.config.perturb_rate.clamp(0.0, 1.0));
+            let perturbed = self.rng.random_bool(probability(self.config.perturb_rate));
             let mut program = child.program;
             let perturbed = perturbed && mutate::perturb(&mut self.rng, &mut program);
             if let Some((source, hash)) = self.finish(program, seen, &batch) {
+                self.stats.accepted += 1;
                 batch.insert(hash);
                 out.push(Offspring {
                     source,
@@ -306,6 +333,7 @@ impl Evolve {
             };
             let (program, parents) = carry_over(&form.program, hosts);
             if let Some((source, hash)) = self.finish(program, seen, batch) {
+                self.stats.accepted += 1;
                 batch.insert(hash);
                 out.push(Offspring {
                     source,
@@ -365,14 +393,22 @@ impl Evolve {
     ) -> Option<(String, u64)> {
         tree::prune(&mut program);
         let max_params = self.config.max_params.min(MAX_PARAMS);
-        if program.params.len() > max_params
-            || tree::size(&program) > self.config.max_nodes
-            || program.params.iter().any(|p| !p.value.is_finite())
-        {
+        if program.params.len() > max_params || tree::size(&program) > self.config.max_nodes {
+            self.stats.too_large += 1;
+            return None;
+        }
+        if program.params.iter().any(|p| !p.value.is_finite()) {
+            self.stats.invalid += 1;
             return None;
         }
         let source = program.to_string();
-        let law = check(&parse(&source).ok()?, &self.signature).ok()?;
+        let Some(law) = parse(&source)
+            .ok()
+            .and_then(|p| check(&p, &self.signature).ok())
+        else {
+            self.stats.invalid += 1;
+            return None;
+        };
         let mut shape = program;
         for p in &mut shape.params {
             p.value = 0.0;
@@ -382,12 +418,22 @@ impl Evolve {
             Some(&h) => h,
             None => {
                 let h = egraph::canonical(&law).hash;
+                self.stats.hashes_computed += 1;
                 self.hashes.insert(key, h);
                 h
             }
         };
-        (!seen.contains(&hash) && !batch.contains(&hash)).then_some((source, hash))
+        if seen.contains(&hash) || batch.contains(&hash) {
+            self.stats.duplicate += 1;
+            return None;
+        }
+        Some((source, hash))
     }
+}
+
+/// `p` as a probability: clamped to [0, 1], NaN as 0.
+fn probability(p: f64) -> f64 {
+    if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) }
 }
 
 /// An operator: a child from the pool, or `None` when it does not apply.
