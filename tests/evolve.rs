@@ -272,6 +272,51 @@ fn first_batch_contains_the_true_families() {
 }
 
 #[test]
+fn small_limits_are_respected_and_an_exhausted_search_stops() {
+    let cfg = EvolveConfig {
+        max_params: 2,
+        max_nodes: 40,
+        attempts_per_offspring: 5,
+        ..config(4)
+    };
+    for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
+        let mut evolve = Evolve::new(Signature::elastic(), kind, cfg);
+        let parents = parents(laws(kind));
+        let seen: BTreeSet<u64> = laws(kind).iter().map(|s| hash_of(s)).collect();
+        let batch = evolve.propose(&parents, 300, &seen);
+        assert!(batch.len() < 300);
+        assert_valid(&batch, &seen, &cfg);
+        for o in &batch {
+            let p = ansatz_grammar::parse(&o.source).expect("parses");
+            let nodes: usize = p.stmts.iter().map(|s| s.value.size()).sum::<usize>() + p.ret.size();
+            assert!(nodes <= 40, "{nodes}: {}", o.source);
+        }
+        assert!(evolve.stats().attempts <= 300 * 5);
+    }
+}
+
+#[test]
+fn other_signatures_use_their_inputs_as_building_blocks() {
+    let sig: Signature = "x: scalar, y: scalar -> scalar".parse().expect("signature");
+    let mut evolve = Evolve::new(sig.clone(), MaterialKind::Elastic, config(2));
+    assert!(evolve.library_names().is_empty());
+    let parents = [Parent {
+        source: "param a = 2\nreturn a * x + exp(y)",
+        fitness: 1.0,
+        params: &[],
+    }];
+    let mut seen = BTreeSet::new();
+    for _ in 0..3 {
+        let batch = evolve.propose(&parents, 8, &seen);
+        assert!(!batch.is_empty());
+        for o in batch {
+            let law = load(&o.source, &sig).expect("checks");
+            assert!(seen.insert(egraph::canonical(&law).hash));
+        }
+    }
+}
+
+#[test]
 fn time_per_offspring() {
     let mut total = 0;
     let started = Instant::now();

@@ -40,13 +40,15 @@
 //! }
 //! ```
 
+mod hosts;
 pub mod library;
 mod mutate;
 mod tree;
 
-use ansatz_grammar::{Program, Signature, Type, check, egraph, parse};
+use ansatz_grammar::{Program, Signature, check, egraph, parse};
 use ansatz_simulator::MaterialKind;
-use mutate::{Child, Host, Pool};
+use hosts::{Host, carry_over, host, parent_host, term_host};
+use mutate::{Child, Pool};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -438,66 +440,3 @@ fn probability(p: f64) -> f64 {
 
 /// An operator: a child from the pool, or `None` when it does not apply.
 type Operator = fn(&mut ChaCha8Rng, &Pool<'_>) -> Option<Child>;
-
-/// A checked program as a host for the operators.
-fn host(src: &str, signature: &Signature, index: Option<usize>) -> Option<Host> {
-    let program = parse(src).ok()?;
-    let law = check(&program, signature).ok()?;
-    let env = tree::env_of(&law);
-    let sites = tree::sites(&program, &env);
-    let live = tree::live_names(&program, signature.inputs.iter().map(|(n, _)| n.as_str()));
-    Some(Host {
-        live,
-        index,
-        ty: law.return_type(),
-        program,
-        env,
-        sites,
-        fitness: f64::INFINITY,
-    })
-}
-
-/// A building block: a program over the signature's inputs returning a scalar, vector or
-/// matrix.
-fn term_host(src: &str, signature: &Signature) -> Option<Host> {
-    [Type::Mat3, Type::Scalar, Type::Vec3]
-        .into_iter()
-        .find_map(|ty| host(src, &Signature::new(signature.inputs.clone(), ty), None))
-}
-
-/// A parent as a host, its fitted values as defaults (when there is one finite value per
-/// parameter).
-fn parent_host(p: &Parent<'_>, index: usize, signature: &Signature) -> Option<Host> {
-    let mut h = host(p.source, signature, Some(index))?;
-    if p.params.len() == h.program.params.len() && p.params.iter().all(|v| v.is_finite()) {
-        for (q, &v) in h.program.params.iter_mut().zip(p.params) {
-            q.value = v;
-        }
-    }
-    h.fitness = if p.fitness.is_nan() {
-        f64::INFINITY
-    } else {
-        p.fitness
-    };
-    Some(h)
-}
-
-/// A library form whose parameters take the value of the same-named parameter of the
-/// best parent that has one; the parents used, sorted.
-fn carry_over(form: &Program, hosts: &[Host]) -> (Program, Vec<usize>) {
-    let mut ranked: Vec<&Host> = hosts.iter().collect();
-    ranked.sort_by(|a, b| a.fitness.total_cmp(&b.fitness));
-    let mut program = form.clone();
-    let mut used = BTreeSet::new();
-    for q in &mut program.params {
-        let found = ranked.iter().find_map(|h| {
-            let v = h.program.params.iter().find(|p| p.name == q.name)?.value;
-            Some((h.index?, v))
-        });
-        if let Some((i, v)) = found {
-            q.value = v;
-            used.insert(i);
-        }
-    }
-    (program, used.into_iter().collect())
-}
