@@ -176,6 +176,50 @@ fn garbage_parents_never_panic_and_still_give_library_seeds() {
     }
 }
 
+/// Shipped laws with random bytes cut out or doubled: whatever still checks is used as a
+/// parent, the rest is skipped; nothing panics and the offspring stay valid.
+#[test]
+fn corrupted_parents_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+    for round in 0..12 {
+        let kind = if round % 2 == 0 {
+            MaterialKind::Elastic
+        } else {
+            MaterialKind::Plastic
+        };
+        let corrupted: Vec<String> = laws(kind)
+            .iter()
+            .map(|s| {
+                let mut b = s.as_bytes().to_vec();
+                for _ in 0..3 {
+                    let i = rng.random_range(0..b.len());
+                    let j = (i + rng.random_range(0..4)).min(b.len());
+                    if rng.random_bool(0.5) {
+                        b.drain(i..j);
+                    } else {
+                        let piece = b[i..j].to_vec();
+                        b.splice(i..i, piece);
+                    }
+                }
+                String::from_utf8_lossy(&b).into_owned()
+            })
+            .collect();
+        let parents: Vec<Parent<'_>> = corrupted
+            .iter()
+            .map(|s| Parent {
+                source: s,
+                fitness: rng.random_range(0.0..1.0),
+                params: &[1.0, 2.0],
+            })
+            .collect();
+        let mut evolve = Evolve::new(Signature::elastic(), kind, config(round));
+        let batch = evolve.propose(&parents, 4, &BTreeSet::new());
+        assert!(!batch.is_empty());
+        assert_valid(&batch, &BTreeSet::new(), evolve.config());
+    }
+}
+
 #[test]
 fn children_start_from_the_parents_fitted_values() {
     let src = "param mu = 1\nparam k = 2\nJ = det(F)\nreturn mu * (F @ F.T - I) + k * log(J) * I";
