@@ -40,13 +40,15 @@
 //! }
 //! ```
 
+mod hosts;
 pub mod library;
 mod mutate;
 mod tree;
 
-use ansatz_grammar::{Program, Signature, Type, check, egraph, parse};
+use ansatz_grammar::{Program, Signature, check, egraph, parse};
 use ansatz_simulator::MaterialKind;
-use mutate::{Child, Host, Pool};
+use hosts::{Host, carry_over, host, parent_host, term_host};
+use mutate::{Child, Pool};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -157,6 +159,25 @@ pub struct Offspring {
     pub hash: u64,
 }
 
+/// Counts of what happened to the candidates of all [`Evolve::propose`] calls so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Operator applications tried.
+    pub attempts: usize,
+    /// Operators that did not apply (no suitable site or partner).
+    pub not_applicable: usize,
+    /// Candidates over `max_params` or `max_nodes`.
+    pub too_large: usize,
+    /// Candidates that failed to parse or check.
+    pub invalid: usize,
+    /// Candidates whose canonical hash was in `seen` or already in the batch.
+    pub duplicate: usize,
+    /// Offspring returned.
+    pub accepted: usize,
+    /// Canonical hashes computed (the others came from the cache).
+    pub hashes_computed: usize,
+}
+
 /// The evolutionary proposer: deterministic for a given seed and sequence of calls.
 #[derive(Clone, Debug)]
 pub struct Evolve {
@@ -170,6 +191,7 @@ pub struct Evolve {
     terms: Vec<Host>,
     /// Canonical hash by structure (the program printed with parameter values zeroed).
     hashes: BTreeMap<String, u64>,
+    stats: Stats,
 }
 
 impl Evolve {
@@ -208,12 +230,18 @@ impl Evolve {
             library_names,
             terms,
             hashes: BTreeMap::new(),
+            stats: Stats::default(),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &EvolveConfig {
         &self.config
+    }
+
+    /// What happened to the candidates so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Names of the library forms for this signature and path, in library order.
@@ -243,7 +271,7 @@ impl Evolve {
         let quota = if hosts.is_empty() {
             count
         } else {
-            let share = self.config.library_share.clamp(0.0, 1.0);
+            let share = probability(self.config.library_share);
             ((count as f64) * share).ceil() as usize
         };
         let mut order: Vec<usize> = (0..self.library.len()).collect();
@@ -263,15 +291,16 @@ impl Evolve {
             if out.len() >= count || hosts.is_empty() {
                 break;
             }
+            self.stats.attempts += 1;
             let Some(child) = self.vary(&hosts) else {
+                self.stats.not_applicable += 1;
                 continue;
             };
-            let perturbed = self
-                .rng
-                .random_bool(self.config.perturb_rate.clamp(0.0, 1.0));
+            let perturbed = self.rng.random_bool(probability(self.config.perturb_rate));
             let mut program = child.program;
             let perturbed = perturbed && mutate::perturb(&mut self.rng, &mut program);
             if let Some((source, hash)) = self.finish(program, seen, &batch) {
+                self.stats.accepted += 1;
                 batch.insert(hash);
                 out.push(Offspring {
                     source,
@@ -306,6 +335,7 @@ impl Evolve {
             };
             let (program, parents) = carry_over(&form.program, hosts);
             if let Some((source, hash)) = self.finish(program, seen, batch) {
+                self.stats.accepted += 1;
                 batch.insert(hash);
                 out.push(Offspring {
                     source,
@@ -365,14 +395,22 @@ impl Evolve {
     ) -> Option<(String, u64)> {
         tree::prune(&mut program);
         let max_params = self.config.max_params.min(MAX_PARAMS);
-        if program.params.len() > max_params
-            || tree::size(&program) > self.config.max_nodes
-            || program.params.iter().any(|p| !p.value.is_finite())
-        {
+        if program.params.len() > max_params || tree::size(&program) > self.config.max_nodes {
+            self.stats.too_large += 1;
+            return None;
+        }
+        if program.params.iter().any(|p| !p.value.is_finite()) {
+            self.stats.invalid += 1;
             return None;
         }
         let source = program.to_string();
-        let law = check(&parse(&source).ok()?, &self.signature).ok()?;
+        let Some(law) = parse(&source)
+            .ok()
+            .and_then(|p| check(&p, &self.signature).ok())
+        else {
+            self.stats.invalid += 1;
+            return None;
+        };
         let mut shape = program;
         for p in &mut shape.params {
             p.value = 0.0;
@@ -382,76 +420,23 @@ impl Evolve {
             Some(&h) => h,
             None => {
                 let h = egraph::canonical(&law).hash;
+                self.stats.hashes_computed += 1;
                 self.hashes.insert(key, h);
                 h
             }
         };
-        (!seen.contains(&hash) && !batch.contains(&hash)).then_some((source, hash))
+        if seen.contains(&hash) || batch.contains(&hash) {
+            self.stats.duplicate += 1;
+            return None;
+        }
+        Some((source, hash))
     }
+}
+
+/// `p` as a probability: clamped to [0, 1], NaN as 0.
+fn probability(p: f64) -> f64 {
+    if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) }
 }
 
 /// An operator: a child from the pool, or `None` when it does not apply.
 type Operator = fn(&mut ChaCha8Rng, &Pool<'_>) -> Option<Child>;
-
-/// A checked program as a host for the operators.
-fn host(src: &str, signature: &Signature, index: Option<usize>) -> Option<Host> {
-    let program = parse(src).ok()?;
-    let law = check(&program, signature).ok()?;
-    let env = tree::env_of(&law);
-    let sites = tree::sites(&program, &env);
-    let live = tree::live_names(&program, signature.inputs.iter().map(|(n, _)| n.as_str()));
-    Some(Host {
-        live,
-        index,
-        ty: law.return_type(),
-        program,
-        env,
-        sites,
-        fitness: f64::INFINITY,
-    })
-}
-
-/// A building block: a program over the signature's inputs returning a scalar, vector or
-/// matrix.
-fn term_host(src: &str, signature: &Signature) -> Option<Host> {
-    [Type::Mat3, Type::Scalar, Type::Vec3]
-        .into_iter()
-        .find_map(|ty| host(src, &Signature::new(signature.inputs.clone(), ty), None))
-}
-
-/// A parent as a host, its fitted values as defaults (when there is one finite value per
-/// parameter).
-fn parent_host(p: &Parent<'_>, index: usize, signature: &Signature) -> Option<Host> {
-    let mut h = host(p.source, signature, Some(index))?;
-    if p.params.len() == h.program.params.len() && p.params.iter().all(|v| v.is_finite()) {
-        for (q, &v) in h.program.params.iter_mut().zip(p.params) {
-            q.value = v;
-        }
-    }
-    h.fitness = if p.fitness.is_nan() {
-        f64::INFINITY
-    } else {
-        p.fitness
-    };
-    Some(h)
-}
-
-/// A library form whose parameters take the value of the same-named parameter of the
-/// best parent that has one; the parents used, sorted.
-fn carry_over(form: &Program, hosts: &[Host]) -> (Program, Vec<usize>) {
-    let mut ranked: Vec<&Host> = hosts.iter().collect();
-    ranked.sort_by(|a, b| a.fitness.total_cmp(&b.fitness));
-    let mut program = form.clone();
-    let mut used = BTreeSet::new();
-    for q in &mut program.params {
-        let found = ranked.iter().find_map(|h| {
-            let v = h.program.params.iter().find(|p| p.name == q.name)?.value;
-            Some((h.index?, v))
-        });
-        if let Some((i, v)) = found {
-            q.value = v;
-            used.insert(i);
-        }
-    }
-    (program, used.into_iter().collect())
-}

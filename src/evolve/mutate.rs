@@ -2,43 +2,15 @@
 //! returns a child program, or `None` when it does not apply; the caller prunes, checks,
 //! hashes and deduplicates the child.
 
+use super::hosts::Host;
 use super::tree::{
-    self, Env, Root, Site, UNARY_ELEMENTWISE, binary, declared, fresh, import, node, num, param,
-    var,
+    self, Root, Site, UNARY_ELEMENTWISE, binary, declared, fresh, import, node, num, param, var,
 };
-use ansatz_grammar::{BinOp, Expr, ExprKind, Program, Type};
+use ansatz_grammar::{BinOp, Expr, ExprKind, Program};
 use ansatz_simulator::MaterialKind;
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeSet;
-
-/// A program the operators can read: a parent (with its fitted parameter values as
-/// defaults), a library form or a building block.
-#[derive(Clone, Debug)]
-pub(crate) struct Host {
-    /// Index into the caller's parents, `None` for library forms and building blocks.
-    pub index: Option<usize>,
-    /// The program.
-    pub program: Program,
-    /// Types of its names.
-    pub env: Env,
-    /// Its typed subexpressions.
-    pub sites: Vec<Site>,
-    /// Its loss (`+inf` for library forms).
-    pub fitness: f64,
-    /// The type of its return value.
-    pub ty: Type,
-    /// Inputs and the bindings that depend on them (see [`tree::live_names`]).
-    pub live: BTreeSet<String>,
-}
-
-impl Host {
-    /// True when the node at `root`/`path` varies with the inputs.
-    fn is_live(&self, root: Root, path: &[usize]) -> bool {
-        tree::expr_at(&self.program, root, path).is_some_and(|e| tree::depends(e, &self.live))
-    }
-}
 
 /// Probability that an operator only looks at subexpressions that vary with the inputs
 /// (not at parameter-only ones such as the Lamé constants).
