@@ -10,4 +10,5 @@ pub mod fit;
 pub mod law;
 pub mod llm;
 pub mod plot;
+pub mod search;
 pub mod task;

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod export;
 pub mod fit;
+pub mod search;
 pub mod simplify;
 pub mod simulate;
 
@@ -72,6 +73,8 @@ pub enum Command {
         #[arg(long, default_value = "elastic")]
         signature: String,
     },
+    /// The bilevel search: proposers write laws, the fit judges them, round after round.
+    Search(Box<search::SearchArgs>),
     /// Write a law in closed form for another tool: LaTeX, SymPy, NumPy, a PyTorch
     /// `Physics(nn.Module)`, or Rust over nalgebra.
     Export {
@@ -120,6 +123,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
+        Command::Search(args) => search::run(*args),
         Command::Export {
             file,
             to,

@@ -1,0 +1,278 @@
+//! One candidate law: from a proposer's text to a ledger line.
+//!
+//! The flow of ARCHITECTURE.md: extract the law block, parse and type-check against the
+//! task's signature, take the canonical form and hash in the e-graph (a hash seen before
+//! is a duplicate: recorded, not simulated), fit, and describe the result. Every failure is
+//! data: a [`Verdict::Failed`] with its stage and message, an infinite fitness.
+
+use super::extract::extract;
+use super::prompt::code_section;
+use crate::feedback::{Feedback, KeyStates};
+use crate::fit::{Evaluation, FitRecord, FitSettings, Stage, Verdict, fit, json};
+use crate::task::Task;
+use ansatz_grammar::{CheckedProgram, egraph};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Tokens a language model spent on a proposal (zero for other proposers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    /// Prompt (input) tokens.
+    pub prompt: u64,
+    /// Completion (output) tokens.
+    pub completion: u64,
+}
+
+impl std::ops::AddAssign for Tokens {
+    fn add_assign(&mut self, other: Tokens) {
+        self.prompt += other.prompt;
+        self.completion += other.completion;
+    }
+}
+
+/// A proposal as a proposer made it, before the engine looks at it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The proposer's name (`start`, `evolve`, `llm`, `human`, `replay`).
+    pub proposer: String,
+    /// How it was made (an evolve operator, `T=0.5`, a file name...).
+    pub how: String,
+    /// Ids of the candidates it was made from.
+    pub parents: Vec<usize>,
+    /// The raw text: a model's whole reply, or a law program.
+    pub text: String,
+    /// Tokens spent on it (a request's tokens are shared out evenly over its completions).
+    pub tokens: Tokens,
+    /// Why the proposer could not produce a text (a failed model request), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One evaluated candidate: a line of the ledger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Position in the run (0 is the starting law).
+    pub id: usize,
+    /// Round (0 for the starting law).
+    pub round: usize,
+    /// The proposal.
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    /// The extracted law source (absent when extraction failed).
+    pub law: Option<String>,
+    /// What later prompts show of it (its plan and code, or its law in a code section).
+    pub shown: Option<String>,
+    /// Canonical form (parameters named p0, p1, ...).
+    pub canonical: Option<String>,
+    /// Canonical hash, 16 hex digits.
+    pub hash: Option<String>,
+    /// Complexity of the canonical form.
+    pub complexity: Option<u64>,
+    /// The earlier candidate this one duplicates.
+    pub duplicate_of: Option<usize>,
+    /// Parameter names, in declaration order.
+    pub param_names: Vec<String>,
+    /// Best parameters found (the law's defaults when not fitted).
+    pub params: Vec<f64>,
+    /// Position loss of every evaluation (NaN: failed).
+    #[serde(with = "json::vec_nan_null")]
+    pub loss_curve: Vec<f64>,
+    /// Velocity loss of every evaluation (NaN: failed or not available).
+    #[serde(with = "json::vec_nan_null")]
+    pub velocity_curve: Vec<f64>,
+    /// Best position loss (+∞ when nothing succeeded): the ranking key.
+    #[serde(with = "json::inf_null")]
+    pub fitness: f64,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// The feedback text shown to proposers (or the error text).
+    pub feedback: String,
+    /// The full fit record (absent when the law never reached the fit).
+    pub fit: Option<FitRecord>,
+    /// Wall time spent on the candidate (extraction to feedback), seconds.
+    pub seconds: f64,
+}
+
+impl Candidate {
+    /// Whether the candidate has a finite fitness.
+    pub fn is_ok(&self) -> bool {
+        self.fitness.is_finite()
+    }
+
+    /// The stage at which it failed, if it did.
+    pub fn failed_stage(&self) -> Option<Stage> {
+        match &self.verdict {
+            Verdict::Failed { stage, .. } => Some(*stage),
+            Verdict::Ok { .. } => None,
+        }
+    }
+
+    /// Fitted parameters by name.
+    pub fn named_params(&self) -> BTreeMap<String, f64> {
+        self.param_names
+            .iter()
+            .cloned()
+            .zip(self.params.iter().copied())
+            .collect()
+    }
+
+    fn failed(id: usize, round: usize, proposal: Proposal, stage: Stage, message: String) -> Self {
+        Candidate {
+            id,
+            round,
+            proposal,
+            law: None,
+            shown: None,
+            canonical: None,
+            hash: None,
+            complexity: None,
+            duplicate_of: None,
+            param_names: Vec::new(),
+            params: Vec::new(),
+            loss_curve: Vec::new(),
+            velocity_curve: Vec::new(),
+            fitness: f64::INFINITY,
+            feedback: format!("The law was rejected at the {stage} stage: {message}"),
+            verdict: Verdict::Failed { stage, message },
+            fit: None,
+            seconds: 0.0,
+        }
+    }
+}
+
+/// A candidate that passed the checks and waits for its fit.
+pub struct Checked {
+    /// The candidate so far (verdict still to be decided).
+    pub candidate: Candidate,
+    /// The checked law.
+    pub law: CheckedProgram,
+}
+
+/// What the cheap stages decided about a proposal.
+pub enum Screened {
+    /// Rejected (extract, parse, type or duplicate): final.
+    Done(Box<Candidate>),
+    /// To be fitted.
+    Fit(Box<Checked>),
+}
+
+/// Runs the cheap stages on a proposal: extract (for text that is not a bare program),
+/// parse, check, canonical hash. `seen` maps hashes to the id that first had them; a new
+/// hash is added to it.
+pub fn screen(
+    task: &Task,
+    id: usize,
+    round: usize,
+    proposal: Proposal,
+    seen: &mut BTreeMap<u64, usize>,
+) -> Screened {
+    let started = Instant::now();
+    if let Some(message) = proposal.error.clone() {
+        return Screened::Done(Box::new(Candidate::failed(
+            id,
+            round,
+            proposal,
+            Stage::Propose,
+            message,
+        )));
+    }
+    let (source, shown) = if proposal.text.contains("```") || proposal.text.contains("~~~") {
+        match extract(&proposal.text) {
+            Ok(e) => (e.law, e.shown),
+            Err(message) => {
+                let mut c = Candidate::failed(id, round, proposal, Stage::Extract, message);
+                c.seconds = started.elapsed().as_secs_f64();
+                return Screened::Done(Box::new(c));
+            }
+        }
+    } else {
+        let law = proposal.text.clone();
+        let shown = code_section(&law);
+        (law, shown)
+    };
+    let law = match ansatz_grammar::parse(&source) {
+        Err(e) => Err((Stage::Parse, e.with_source(&source).render())),
+        Ok(program) => ansatz_grammar::check(&program, &task.signature)
+            .map_err(|e| (Stage::Type, e.with_source(&source).render())),
+    };
+    let law = match law {
+        Ok(law) => law,
+        Err((stage, message)) => {
+            let mut c = Candidate::failed(id, round, proposal, stage, message);
+            c.law = Some(source);
+            c.shown = Some(shown);
+            c.seconds = started.elapsed().as_secs_f64();
+            return Screened::Done(Box::new(c));
+        }
+    };
+    let canonical = egraph::canonical(&law);
+    let compiled = law.compiled();
+    let mut c = Candidate::failed(id, round, proposal, Stage::Fit, String::new());
+    c.law = Some(source);
+    c.shown = Some(shown);
+    c.canonical = Some(canonical.form.clone());
+    c.hash = Some(canonical.hash_hex());
+    c.complexity = Some(canonical.complexity);
+    c.param_names = compiled.param_names().to_vec();
+    c.params = compiled.defaults().to_vec();
+    if let Some(&first) = seen.get(&canonical.hash) {
+        let message = format!(
+            "the same law as candidate #{first} (equal up to algebra and parameter names): \
+             propose a law of a different form"
+        );
+        c.feedback = format!("The law was rejected at the duplicate stage: {message}");
+        c.verdict = Verdict::Failed {
+            stage: Stage::Duplicate,
+            message,
+        };
+        c.duplicate_of = Some(first);
+        c.seconds = started.elapsed().as_secs_f64();
+        return Screened::Done(Box::new(c));
+    }
+    seen.insert(canonical.hash, id);
+    c.seconds = started.elapsed().as_secs_f64();
+    Screened::Fit(Box::new(Checked { candidate: c, law }))
+}
+
+/// Fits a screened candidate and writes its outcome, feedback and curves. `observer` sees
+/// every evaluation and may stop the fit (Ctrl-C, a wall-time budget).
+pub fn fit_checked(
+    task: &Task,
+    checked: Checked,
+    settings: &FitSettings,
+    observer: &mut dyn FnMut(&Evaluation) -> bool,
+) -> Candidate {
+    let started = Instant::now();
+    let Checked {
+        candidate: mut c,
+        law,
+    } = checked;
+    let record = fit(task, &law, None, settings, observer);
+    let states = if record.is_ok() {
+        KeyStates::simulate(task, &law, record.best_params()).ok()
+    } else {
+        None
+    };
+    c.params = record.best_params().to_vec();
+    c.loss_curve = record.evaluations.iter().map(|e| e.loss).collect();
+    c.velocity_curve = record
+        .evaluations
+        .iter()
+        .map(|e| e.velocity.unwrap_or(f64::NAN))
+        .collect();
+    c.fitness = record.fitness;
+    c.verdict = record.verdict.clone();
+    let feedback = Feedback { record, states };
+    c.feedback = feedback.text();
+    if c.is_ok() {
+        c.feedback.push_str(&format!(
+            "\n\nBest position loss: {:.6e} ({} evaluations)",
+            c.fitness,
+            c.loss_curve.len()
+        ));
+    }
+    c.fit = Some(feedback.record);
+    c.seconds += started.elapsed().as_secs_f64();
+    c
+}

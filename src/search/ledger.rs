@@ -1,0 +1,212 @@
+//! The run directory: configuration, ledger, round proposals, transcripts.
+//!
+//! ```text
+//! DIR/config.json            the resolved configuration (read back by --resume)
+//! DIR/ledger.jsonl           one JSON line per finished candidate (appended and synced as
+//!                            each finishes; rewritten in id order, atomically, after a round)
+//! DIR/rounds/round-NNN.json  the proposals of a round, written before any is evaluated,
+//!                            so a resumed round evaluates exactly the same proposals
+//! DIR/transcripts/           every exchange with a language model
+//! DIR/report.md, best.law, progress.svg, exports/   the report (rewritten after each round)
+//! ```
+//!
+//! A run killed at any point loses at most the candidates whose fits were running: a line
+//! cut short by the kill is dropped when the ledger is read back.
+
+use super::candidate::{Candidate, Proposal};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A problem with the run directory.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A line of a ledger or a round file is not what this version writes.
+    #[error("{path}:{line}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (1 for a whole-file JSON document).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
+    move |source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A run directory.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// Opens (creating if needed) the run directory at `root`.
+    pub fn open(root: impl Into<PathBuf>) -> Result<RunDir, LedgerError> {
+        let root = root.into();
+        for d in [root.clone(), root.join("rounds"), root.join("transcripts")] {
+            fs::create_dir_all(&d).map_err(io_err(&d))?;
+        }
+        Ok(RunDir { root })
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `DIR/ledger.jsonl`.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.root.join("ledger.jsonl")
+    }
+
+    /// `DIR/config.json`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+
+    fn round_path(&self, round: usize) -> PathBuf {
+        self.root
+            .join("rounds")
+            .join(format!("round-{round:03}.json"))
+    }
+
+    /// Appends one candidate to the ledger and syncs it to disk.
+    pub fn append(&self, candidate: &Candidate) -> Result<(), LedgerError> {
+        let path = self.ledger_path();
+        let mut line = serde_json::to_string(candidate).map_err(|e| LedgerError::Corrupt {
+            path: path.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
+        line.push('\n');
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.write_all(line.as_bytes()).map_err(io_err(&path))?;
+        file.sync_data().map_err(io_err(&path))
+    }
+
+    /// Reads the ledger (empty when there is none yet), sorted by id. A last line cut short
+    /// by a kill is dropped and the file repaired.
+    pub fn load(&self) -> Result<Vec<Candidate>, LedgerError> {
+        let path = self.ledger_path();
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let mut candidates = read_ledger(&path)?;
+        candidates.sort_by_key(|c| c.id);
+        candidates.dedup_by_key(|c| c.id);
+        self.rewrite(&candidates)?;
+        Ok(candidates)
+    }
+
+    /// Replaces the ledger by `candidates` (in the given order), atomically.
+    pub fn rewrite(&self, candidates: &[Candidate]) -> Result<(), LedgerError> {
+        let mut text = String::new();
+        for c in candidates {
+            let line = serde_json::to_string(c).map_err(|e| LedgerError::Corrupt {
+                path: self.ledger_path(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        self.write_atomic(&self.ledger_path(), text.as_bytes())
+    }
+
+    /// Writes `bytes` to `path` through a temporary file and a rename.
+    pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+        let tmp = path.with_extension("tmp");
+        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+        file.write_all(bytes).map_err(io_err(&tmp))?;
+        file.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
+    }
+
+    /// Records the proposals of `round` before they are evaluated.
+    pub fn save_round(&self, round: usize, proposals: &[Proposal]) -> Result<(), LedgerError> {
+        let path = self.round_path(round);
+        let text = serde_json::to_string_pretty(proposals).map_err(|e| LedgerError::Corrupt {
+            path: path.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+        self.write_atomic(&path, text.as_bytes())
+    }
+
+    /// The recorded proposals of `round`, if that round got as far as proposing.
+    pub fn load_round(&self, round: usize) -> Result<Option<Vec<Proposal>>, LedgerError> {
+        let path = self.round_path(round);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| LedgerError::Corrupt {
+                path,
+                line: 1,
+                message: e.to_string(),
+            })
+    }
+
+    /// Writes a transcript file `DIR/transcripts/NAME`.
+    pub fn save_transcript(
+        &self,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), LedgerError> {
+        let path = self.root.join("transcripts").join(name);
+        let text = serde_json::to_string_pretty(value).map_err(|e| LedgerError::Corrupt {
+            path: path.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+        self.write_atomic(&path, text.as_bytes())
+    }
+}
+
+/// Reads a ledger file: every complete line must be a candidate; an unterminated last line
+/// (a write cut short) is ignored.
+pub fn read_ledger(path: &Path) -> Result<Vec<Candidate>, LedgerError> {
+    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Candidate>(line) {
+            Ok(c) => out.push(c),
+            Err(_) if i + 1 == lines.len() && !complete => {}
+            Err(e) => {
+                return Err(LedgerError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,461 @@
+//! The bilevel search (SGA's outer loop, spec/sga.md section 5): proposers write laws, the
+//! inner fit judges them, round after round.
+//!
+//! Round 0 fits the task's starting law. Each later round selects the best `shown`
+//! candidates (SGA: those with a finite fitness, or everyone when fewer than `shown` have
+//! one), shows them to the proposer worst first, asks for `exploit + explore` proposals,
+//! records them (`rounds/round-NNN.json`) before evaluating any, screens them in order
+//! (extract, parse, type, canonical hash: a hash seen before is a duplicate), fits the new
+//! ones in parallel and appends each to the ledger as it finishes. The run stops after its
+//! rounds, at an evaluation or wall-time budget, at a target loss, on Ctrl-C (the stop
+//! flag) or when the proposer cannot go on; it can be resumed from its directory.
+//!
+//! Determinism: fits do not depend on the thread count, the evolve proposer's randomness is
+//! seeded per round, and the ledger is rewritten in id order after each round, so two runs
+//! with the same seed give the same ledger apart from wall-clock fields (`seconds`).
+
+pub mod candidate;
+pub mod extract;
+pub mod ledger;
+pub mod prompt;
+pub mod propose;
+pub mod report;
+
+use crate::fit::FitSettings;
+use crate::task::Task;
+use candidate::{Candidate, Proposal, Screened, Tokens, fit_checked, screen};
+use ledger::{LedgerError, RunDir};
+use propose::{Proposer, RoundContext};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// The settings of a run (saved as `config.json` in the run directory).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// The task file.
+    pub task: PathBuf,
+    /// The proposer: `evolve`, `llm`, `human` or `replay`.
+    pub proposer: String,
+    /// Rounds after the starting law.
+    pub rounds: usize,
+    /// Candidates shown to the proposer each round (SGA's K).
+    pub shown: usize,
+    /// Proposals per round at the exploitation temperature.
+    pub exploit: usize,
+    /// Proposals per round at the exploration temperature.
+    pub explore: usize,
+    /// Exploitation temperature.
+    pub exploit_temperature: f64,
+    /// Exploration temperature.
+    pub explore_temperature: f64,
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// Most candidates fitted in the whole run (the starting law included).
+    pub max_evaluations: Option<usize>,
+    /// Wall-clock budget of the run, seconds.
+    pub max_seconds: Option<f64>,
+    /// Stop once a candidate's fitness is at most this.
+    pub target_loss: Option<f64>,
+    /// Worker threads for the fits (0: one per core).
+    pub threads: usize,
+    /// The inner fit.
+    pub fit: FitSettings,
+    /// The language model (`llm` proposer).
+    pub llm: Option<LlmSettings>,
+    /// The recorded run to replay (`replay` proposer).
+    pub replay: Option<PathBuf>,
+}
+
+/// How to reach the language model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    /// `openai` (any OpenAI-compatible server) or `anthropic`.
+    pub provider: String,
+    /// API root (see [`crate::llm::ClientConfig::base_url`]).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// Environment variable with the key (None: no key, e.g. a local server).
+    pub api_key_env: Option<String>,
+    /// Request timeout, seconds.
+    pub timeout_seconds: f64,
+    /// Retries of a failed request.
+    pub max_retries: u32,
+    /// First backoff, seconds (doubling).
+    pub backoff_seconds: f64,
+    /// Completion token limit.
+    pub max_tokens: Option<u32>,
+}
+
+impl SearchConfig {
+    /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds)
+    /// with the task's fit settings.
+    pub fn new(task_path: impl Into<PathBuf>, task: &Task) -> Result<SearchConfig, String> {
+        Ok(SearchConfig {
+            task: task_path.into(),
+            proposer: "evolve".into(),
+            rounds: 5,
+            shown: 5,
+            exploit: 4,
+            explore: 12,
+            exploit_temperature: 0.5,
+            explore_temperature: 1.0,
+            seed: 0,
+            max_evaluations: None,
+            max_seconds: None,
+            target_loss: None,
+            threads: 0,
+            fit: FitSettings::from_task(task)?,
+            llm: None,
+            replay: None,
+        })
+    }
+}
+
+/// What the caller hears while a run goes on.
+pub trait Events {
+    /// A round starts with `proposals` proposals to evaluate (`resumed`: read back).
+    fn round(&mut self, _round: usize, _proposals: usize, _resumed: bool) {}
+    /// A candidate is finished (recorded in the ledger).
+    fn candidate(&mut self, _candidate: &Candidate) {}
+    /// Something worth saying.
+    fn note(&mut self, _message: &str) {}
+}
+
+/// Events nobody listens to.
+pub struct Silent;
+impl Events for Silent {}
+
+/// A problem that ends a run with an error (everything finished so far stays recorded).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// The run directory.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The thread pool could not be built.
+    #[error("thread pool: {0}")]
+    Threads(String),
+}
+
+/// How a run ended.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Every candidate, by id.
+    pub candidates: Vec<Candidate>,
+    /// Id of the best candidate (lowest finite fitness).
+    pub best: Option<usize>,
+    /// Why the run stopped.
+    pub stopped: String,
+    /// The last round reached.
+    pub rounds: usize,
+    /// Tokens spent (whole run, resumed parts included).
+    pub tokens: Tokens,
+    /// Wall time of this invocation, seconds.
+    pub seconds: f64,
+}
+
+/// The id of the best candidate.
+pub fn best_of(candidates: &[Candidate]) -> Option<usize> {
+    candidates
+        .iter()
+        .filter(|c| c.is_ok())
+        .min_by(|a, b| a.fitness.total_cmp(&b.fitness).then(a.id.cmp(&b.id)))
+        .map(|c| c.id)
+}
+
+/// SGA's selection: the `k` best by fitness among those with a finite fitness, or among
+/// everyone when fewer than `k` have one (failures then ranked newest first); returned
+/// worst first, best last, as the prompt shows them.
+pub fn select(candidates: &[Candidate], k: usize) -> Vec<usize> {
+    let finite: Vec<&Candidate> = candidates.iter().filter(|c| c.is_ok()).collect();
+    let mut pool: Vec<&Candidate> = if finite.len() >= k {
+        finite
+    } else {
+        candidates.iter().collect()
+    };
+    pool.sort_by(|a, b| {
+        let fa = if a.fitness.is_nan() {
+            f64::INFINITY
+        } else {
+            a.fitness
+        };
+        let fb = if b.fitness.is_nan() {
+            f64::INFINITY
+        } else {
+            b.fitness
+        };
+        fa.total_cmp(&fb).then(b.id.cmp(&a.id))
+    });
+    pool.truncate(k);
+    pool.iter().rev().map(|c| c.id).collect()
+}
+
+fn parse_hash(hex: &str) -> Option<u64> {
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// A search run over one task.
+pub struct Search<'a> {
+    /// The task.
+    pub task: &'a Task,
+    /// The settings.
+    pub config: &'a SearchConfig,
+    /// Where everything is recorded.
+    pub run: RunDir,
+    /// The proposer.
+    pub proposer: Box<dyn Proposer + 'a>,
+    /// Set from outside (Ctrl-C) to stop cleanly.
+    pub stop: &'a AtomicBool,
+}
+
+impl Search<'_> {
+    /// Runs (or resumes: everything already in the run directory is kept and not
+    /// evaluated again) until a stop condition holds.
+    pub fn run(mut self, events: &mut dyn Events) -> Result<Outcome, SearchError> {
+        let started = Instant::now();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.config.threads)
+            .build()
+            .map_err(|e| SearchError::Threads(e.to_string()))?;
+        let mut population = self.run.load()?;
+        if !population.is_empty() {
+            events.note(&format!(
+                "resuming: {} candidates already in the ledger",
+                population.len()
+            ));
+        }
+        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        for c in &population {
+            if let (Some(h), None) = (c.hash.as_deref().and_then(parse_hash), c.duplicate_of) {
+                seen.entry(h).or_insert(c.id);
+            }
+        }
+        let mut stopped = None;
+        if !population.iter().any(|c| c.id == 0) {
+            let start = Proposal {
+                proposer: "start".into(),
+                how: self.task.spec.start.display().to_string(),
+                parents: Vec::new(),
+                text: self.task.start.1.clone(),
+                tokens: Tokens::default(),
+                error: None,
+            };
+            events.round(0, 1, false);
+            stopped = self.evaluate(
+                &pool,
+                0,
+                vec![(0, start)],
+                &mut seen,
+                &mut population,
+                events,
+                started,
+            )?;
+        }
+        let mut next_id = 1;
+        let mut round = 0;
+        while stopped.is_none() {
+            if let Some(reason) = self.budget_reason(&population, started) {
+                stopped = Some(reason);
+                break;
+            }
+            if round >= self.config.rounds {
+                stopped = Some(format!("{} rounds done", self.config.rounds));
+                break;
+            }
+            round += 1;
+            let (proposals, resumed) = match self.run.load_round(round)? {
+                Some(p) => (p, true),
+                None => {
+                    let shown = select(&population, self.config.shown);
+                    let seen_set: BTreeSet<u64> = seen.keys().copied().collect();
+                    let ctx = RoundContext {
+                        round,
+                        task: self.task,
+                        population: &population,
+                        shown: &shown,
+                        exploit: self.config.exploit,
+                        explore: self.config.explore,
+                        exploit_temperature: self.config.exploit_temperature,
+                        explore_temperature: self.config.explore_temperature,
+                        seen: &seen_set,
+                        seed: self.config.seed,
+                        run: &self.run,
+                        stop: self.stop,
+                    };
+                    match self.proposer.propose(&ctx) {
+                        Ok(p) => {
+                            self.run.save_round(round, &p)?;
+                            (p, false)
+                        }
+                        Err(e) => {
+                            stopped = Some(format!("the proposer stopped: {e}"));
+                            round -= 1;
+                            break;
+                        }
+                    }
+                }
+            };
+            let ids: Vec<(usize, Proposal)> = proposals
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (next_id + i, p))
+                .collect();
+            next_id += ids.len();
+            let pending: Vec<(usize, Proposal)> = ids
+                .into_iter()
+                .filter(|(id, _)| !population.iter().any(|c| c.id == *id))
+                .collect();
+            if pending.is_empty() {
+                continue;
+            }
+            events.round(round, pending.len(), resumed);
+            stopped = self.evaluate(
+                &pool,
+                round,
+                pending,
+                &mut seen,
+                &mut population,
+                events,
+                started,
+            )?;
+            report::write(&self.run, self.task, &population, round)?;
+            if let (Some(target), Some(best)) = (self.config.target_loss, best_of(&population)) {
+                let reached = population
+                    .iter()
+                    .find(|c| c.id == best)
+                    .is_some_and(|c| c.fitness <= target);
+                if reached && stopped.is_none() {
+                    stopped = Some(format!(
+                        "target loss {target:e} reached by candidate #{best}"
+                    ));
+                }
+            }
+        }
+        let stopped = stopped.unwrap_or_default();
+        report::write(&self.run, self.task, &population, round)?;
+        let mut tokens = Tokens::default();
+        for c in &population {
+            tokens += c.proposal.tokens;
+        }
+        Ok(Outcome {
+            best: best_of(&population),
+            candidates: population,
+            stopped,
+            rounds: round,
+            tokens,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Why no more candidates may be fitted, if so.
+    fn budget_reason(&self, population: &[Candidate], started: Instant) -> Option<String> {
+        if self.stop.load(Ordering::SeqCst) {
+            return Some("interrupted".into());
+        }
+        if let Some(max) = self.config.max_evaluations {
+            let fitted = population.iter().filter(|c| c.fit.is_some()).count();
+            if fitted >= max {
+                return Some(format!("evaluation budget of {max} fits used"));
+            }
+        }
+        if let Some(max) = self.config.max_seconds
+            && started.elapsed().as_secs_f64() >= max
+        {
+            return Some(format!("wall-time budget of {max} s used"));
+        }
+        None
+    }
+
+    /// Screens `pending` in order, fits the survivors in parallel and records everything.
+    /// Returns a stop reason when a fit was interrupted or the budget ran out mid-round.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        pool: &rayon::ThreadPool,
+        round: usize,
+        pending: Vec<(usize, Proposal)>,
+        seen: &mut BTreeMap<u64, usize>,
+        population: &mut Vec<Candidate>,
+        events: &mut dyn Events,
+        started: Instant,
+    ) -> Result<Option<String>, SearchError> {
+        let mut to_fit = Vec::new();
+        for (id, proposal) in pending {
+            match screen(self.task, id, round, proposal, seen) {
+                Screened::Done(c) => {
+                    self.run.append(&c)?;
+                    events.candidate(&c);
+                    population.push(*c);
+                }
+                Screened::Fit(checked) => to_fit.push(*checked),
+            }
+        }
+        let mut stopped = None;
+        if let Some(max) = self.config.max_evaluations {
+            let fitted = population.iter().filter(|c| c.fit.is_some()).count();
+            let room = max.saturating_sub(fitted);
+            if to_fit.len() > room {
+                to_fit.truncate(room);
+                stopped = Some(format!("evaluation budget of {max} fits used"));
+            }
+        }
+        let deadline = self.config.max_seconds;
+        let stop = self.stop;
+        let interrupted = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<Candidate>();
+        let mut result: Result<(), SearchError> = Ok(());
+        pool.in_place_scope(|scope| {
+            for checked in to_fit {
+                let tx = tx.clone();
+                let interrupted = &interrupted;
+                let task = self.task;
+                let settings = &self.config.fit;
+                scope.spawn(move |_| {
+                    let mut cut = false;
+                    let mut observer = |_: &crate::fit::Evaluation| {
+                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+                        if stop.load(Ordering::SeqCst) || over {
+                            cut = true;
+                            false
+                        } else {
+                            true
+                        }
+                    };
+                    let c = fit_checked(task, checked, settings, &mut observer);
+                    if cut {
+                        // An interrupted fit is not a result: a resumed run fits it again.
+                        interrupted.store(true, Ordering::SeqCst);
+                    } else {
+                        let _ = tx.send(c);
+                    }
+                });
+            }
+            drop(tx);
+            for c in rx {
+                if result.is_ok() {
+                    result = self.run.append(&c).map_err(SearchError::from);
+                }
+                events.candidate(&c);
+                population.push(c);
+            }
+        });
+        result?;
+        population.sort_by_key(|c| c.id);
+        self.run.rewrite(population)?;
+        if interrupted.load(Ordering::SeqCst) {
+            stopped = Some(if stop.load(Ordering::SeqCst) {
+                "interrupted".into()
+            } else {
+                "wall-time budget used".into()
+            });
+        }
+        Ok(stopped)
+    }
+}

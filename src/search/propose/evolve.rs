@@ -1,0 +1,63 @@
+//! The built-in offline proposer: [`crate::evolve::Evolve`] over the shown laws.
+
+use super::{ProposeError, Proposer, RoundContext};
+use crate::evolve::{Evolve, EvolveConfig, Parent};
+use crate::search::candidate::{Proposal, Tokens};
+
+/// Proposes by mutation and recombination; deterministic for a seed (each round draws from
+/// a generator seeded by the run's seed and the round, so a resumed run proposes the same).
+#[derive(Debug, Default)]
+pub struct EvolveProposer {
+    /// Settings of the evolutionary operators (the seed is replaced per round).
+    pub config: EvolveConfig,
+}
+
+impl Proposer for EvolveProposer {
+    fn name(&self) -> &str {
+        "evolve"
+    }
+
+    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError> {
+        let shown: Vec<&crate::search::candidate::Candidate> = ctx
+            .shown
+            .iter()
+            .filter_map(|&id| ctx.candidate(id))
+            .collect();
+        let parents: Vec<Parent<'_>> = shown
+            .iter()
+            .filter_map(|c| {
+                c.law.as_deref().map(|source| Parent {
+                    source,
+                    fitness: c.fitness,
+                    params: &c.params,
+                })
+            })
+            .collect();
+        let ids: Vec<usize> = shown
+            .iter()
+            .filter(|c| c.law.is_some())
+            .map(|c| c.id)
+            .collect();
+        let config = EvolveConfig {
+            seed: ctx.round_seed(),
+            ..self.config
+        };
+        let mut evolve = Evolve::new(ctx.task.signature.clone(), ctx.task.kind, config);
+        let offspring = evolve.propose(&parents, ctx.wanted(), ctx.seen);
+        Ok(offspring
+            .into_iter()
+            .map(|o| Proposal {
+                proposer: "evolve".into(),
+                how: o.operator.to_string(),
+                parents: o
+                    .parents
+                    .iter()
+                    .filter_map(|&i| ids.get(i).copied())
+                    .collect(),
+                text: o.source,
+                tokens: Tokens::default(),
+                error: None,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,145 @@
+//! Proposers: what writes the laws. One trait, four kinds: `evolve` (the built-in offline
+//! search), `llm` (a language model), `human` (a person or an outside program answering
+//! prompt files) and `replay` (exactly what a recorded run proposed).
+
+mod evolve;
+mod human;
+mod llm;
+mod replay;
+
+pub use evolve::EvolveProposer;
+pub use human::HumanProposer;
+pub use llm::LlmProposer;
+pub use replay::ReplayProposer;
+
+use super::candidate::{Candidate, Proposal};
+use super::ledger::RunDir;
+use super::prompt::{Brief, Shown, Turn, code_section, messages};
+use crate::feedback::KeyStates;
+use crate::task::Task;
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
+
+/// Everything a proposer may look at in one round.
+pub struct RoundContext<'a> {
+    /// The round (1-based; round 0 is the starting law).
+    pub round: usize,
+    /// The task.
+    pub task: &'a Task,
+    /// Every candidate so far, sorted by id (ids may have gaps: proposals not yet fitted).
+    pub population: &'a [Candidate],
+    /// Ids of the candidates shown this round, worst first, best last.
+    pub shown: &'a [usize],
+    /// Proposals wanted at the exploitation temperature.
+    pub exploit: usize,
+    /// Proposals wanted at the exploration temperature.
+    pub explore: usize,
+    /// Temperature of the exploiting requests.
+    pub exploit_temperature: f64,
+    /// Temperature of the exploring requests.
+    pub explore_temperature: f64,
+    /// Canonical hashes of every law seen so far.
+    pub seen: &'a BTreeSet<u64>,
+    /// The run's seed.
+    pub seed: u64,
+    /// The run directory (transcripts, prompt files).
+    pub run: &'a RunDir,
+    /// Set when the user asked to stop (Ctrl-C).
+    pub stop: &'a AtomicBool,
+}
+
+impl RoundContext<'_> {
+    /// The candidate with this id.
+    pub fn candidate(&self, id: usize) -> Option<&Candidate> {
+        self.population
+            .binary_search_by_key(&id, |c| c.id)
+            .ok()
+            .map(|i| &self.population[i])
+    }
+
+    /// The number of proposals wanted.
+    pub fn wanted(&self) -> usize {
+        self.exploit + self.explore
+    }
+
+    /// The conversation a language model sees this round.
+    pub fn messages(&self) -> Vec<Turn> {
+        let brief = Brief {
+            kind: self.task.kind,
+            description: self.task.spec.description.clone(),
+            observed: Some(
+                KeyStates::from_trajectory(
+                    &self.task.target,
+                    &self.task.key_particles,
+                    self.task.scene.steps,
+                )
+                .text(),
+            ),
+        };
+        let shown: Vec<Shown> = self
+            .shown
+            .iter()
+            .filter_map(|&id| self.candidate(id))
+            .map(shown_of)
+            .collect();
+        messages(&brief, &shown)
+    }
+
+    /// A seed for this round's randomness, mixed from the run's seed and the round.
+    pub fn round_seed(&self) -> u64 {
+        splitmix(self.seed ^ splitmix(self.round as u64))
+    }
+}
+
+/// SplitMix64: a well-mixed 64-bit function for deriving seeds.
+pub fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// How a candidate is shown in a prompt.
+fn shown_of(c: &Candidate) -> Shown {
+    let content = match (&c.shown, &c.law) {
+        (Some(s), _) => s.clone(),
+        (None, Some(law)) => code_section(law),
+        (None, None) => {
+            let mut raw: String = c.proposal.text.chars().take(2000).collect();
+            if raw.len() < c.proposal.text.len() {
+                raw.push_str("\n[...]");
+            }
+            if raw.trim().is_empty() {
+                "(no reply)".to_string()
+            } else {
+                raw
+            }
+        }
+    };
+    let outcome = if c.is_ok() {
+        Ok(c.feedback.clone())
+    } else {
+        Err(c.feedback.clone())
+    };
+    Shown { content, outcome }
+}
+
+/// Why a proposer cannot go on: the run ends (with everything so far kept).
+#[derive(Debug, thiserror::Error)]
+#[error("{proposer}: {message}")]
+pub struct ProposeError {
+    /// The proposer.
+    pub proposer: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Writes laws.
+pub trait Proposer: Send {
+    /// The proposer's name (recorded with each proposal).
+    fn name(&self) -> &str;
+
+    /// The proposals of one round. Failures that concern single proposals (a model request
+    /// that failed after its retries) are proposals with `error` set; `Err` ends the run.
+    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError>;
+}

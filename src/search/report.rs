@@ -1,0 +1,161 @@
+//! The report of a run, rewritten after every round: `report.md` (the best laws with their
+//! fitted parameters and LaTeX, the failures by stage), `best.law` (the best law with its
+//! fitted values as defaults), `exports/` (the best law in every export target) and two
+//! plots of the best loss so far, against candidates fitted and against rounds.
+
+use super::best_of;
+use super::candidate::Candidate;
+use super::ledger::{LedgerError, RunDir};
+use crate::plot::{Series, line_chart};
+use crate::task::Task;
+use ansatz_grammar::export::{Target, export};
+use ansatz_grammar::{CheckedProgram, check, parse};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How many laws the report lists.
+pub const TOP: usize = 5;
+
+/// The candidate's law with its fitted parameters as defaults (None when it has no law or
+/// the values do not fit it).
+pub fn fitted_law(task: &Task, c: &Candidate) -> Option<CheckedProgram> {
+    let mut program = parse(c.law.as_deref()?).ok()?;
+    if program.params.len() != c.params.len() || c.params.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    for (p, v) in program.params.iter_mut().zip(&c.params) {
+        p.value = *v;
+    }
+    check(&program, &task.signature).ok()
+}
+
+/// The best candidates, best first.
+pub fn ranking(candidates: &[Candidate]) -> Vec<&Candidate> {
+    let mut ok: Vec<&Candidate> = candidates.iter().filter(|c| c.is_ok()).collect();
+    ok.sort_by(|a, b| a.fitness.total_cmp(&b.fitness).then(a.id.cmp(&b.id)));
+    ok
+}
+
+/// The report text.
+pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
+    let mut s = format!("# ansatz search: {}\n\n", task.name());
+    let fitted = candidates.iter().filter(|c| c.fit.is_some()).count();
+    let _ = writeln!(
+        s,
+        "{} candidates after round {round}: {fitted} fitted, {} with a finite loss.\n",
+        candidates.len(),
+        candidates.iter().filter(|c| c.is_ok()).count()
+    );
+    let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+    for c in candidates {
+        if let Some(stage) = c.failed_stage() {
+            *failures.entry(stage.to_string()).or_default() += 1;
+        }
+    }
+    if !failures.is_empty() {
+        let list: Vec<String> = failures.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "Failures by stage: {}.\n", list.join(", "));
+    }
+    if let Some(start) = candidates.iter().find(|c| c.id == 0) {
+        let _ = writeln!(s, "Starting law (#0): loss {:.6e}.\n", start.fitness);
+    }
+    for (rank, c) in ranking(candidates).into_iter().take(TOP).enumerate() {
+        let _ = writeln!(
+            s,
+            "## {}. Candidate #{} (round {}, {} {}): loss {:.6e}\n",
+            rank + 1,
+            c.id,
+            c.round,
+            c.proposal.proposer,
+            c.proposal.how,
+            c.fitness
+        );
+        for (name, value) in c.param_names.iter().zip(&c.params) {
+            let _ = writeln!(s, "- `{name}` = {value:.9e}");
+        }
+        if !c.params.is_empty() {
+            s.push('\n');
+        }
+        match fitted_law(task, c) {
+            Some(law) => {
+                let _ = writeln!(s, "```law\n{}```\n", law.program());
+                let _ = writeln!(s, "$$\n{}\n$$\n", export(&law, Target::Latex).trim());
+            }
+            None => {
+                let _ = writeln!(s, "```law\n{}```\n", c.law.as_deref().unwrap_or(""));
+            }
+        }
+    }
+    s
+}
+
+/// Writes the report files into the run directory.
+pub fn write(
+    run: &RunDir,
+    task: &Task,
+    candidates: &[Candidate],
+    round: usize,
+) -> Result<(), LedgerError> {
+    let root = run.root();
+    run.write_atomic(
+        &root.join("report.md"),
+        markdown(task, candidates, round).as_bytes(),
+    )?;
+    if let Some(best) = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id))
+        && let Some(law) = fitted_law(task, best)
+    {
+        let header = format!(
+            "# ansatz: best law of the {} search (candidate #{}, loss {:.6e})\n",
+            task.name(),
+            best.id,
+            best.fitness
+        );
+        run.write_atomic(
+            &root.join("best.law"),
+            format!("{header}{}", law.program()).as_bytes(),
+        )?;
+        let dir = root.join("exports");
+        std::fs::create_dir_all(&dir).map_err(|source| LedgerError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for target in Target::ALL {
+            let path = dir.join(format!("best.{}", target.extension()));
+            run.write_atomic(&path, export(&law, target).as_bytes())?;
+        }
+    }
+    let mut best = f64::INFINITY;
+    let mut by_fit = Vec::new();
+    let mut by_round: BTreeMap<usize, f64> = BTreeMap::new();
+    for c in candidates {
+        if c.fit.is_some() {
+            if c.is_ok() {
+                best = best.min(c.fitness);
+            }
+            by_fit.push((by_fit.len() as f64 + 1.0, best));
+        }
+        by_round.insert(c.round, best);
+    }
+    let svg = line_chart(
+        &format!("{}: best loss so far", task.name()),
+        "candidates fitted",
+        "best position loss",
+        &[Series {
+            name: "best".into(),
+            points: by_fit,
+        }],
+        true,
+    );
+    run.write_atomic(&root.join("progress.svg"), svg.as_bytes())?;
+    let svg = line_chart(
+        &format!("{}: best loss after each round", task.name()),
+        "round",
+        "best position loss",
+        &[Series {
+            name: "best".into(),
+            points: by_round.into_iter().map(|(r, b)| (r as f64, b)).collect(),
+        }],
+        true,
+    );
+    run.write_atomic(&root.join("rounds.svg"), svg.as_bytes())
+}
