@@ -7,4 +7,5 @@ mod export;
 mod fit;
 mod laws;
 mod llm;
+mod search;
 mod support;

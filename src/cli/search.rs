@@ -300,11 +300,12 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
         b.finish();
     }
     println!(
-        "{}: {} after round {} ({} candidates, {:.0} s)",
+        "{}: {} after round {} ({} candidates; {} fitted in this invocation, {:.0} s)",
         task.name(),
         outcome.stopped,
         outcome.rounds,
         outcome.candidates.len(),
+        outcome.fitted,
         outcome.seconds
     );
     if outcome.tokens.prompt + outcome.tokens.completion > 0 {

@@ -177,20 +177,24 @@ pub fn screen(
             message,
         )));
     }
-    let (source, shown) = if proposal.text.contains("```") || proposal.text.contains("~~~") {
-        match extract(&proposal.text) {
-            Ok(e) => (e.law, e.shown),
-            Err(message) => {
-                let mut c = Candidate::failed(id, round, proposal, Stage::Extract, message);
-                c.seconds = started.elapsed().as_secs_f64();
-                return Screened::Done(Box::new(c));
+    // A model's or a person's reply must hold a law block; other proposers (evolve, the
+    // starting law) give a bare program, or a reply-like text with a block.
+    let is_reply = matches!(proposal.proposer.as_str(), "llm" | "human");
+    let (source, shown) =
+        if is_reply || proposal.text.contains("```") || proposal.text.contains("~~~") {
+            match extract(&proposal.text) {
+                Ok(e) => (e.law, e.shown),
+                Err(message) => {
+                    let mut c = Candidate::failed(id, round, proposal, Stage::Extract, message);
+                    c.seconds = started.elapsed().as_secs_f64();
+                    return Screened::Done(Box::new(c));
+                }
             }
-        }
-    } else {
-        let law = proposal.text.clone();
-        let shown = code_section(&law);
-        (law, shown)
-    };
+        } else {
+            let law = proposal.text.clone();
+            let shown = code_section(&law);
+            (law, shown)
+        };
     let law = match ansatz_grammar::parse(&source) {
         Err(e) => Err((Stage::Parse, e.with_source(&source).render())),
         Ok(program) => ansatz_grammar::check(&program, &task.signature)

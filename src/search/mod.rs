@@ -157,6 +157,8 @@ pub struct Outcome {
     pub rounds: usize,
     /// Tokens spent (whole run, resumed parts included).
     pub tokens: Tokens,
+    /// Candidates fitted by this invocation (a resumed run does not count the old ones).
+    pub fitted: usize,
     /// Wall time of this invocation, seconds.
     pub seconds: f64,
 }
@@ -231,6 +233,7 @@ impl Search<'_> {
                 population.len()
             ));
         }
+        let fitted_before = population.iter().filter(|c| c.fit.is_some()).count();
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
         for c in &population {
             if let (Some(h), None) = (c.hash.as_deref().and_then(parse_hash), c.duplicate_of) {
@@ -344,7 +347,9 @@ impl Search<'_> {
         for c in &population {
             tokens += c.proposal.tokens;
         }
+        let fitted = population.iter().filter(|c| c.fit.is_some()).count() - fitted_before;
         Ok(Outcome {
+            fitted,
             best: best_of(&population),
             candidates: population,
             stopped,

@@ -1,0 +1,488 @@
+//! The bilevel search: a language model behind a real HTTP server (every failure kind),
+//! determinism across thread counts, replay, and resuming after SIGKILL.
+
+use crate::support::chat_server::{ChatServer, Reply, anthropic_body, openai_body};
+use ansatz::fit::Stage;
+use ansatz::llm::{ClientConfig, Provider, client};
+use ansatz::search::candidate::Candidate;
+use ansatz::search::ledger::{RunDir, read_ledger};
+use ansatz::search::propose::{EvolveProposer, LlmProposer, Proposer, ReplayProposer};
+use ansatz::search::{Outcome, Search, SearchConfig, Silent};
+use ansatz::task::Task;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ansatz-search-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A small copy of a shipped task (few steps, short fits), written into `dir`.
+fn tiny_task(dir: &Path, task: &str, steps: usize, fit_evaluations: usize) -> PathBuf {
+    let laws = root().join("tasks/laws");
+    let text = std::fs::read_to_string(root().join("tasks").join(format!("{task}.toml")))
+        .expect("task file")
+        .replace("\"laws/", &format!("\"{}/", laws.display()))
+        .replace(
+            "preset = \"sga_cube\"",
+            &format!("preset = \"sga_cube\"\nsteps = {steps}"),
+        )
+        .replace(
+            "teacher_every = 100",
+            &format!("teacher_every = {}", steps / 2),
+        )
+        .replace(
+            "max_evaluations = 120",
+            &format!("max_evaluations = {fit_evaluations}"),
+        );
+    let path = dir.join(format!("{task}-tiny.toml"));
+    std::fs::write(&path, text).expect("write task");
+    path
+}
+
+fn config(task_path: &Path, task: &Task, proposer: &str) -> SearchConfig {
+    let mut c = SearchConfig::new(task_path, task).expect("config");
+    c.proposer = proposer.into();
+    c
+}
+
+fn run(task: &Task, config: &SearchConfig, dir: &Path, proposer: Box<dyn Proposer>) -> Outcome {
+    let stop = AtomicBool::new(false);
+    Search {
+        task,
+        config,
+        run: RunDir::open(dir).expect("run dir"),
+        proposer,
+        stop: &stop,
+    }
+    .run(&mut Silent)
+    .expect("search runs")
+}
+
+fn reply(law: &str) -> String {
+    format!(
+        "### Analysis\nThe linear law is too stiff.\n\n### Step-by-Step Plan\n1. Use it.\n\n\
+         ### Code\n```law\n{law}```\n"
+    )
+}
+
+fn law_file(name: &str) -> String {
+    std::fs::read_to_string(root().join("tasks/laws").join(name)).expect("law file")
+}
+
+/// The same conversation in the OpenAI and the Anthropic shape: good replies, a reply
+/// without a law, a broken law, 429 then success, 500 three times, a reply too slow, 401.
+fn llm_run_survives_every_failure(provider: Provider) {
+    let dir = scratch(&format!("llm-{provider}"));
+    let task_path = tiny_task(&dir, "jelly", 20, 3);
+    let task = Task::load(&task_path).expect("task");
+    let body = |texts: &[&str], p: u64, c: u64| match provider {
+        Provider::OpenAi => openai_body(texts, p, c),
+        _ => anthropic_body(texts, p, c),
+    };
+    let neo = reply(&law_file("neohookean.law"));
+    let corot = reply(&law_file("corotated.law"));
+    let slow = Duration::from_millis(1500);
+    let server = ChatServer::start([
+        // round 1: exploit (good), explore (no law block)
+        Reply::json(200, body(&[&neo], 1000, 100)),
+        Reply::json(200, body(&["I would try a neo-Hookean law."], 1000, 10)),
+        // round 2: a broken law; 429 then a good one
+        Reply::json(200, body(&[&reply("return F @ sum(F)\n")], 1000, 20)),
+        Reply::json(429, serde_json::json!({"error": {"message": "slow down"}}))
+            .header("Retry-After", "0"),
+        Reply::json(200, body(&[&corot], 1000, 100)),
+        // round 3: 500 three times (2 retries); three replies past the timeout
+        Reply::json(500, serde_json::json!({"error": {"message": "overloaded"}})),
+        Reply::json(500, serde_json::json!({"error": {"message": "overloaded"}})),
+        Reply::json(500, serde_json::json!({"error": {"message": "overloaded"}})),
+        Reply::json(200, body(&[&neo], 1, 1)).delay(slow),
+        Reply::json(200, body(&[&neo], 1, 1)).delay(slow),
+        Reply::json(200, body(&[&neo], 1, 1)).delay(slow),
+        // round 4: the key is refused
+        Reply::json(
+            401,
+            serde_json::json!({"error": {"message": "invalid x-api-key"}}),
+        ),
+    ]);
+    let key_var = format!("ANSATZ_TEST_SEARCH_KEY_{provider}");
+    let key = "sk-test-search-secret-4242";
+    // SAFETY: the variable name is unique to this test; no other thread reads it.
+    unsafe { std::env::set_var(&key_var, key) };
+    let base = match provider {
+        Provider::OpenAi => format!("{}/v1", server.url()),
+        _ => server.url(),
+    };
+    let client_config = ClientConfig {
+        base_url: base,
+        api_key_env: Some(key_var.clone()),
+        timeout: Duration::from_millis(500),
+        max_retries: 2,
+        backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        ..ClientConfig::new(provider, "test-model")
+    };
+    let mut c = config(&task_path, &task, "llm");
+    c.exploit = 1;
+    c.explore = 1;
+    c.rounds = 6;
+    let out = run(
+        &task,
+        &c,
+        &dir,
+        Box::new(LlmProposer::new(client(&client_config).expect("client"))),
+    );
+
+    let by_id = |id: usize| -> &Candidate {
+        out.candidates
+            .iter()
+            .find(|c| c.id == id)
+            .expect("candidate")
+    };
+    let stages: Vec<Option<Stage>> = (0..=6).map(|i| by_id(i).failed_stage()).collect();
+    assert_eq!(
+        stages,
+        [
+            None,
+            None,
+            Some(Stage::Extract),
+            Some(Stage::Type),
+            None,
+            Some(Stage::Propose),
+            Some(Stage::Propose),
+        ],
+        "{:#?}",
+        out.candidates
+            .iter()
+            .map(|c| &c.verdict)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(out.candidates.len(), 7);
+    assert!(by_id(2).feedback.contains("no code generated"));
+    assert!(
+        by_id(3).feedback.contains("line 1"),
+        "{}",
+        by_id(3).feedback
+    );
+    assert!(
+        by_id(5).feedback.contains("overloaded"),
+        "{}",
+        by_id(5).feedback
+    );
+    assert!(
+        by_id(6)
+            .feedback
+            .contains("no reply within 0.5 s after 3 attempts"),
+        "{}",
+        by_id(6).feedback
+    );
+    assert!(
+        by_id(1).fitness < by_id(0).fitness,
+        "neo-Hookean beats linear"
+    );
+    assert!(out.stopped.contains("401") || out.stopped.to_lowercase().contains("unauthor"));
+    assert_eq!(out.rounds, 3);
+    // Tokens: the usage of every successful reply.
+    assert_eq!(out.tokens.prompt, 4000);
+    assert_eq!(out.tokens.completion, 230);
+    // Round 2's prompt shows round 1's failure, worst first, and ends with the cue.
+    let requests = server.requests();
+    let round2 = requests[2].json().to_string();
+    assert!(round2.contains("no code generated"), "{round2}");
+    assert!(round2.contains("## Iteration 3"));
+    // The key appears nowhere in the run directory.
+    for entry in walk(&dir) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(!text.contains(key), "{} holds the key", entry.display());
+    }
+    assert!(dir.join("transcripts/round-003.json").exists());
+    let report = std::fs::read_to_string(dir.join("report.md")).expect("report");
+    assert!(report.contains("Candidate #"), "{report}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_openai_model_run_survives_every_failure() {
+    llm_run_survives_every_failure(Provider::OpenAi);
+}
+
+#[test]
+fn an_anthropic_model_run_survives_every_failure() {
+    llm_run_survives_every_failure(Provider::Anthropic);
+}
+
+/// The ledger without wall-clock fields.
+fn timeless(path: &Path) -> Vec<Value> {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("seconds");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    std::fs::read_to_string(path)
+        .expect("ledger")
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("ledger line");
+            strip(&mut v);
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
+    let dir = scratch("determinism");
+    let task_path = tiny_task(&dir, "jelly", 20, 4);
+    let task = Task::load(&task_path).expect("task");
+    let mut c = config(&task_path, &task, "evolve");
+    c.rounds = 2;
+    c.exploit = 2;
+    c.explore = 4;
+    c.seed = 11;
+    let mut ledgers = Vec::new();
+    for threads in [1, 2] {
+        c.threads = threads;
+        let d = dir.join(format!("t{threads}"));
+        let out = run(&task, &c, &d, Box::new(EvolveProposer::default()));
+        assert_eq!(out.rounds, 2);
+        assert!(
+            out.candidates.len() > 5,
+            "{} candidates",
+            out.candidates.len()
+        );
+        ledgers.push(timeless(&d.join("ledger.jsonl")));
+    }
+    assert_eq!(ledgers[0], ledgers[1], "1 and 2 threads differ");
+
+    // Replay the first run: the same proposals, verdicts and losses, exactly.
+    c.threads = 2;
+    c.proposer = "replay".into();
+    let replayed = dir.join("replay");
+    let proposer = ReplayProposer::open(&dir.join("t1")).expect("recording");
+    let out = run(&task, &c, &replayed, Box::new(proposer));
+    let original = read_ledger(&dir.join("t1/ledger.jsonl")).expect("ledger");
+    assert_eq!(out.candidates.len(), original.len());
+    for (a, b) in original.iter().zip(&out.candidates) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.proposal, b.proposal);
+        assert_eq!(a.verdict, b.verdict, "candidate #{}", a.id);
+        assert_eq!(
+            a.fitness.to_bits(),
+            b.fitness.to_bits(),
+            "candidate #{}",
+            a.id
+        );
+        assert_eq!(a.hash, b.hash);
+        let bits = |c: &Candidate| c.loss_curve.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b), "candidate #{}", a.id);
+    }
+    // A different seed proposes differently.
+    c.proposer = "evolve".into();
+    c.seed = 12;
+    c.rounds = 1;
+    let out = run(
+        &task,
+        &c,
+        &dir.join("seed12"),
+        Box::new(EvolveProposer::default()),
+    );
+    let other: Vec<_> = out
+        .candidates
+        .iter()
+        .map(|c| c.proposal.text.clone())
+        .collect();
+    let first: Vec<_> = original
+        .iter()
+        .take(other.len())
+        .map(|c| c.proposal.text.clone())
+        .collect();
+    assert_ne!(other, first);
+}
+
+#[test]
+fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
+    let dir = scratch("resume");
+    let task_path = tiny_task(&dir, "jelly", 40, 6);
+    let out = dir.join("run");
+    let args = |extra: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "search".into(),
+            task_path.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--rounds".into(),
+            "2".into(),
+            "--exploit".into(),
+            "2".into(),
+            "--explore".into(),
+            "6".into(),
+            "--threads".into(),
+            "1".into(),
+            "--seed".into(),
+            "5".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args(&[]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ansatz search starts");
+    // Wait until round 1 is under way with at least two of its candidates finished.
+    let ledger = out.join("ledger.jsonl");
+    let started = Instant::now();
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    while !(out.join("rounds/round-001.json").exists() && lines(&ledger) >= 3) {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the search made no progress"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "finished too soon"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SIGKILL: no chance to clean up.
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let before = std::fs::read_to_string(&ledger).expect("ledger");
+    let before: Vec<&str> = before.lines().filter(|l| l.ends_with('}')).collect();
+    let round1 = std::fs::read_to_string(out.join("rounds/round-001.json")).expect("round");
+    let round1: Vec<Value> = serde_json::from_str(&round1).expect("round file");
+    assert!(
+        before.len() < 1 + round1.len(),
+        "killed after round 1 was complete: {} lines",
+        before.len()
+    );
+
+    let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args(&["--resume"]))
+        .output()
+        .expect("resume runs");
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        resumed.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let after = std::fs::read_to_string(&ledger).expect("ledger");
+    // Every line finished before the kill is still there, byte for byte (a re-fit would
+    // change at least its wall-clock fields).
+    for line in &before {
+        assert!(
+            after.lines().any(|l| l == *line),
+            "lost or refitted: {line}"
+        );
+    }
+    let candidates = read_ledger(&ledger).expect("ledger");
+    let ids: Vec<usize> = candidates.iter().map(|c| c.id).collect();
+    assert_eq!(
+        ids,
+        (0..candidates.len()).collect::<Vec<_>>(),
+        "ids have gaps"
+    );
+    assert!(candidates.iter().any(|c| c.round == 2), "round 2 ran");
+    let round1_done = candidates.iter().filter(|c| c.round == 1).count();
+    assert_eq!(round1_done, round1.len(), "round 1 was completed");
+    // Only what was missing was fitted again.
+    let fitted_before = before
+        .iter()
+        .filter(|l| {
+            serde_json::from_str::<Candidate>(l)
+                .map(|c| c.fit.is_some())
+                .unwrap_or(false)
+        })
+        .count();
+    let fitted_total = candidates.iter().filter(|c| c.fit.is_some()).count();
+    assert!(
+        stdout.contains(&format!(
+            "{} fitted in this invocation",
+            fitted_total - fitted_before
+        )),
+        "{stdout}"
+    );
+    // A second --resume has nothing left to do.
+    let again = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args(&["--resume"]))
+        .output()
+        .expect("resume runs");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 fitted in this invocation"));
+    // Starting over in the same directory without --resume is refused.
+    let refused = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args(&[]))
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+}
+
+#[test]
+fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
+    for (task, start_loss_above) in [("jelly", 1e-6), ("water", 1e-6)] {
+        let dir = scratch(&format!("offline-{task}"));
+        // 300 steps: the cube reaches the floor and the walls, so stiffness matters.
+        let task_path = tiny_task(&dir, task, 300, 40);
+        let task = Task::load(&task_path).expect("task");
+        let mut c = config(&task_path, &task, "evolve");
+        c.rounds = 2;
+        c.target_loss = Some(1e-6);
+        let out = run(
+            &task,
+            &c,
+            &dir.join("run"),
+            Box::new(EvolveProposer::default()),
+        );
+        let start = out.candidates.iter().find(|c| c.id == 0).expect("start");
+        assert!(
+            start.fitness > start_loss_above,
+            "start {:e}",
+            start.fitness
+        );
+        let best = out
+            .best
+            .and_then(|b| out.candidates.iter().find(|c| c.id == b))
+            .expect("a best law");
+        assert!(
+            best.fitness < 1e-6,
+            "{}: best {:e}",
+            task.name(),
+            best.fitness
+        );
+        assert!(out.stopped.contains("target loss"), "{}", out.stopped);
+        assert!(dir.join("run/best.law").exists());
+        assert!(dir.join("run/exports/best.tex").exists());
+    }
+}
