@@ -210,3 +210,80 @@ pub fn read_ledger(path: &Path) -> Result<Vec<Candidate>, LedgerError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{Stage, Verdict};
+    use crate::search::candidate::Tokens;
+
+    fn candidate(id: usize) -> Candidate {
+        Candidate {
+            id,
+            round: 1,
+            proposal: Proposal {
+                proposer: "evolve".into(),
+                how: "crossover".into(),
+                parents: vec![0],
+                text: "return F\n".into(),
+                tokens: Tokens::default(),
+                error: None,
+            },
+            law: Some("return F\n".into()),
+            shown: None,
+            canonical: None,
+            hash: None,
+            complexity: None,
+            duplicate_of: None,
+            param_names: vec![],
+            params: vec![],
+            loss_curve: vec![0.1 + 0.2, f64::NAN],
+            velocity_curve: vec![],
+            fitness: f64::INFINITY,
+            verdict: Verdict::Failed {
+                stage: Stage::Simulate,
+                message: "step 3".into(),
+            },
+            feedback: String::new(),
+            fit: None,
+            seconds: 1.0 / 3.0,
+        }
+    }
+
+    #[test]
+    fn a_line_cut_by_a_kill_is_dropped_and_the_rest_reads_back_exactly() {
+        let dir = std::env::temp_dir().join(format!("ansatz-ledger-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let run = RunDir::open(&dir).unwrap();
+        run.append(&candidate(2)).unwrap();
+        run.append(&candidate(1)).unwrap();
+        let mut text = std::fs::read_to_string(run.ledger_path()).unwrap();
+        let line = serde_json::to_string(&candidate(3)).unwrap();
+        text.push_str(&line[..line.len() / 2]);
+        std::fs::write(run.ledger_path(), &text).unwrap();
+        let back = run.load().unwrap();
+        assert_eq!(back.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(back[0].loss_curve[0].to_bits(), (0.1f64 + 0.2).to_bits());
+        assert!(back[0].loss_curve[1].is_nan());
+        assert_eq!(back[0].fitness, f64::INFINITY);
+        assert_eq!(back[0].seconds.to_bits(), (1.0f64 / 3.0).to_bits());
+        // The file was repaired: sorted, whole lines only.
+        let repaired = std::fs::read_to_string(run.ledger_path()).unwrap();
+        assert!(repaired.ends_with("}\n") && repaired.lines().count() == 2);
+        // A damaged line in the middle is an error naming the line.
+        std::fs::write(run.ledger_path(), format!("{{\"id\": 1}}\n{repaired}")).unwrap();
+        let err = run.load().unwrap_err().to_string();
+        assert!(err.contains("ledger.jsonl:1"), "{err}");
+    }
+
+    #[test]
+    fn round_files_round_trip() {
+        let dir = std::env::temp_dir().join(format!("ansatz-rounds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let run = RunDir::open(&dir).unwrap();
+        assert!(run.load_round(1).unwrap().is_none());
+        let p = vec![candidate(1).proposal];
+        run.save_round(1, &p).unwrap();
+        assert_eq!(run.load_round(1).unwrap().unwrap(), p);
+    }
+}
