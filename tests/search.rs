@@ -486,3 +486,49 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
         assert!(dir.join("run/exports/best.tex").exists());
     }
 }
+
+#[test]
+fn a_person_answers_through_files() {
+    use ansatz::search::propose::HumanProposer;
+    let dir = scratch("human");
+    let task_path = tiny_task(&dir, "jelly", 20, 3);
+    let task = Task::load(&task_path).expect("task");
+    let mut c = config(&task_path, &task, "human");
+    c.rounds = 1;
+    let run_dir = dir.join("run");
+    let prompt = run_dir.join("human/round-001.prompt.md");
+    let reply = run_dir.join("human/round-001.reply.md");
+    let answer = std::thread::spawn({
+        let prompt = prompt.clone();
+        let reply = reply.clone();
+        move || {
+            let started = Instant::now();
+            while !prompt.exists() {
+                assert!(started.elapsed() < Duration::from_secs(300), "no prompt");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let text = std::fs::read_to_string(&prompt).expect("prompt");
+            let tmp = reply.with_extension("tmp");
+            let laws = format!(
+                "Two laws:\n```law\n{}```\nand\n```law\nreturn F @ undefined_name\n```\n",
+                law_file("neohookean.law")
+            );
+            std::fs::write(&tmp, laws).expect("reply");
+            std::fs::rename(&tmp, &reply).expect("reply in place");
+            text
+        }
+    });
+    let proposer = HumanProposer {
+        timeout: Some(Duration::from_secs(300)),
+        poll: Duration::from_millis(20),
+    };
+    let out = run(&task, &c, &run_dir, Box::new(proposer));
+    let prompt_text = answer.join().expect("answered");
+    assert!(prompt_text.contains("## Problem Setup"));
+    assert!(prompt_text.contains("## Format Requirements"));
+    assert_eq!(out.candidates.len(), 3);
+    assert!(out.candidates[1].is_ok());
+    assert!(out.candidates[1].fitness < out.candidates[0].fitness);
+    assert_eq!(out.candidates[2].failed_stage(), Some(Stage::Type));
+    assert!(out.candidates[2].feedback.contains("undefined_name"));
+}

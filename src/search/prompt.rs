@@ -109,8 +109,10 @@ fn demote(card: &str) -> String {
         .join("\n")
 }
 
-/// The whole conversation for one round: `shown` is in display order (worst first).
-pub fn messages(brief: &Brief, shown: &[Shown]) -> Vec<Turn> {
+/// The whole conversation for one round: `shown` is in display order (worst first);
+/// `rejected` lists the last round's failures that are not among them (one line each), so
+/// that every failure is fed back once.
+pub fn messages(brief: &Brief, shown: &[Shown], rejected: &[String]) -> Vec<Turn> {
     let turn = |role, content: String| Turn { role, content };
     let context = match brief.kind {
         MaterialKind::Plastic => CONTEXT_PLASTIC,
@@ -149,13 +151,20 @@ pub fn messages(brief: &Brief, shown: &[Shown]) -> Vec<Turn> {
             },
         ));
     }
-    out.push(turn(
-        Speaker::User,
-        format!(
-            "## Format Requirements\n\n{}",
-            format_requirements(brief.kind)
-        ),
-    ));
+    let mut epilogue = String::new();
+    if !rejected.is_empty() {
+        epilogue
+            .push_str("## Rejected Last Round\n\nThese proposals of the last round failed:\n\n");
+        for r in rejected {
+            epilogue.push_str("- ");
+            epilogue.push_str(r.trim_end());
+            epilogue.push('\n');
+        }
+        epilogue.push('\n');
+    }
+    epilogue.push_str("## Format Requirements\n\n");
+    epilogue.push_str(&format_requirements(brief.kind));
+    out.push(turn(Speaker::User, epilogue));
     out.push(turn(
         Speaker::Assistant,
         format!("## Iteration {}", shown.len() + 1),
@@ -195,7 +204,7 @@ mod tests {
                 outcome: Ok("#### Loss".into()),
             },
         ];
-        let m = messages(&brief, &shown);
+        let m = messages(&brief, &shown, &[]);
         let roles: Vec<Speaker> = m.iter().map(|t| t.role).collect();
         use Speaker::*;
         assert_eq!(
@@ -218,5 +227,11 @@ mod tests {
         assert!(m[6].content.contains("#### Reference card"));
         assert!(!m[6].content.contains("{card}"));
         assert_eq!(m[7].content, "## Iteration 3");
+        let m = messages(&brief, &shown, &["#7 (parse): line 2".to_string()]);
+        assert!(m[6].content.starts_with("## Rejected Last Round"));
+        assert!(
+            m[6].content
+                .contains("- #7 (parse): line 2\n\n## Format Requirements")
+        );
     }
 }

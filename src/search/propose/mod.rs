@@ -82,7 +82,27 @@ impl RoundContext<'_> {
             .filter_map(|&id| self.candidate(id))
             .map(shown_of)
             .collect();
-        messages(&brief, &shown)
+        let rejected: Vec<String> = self
+            .population
+            .iter()
+            .filter(|c| c.round + 1 == self.round && !self.shown.contains(&c.id))
+            .filter_map(|c| {
+                let stage = c.failed_stage()?;
+                let message = match &c.verdict {
+                    crate::fit::Verdict::Failed { message, .. } => message.as_str(),
+                    crate::fit::Verdict::Ok { .. } => "",
+                };
+                let first: String = message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                Some(format!("#{} ({stage}): {first}", c.id))
+            })
+            .collect();
+        messages(&brief, &shown, &rejected)
     }
 
     /// A seed for this round's randomness, mixed from the run's seed and the round.
