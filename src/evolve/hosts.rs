@@ -75,23 +75,3 @@ pub(crate) fn parent_host(p: &Parent<'_>, index: usize, signature: &Signature) -
     };
     Some(h)
 }
-
-/// A library form whose parameters take the value of the same-named parameter of the
-/// best parent that has one; the parents used, sorted.
-pub(crate) fn carry_over(form: &Program, hosts: &[Host]) -> (Program, Vec<usize>) {
-    let mut ranked: Vec<&Host> = hosts.iter().collect();
-    ranked.sort_by(|a, b| a.fitness.total_cmp(&b.fitness));
-    let mut program = form.clone();
-    let mut used = BTreeSet::new();
-    for q in &mut program.params {
-        let found = ranked.iter().find_map(|h| {
-            let v = h.program.params.iter().find(|p| p.name == q.name)?.value;
-            Some((h.index?, v))
-        });
-        if let Some((i, v)) = found {
-            q.value = v;
-            used.insert(i);
-        }
-    }
-    (program, used.into_iter().collect())
-}

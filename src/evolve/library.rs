@@ -2,9 +2,9 @@
 //! blocks that `insert_term` adds to a law.
 //!
 //! Elastic forms (F to Kirchhoff stress) share the SGA parameterisation
-//! `youngs_modulus_log`, `poissons_ratio_sigmoid` (E = exp(.), nu = 0.49 sigmoid(.)), so
-//! a seed takes the fitted values of a parent that uses the same names. Their defaults
-//! are those of the SGA primitive (10, -1), not of any ground truth. Plastic forms (F to
+//! `youngs_modulus_log`, `poissons_ratio_sigmoid` (E = exp(.), nu = 0.49 sigmoid(.)). Their
+//! defaults are those of the SGA primitive (10, -1), not of any ground truth, and a seed
+//! starts from them. Plastic forms (F to
 //! the corrected F) use `youngs_modulus_log`, `poissons_ratio` (raw) and their own
 //! thresholds; their moduli default to those of the fixed Hencky law (E = 1e5, nu = 0.2).
 

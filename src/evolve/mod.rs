@@ -6,8 +6,7 @@
 //!   Hencky, ... for the elastic path; identity, water (volume only), von Mises,
 //!   Drucker–Prager, clamped singular values, ... for the plastic path. A batch reserves a
 //!   share of its slots ([`EvolveConfig::library_share`]) for forms not yet seen, so the
-//!   first rounds try the classical families. A seed takes the fitted value of a parent's
-//!   parameter of the same name when there is one.
+//!   first rounds try the classical families. A seed starts from the form's own defaults.
 //! * **Operators** ([`mutate`]): `crossover` (swap subexpressions of the same type between
 //!   two parents, parents chosen by tournament on their loss), `blend` (`w A + (1 - w) B`),
 //!   `insert_term` (`x + p * term`, a new parameter and a building block), `remove_term`
@@ -47,7 +46,7 @@ mod tree;
 
 use ansatz_grammar::{Program, Signature, check, egraph, parse};
 use ansatz_simulator::MaterialKind;
-use hosts::{Host, carry_over, host, parent_host, term_host};
+use hosts::{Host, host, parent_host, term_host};
 use mutate::{Child, Pool};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -277,14 +276,7 @@ impl Evolve {
         let mut order: Vec<usize> = (0..self.library.len()).collect();
         order.shuffle(&mut self.rng);
         let mut next_form = order.into_iter();
-        self.seed_library(
-            &hosts,
-            quota.min(count),
-            &mut next_form,
-            seen,
-            &mut batch,
-            &mut out,
-        );
+        self.seed_library(quota.min(count), &mut next_form, seen, &mut batch, &mut out);
 
         let budget = count.saturating_mul(self.config.attempts_per_offspring);
         for _ in 0..budget {
@@ -313,14 +305,13 @@ impl Evolve {
         }
         // Whatever the operators could not fill, the remaining library forms may.
         let missing = count.saturating_sub(out.len());
-        self.seed_library(&hosts, missing, &mut next_form, seen, &mut batch, &mut out);
+        self.seed_library(missing, &mut next_form, seen, &mut batch, &mut out);
         out
     }
 
     /// Adds up to `n` library forms from `forms` (indices into the library) that are new.
     fn seed_library(
         &mut self,
-        hosts: &[Host],
         n: usize,
         forms: &mut impl Iterator<Item = usize>,
         seen: &BTreeSet<u64>,
@@ -333,7 +324,11 @@ impl Evolve {
             let Some(form) = self.library.get(k) else {
                 continue;
             };
-            let (program, parents) = carry_over(&form.program, hosts);
+            // A seed starts from the form's own defaults, not a parent's fitted values:
+            // those can sit where the new form's gradient vanishes (a search on jelly drove
+            // the linear law's Poisson sigmoid to -25, and a neo-Hookean seed starting
+            // there could not move it back).
+            let (program, parents) = (form.program.clone(), Vec::new());
             if let Some((source, hash)) = self.finish(program, seen, batch) {
                 self.stats.accepted += 1;
                 batch.insert(hash);
