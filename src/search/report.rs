@@ -56,6 +56,23 @@ pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
         let list: Vec<String> = failures.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(s, "Failures by stage: {}.\n", list.join(", "));
     }
+    let mut rounds: BTreeMap<usize, (usize, usize, f64, u64, u64)> = BTreeMap::new();
+    for c in candidates {
+        let r = rounds.entry(c.round).or_insert((0, 0, f64::INFINITY, 0, 0));
+        r.0 += 1;
+        r.1 += usize::from(c.fit.is_some());
+        if c.is_ok() {
+            r.2 = r.2.min(c.fitness);
+        }
+        r.3 += c.proposal.tokens.prompt;
+        r.4 += c.proposal.tokens.completion;
+    }
+    s.push_str("| round | candidates | fitted | best loss of the round | prompt tokens | completion tokens |\n");
+    s.push_str("|---|---|---|---|---|---|\n");
+    for (round, (n, fitted, best, p, q)) in &rounds {
+        let _ = writeln!(s, "| {round} | {n} | {fitted} | {best:.6e} | {p} | {q} |");
+    }
+    s.push('\n');
     if let Some(start) = candidates.iter().find(|c| c.id == 0) {
         let _ = writeln!(s, "Starting law (#0): loss {:.6e}.\n", start.fitness);
     }
