@@ -532,3 +532,54 @@ fn a_person_answers_through_files() {
     assert_eq!(out.candidates[2].failed_stage(), Some(Stage::Type));
     assert!(out.candidates[2].feedback.contains("undefined_name"));
 }
+
+#[test]
+fn ctrl_c_ends_a_search_cleanly_with_the_results_so_far() {
+    let dir = scratch("ctrlc");
+    let task_path = tiny_task(&dir, "jelly", 40, 6);
+    let out = dir.join("run");
+    let args: Vec<String> = [
+        "search",
+        &task_path.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--rounds",
+        "3",
+        "--threads",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ansatz search starts");
+    let started = Instant::now();
+    while !out.join("rounds/round-001.json").exists() {
+        assert!(started.elapsed() < Duration::from_secs(600), "no round 1");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("search ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    // Everything recorded is whole; the report exists; a resume finishes the run.
+    let candidates = read_ledger(&out.join("ledger.jsonl")).expect("ledger");
+    assert!(!candidates.is_empty());
+    assert!(out.join("report.md").exists());
+    let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(&args)
+        .arg("--resume")
+        .output()
+        .expect("resume");
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(stdout.contains("3 rounds done"), "{stdout}");
+}
