@@ -112,6 +112,14 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
             };
             c.seed = args.seed.unwrap_or(0);
             c.replay = args.replay.clone();
+            if c.proposer == "replay" {
+                // Replay as many rounds as were recorded (unless --rounds says otherwise).
+                let path = c
+                    .replay
+                    .as_ref()
+                    .context("--proposer replay needs --replay RUN")?;
+                c.rounds = ReplayProposer::open(path)?.rounds();
+            }
             if let Some(o) = args.optimizer {
                 c.fit.optimizer = o;
             }
