@@ -163,12 +163,34 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// The id of the best candidate.
+/// Losses within this fraction of the starting law's loss of the lowest one count as
+/// equal: floating-point noise of a law that reproduces the target (1e-19 against 1e-30).
+pub const LOSS_TIE: f64 = 1e-12;
+
+/// The id of the best candidate: the simplest (lowest canonical complexity) among those
+/// whose loss ties with the lowest (see [`LOSS_TIE`]); then the lower loss, then the
+/// earlier id.
 pub fn best_of(candidates: &[Candidate]) -> Option<usize> {
-    candidates
+    let lowest = candidates
         .iter()
         .filter(|c| c.is_ok())
-        .min_by(|a, b| a.fitness.total_cmp(&b.fitness).then(a.id.cmp(&b.id)))
+        .map(|c| c.fitness)
+        .min_by(f64::total_cmp)?;
+    let reference = candidates
+        .iter()
+        .find(|c| c.id == 0 && c.is_ok())
+        .map_or(lowest.abs().max(f64::MIN_POSITIVE), |c| c.fitness.abs());
+    let tie = lowest + LOSS_TIE * reference;
+    candidates
+        .iter()
+        .filter(|c| c.is_ok() && c.fitness <= tie)
+        .min_by(|a, b| {
+            let ca = a.complexity.unwrap_or(u64::MAX);
+            let cb = b.complexity.unwrap_or(u64::MAX);
+            ca.cmp(&cb)
+                .then(a.fitness.total_cmp(&b.fitness))
+                .then(a.id.cmp(&b.id))
+        })
         .map(|c| c.id)
 }
 
@@ -329,15 +351,10 @@ impl Search<'_> {
                 started,
             )?;
             report::write(&self.run, self.task, &population, round)?;
-            if let (Some(target), Some(best)) = (self.config.target_loss, best_of(&population)) {
-                let reached = population
-                    .iter()
-                    .find(|c| c.id == best)
-                    .is_some_and(|c| c.fitness <= target);
+            if let Some(target) = self.config.target_loss {
+                let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
                 if reached && stopped.is_none() {
-                    stopped = Some(format!(
-                        "target loss {target:e} reached by candidate #{best}"
-                    ));
+                    stopped = Some(format!("target loss {target:e} reached"));
                 }
             }
         }
@@ -462,5 +479,98 @@ impl Search<'_> {
             });
         }
         Ok(stopped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{Stage, Verdict};
+
+    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate {
+        let ok = fitness.is_finite();
+        Candidate {
+            id,
+            round: usize::from(id > 0),
+            proposal: Proposal {
+                proposer: "evolve".into(),
+                how: String::new(),
+                parents: vec![],
+                text: String::new(),
+                tokens: Tokens::default(),
+                error: None,
+            },
+            law: None,
+            shown: None,
+            canonical: None,
+            hash: None,
+            complexity: Some(complexity),
+            duplicate_of: None,
+            param_names: vec![],
+            params: vec![],
+            loss_curve: vec![],
+            velocity_curve: vec![],
+            fitness,
+            verdict: if ok {
+                Verdict::Ok {
+                    note: String::new(),
+                }
+            } else {
+                Verdict::Failed {
+                    stage: Stage::Parse,
+                    message: String::new(),
+                }
+            },
+            feedback: String::new(),
+            fit: None,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_best_is_the_simplest_of_the_losses_that_tie() {
+        let pop = vec![
+            candidate(0, 1.0, 40),
+            candidate(1, 1e-19, 30),
+            candidate(2, 8e-30, 60),
+            candidate(3, 0.5, 10),
+            candidate(4, f64::INFINITY, 5),
+        ];
+        assert_eq!(best_of(&pop), Some(1));
+        // Without a tie the lowest loss wins, whatever its complexity.
+        let pop = vec![
+            candidate(0, 1.0, 40),
+            candidate(1, 1e-3, 30),
+            candidate(2, 1e-6, 60),
+        ];
+        assert_eq!(best_of(&pop), Some(2));
+        assert_eq!(best_of(&[candidate(0, f64::NAN, 1)]), None);
+        let front: Vec<usize> = report::pareto(&[
+            candidate(0, 1.0, 40),
+            candidate(1, 1e-19, 30),
+            candidate(2, 8e-30, 60),
+            candidate(3, 0.5, 10),
+            candidate(5, 0.7, 20),
+        ])
+        .iter()
+        .map(|c| c.id)
+        .collect();
+        assert_eq!(front, [3, 1, 2]);
+    }
+
+    #[test]
+    fn selection_shows_the_best_k_worst_first_and_failures_only_when_short() {
+        let mut pop: Vec<Candidate> = (0..8)
+            .map(|i| candidate(i, 1.0 / (i as f64 + 1.0), 9))
+            .collect();
+        pop.push(candidate(8, f64::INFINITY, 9));
+        assert_eq!(select(&pop, 3), [5, 6, 7]);
+        let few = vec![
+            candidate(0, 1.0, 9),
+            candidate(1, f64::INFINITY, 9),
+            candidate(2, f64::NAN, 9),
+        ];
+        // Fewer than k finite: everyone; failures rank after, newest first (shown worst first).
+        assert_eq!(select(&few, 5), [1, 2, 0]);
     }
 }

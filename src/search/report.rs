@@ -36,6 +36,65 @@ pub fn ranking(candidates: &[Candidate]) -> Vec<&Candidate> {
     ok
 }
 
+/// The candidates no other beats in both loss and complexity, by complexity.
+pub fn pareto(candidates: &[Candidate]) -> Vec<&Candidate> {
+    let mut ok: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.is_ok() && c.complexity.is_some())
+        .collect();
+    ok.sort_by(|a, b| {
+        a.complexity
+            .cmp(&b.complexity)
+            .then(a.fitness.total_cmp(&b.fitness))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut front: Vec<&Candidate> = Vec::new();
+    for c in ok {
+        if front.last().is_none_or(|l| c.fitness < l.fitness) {
+            front.push(c);
+        }
+    }
+    front
+}
+
+/// One law with its parameters, source and LaTeX.
+fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
+    let _ = writeln!(
+        s,
+        "## {title}: candidate #{} (round {}, {} {}), loss {:.6e}, complexity {}\n",
+        c.id,
+        c.round,
+        c.proposal.proposer,
+        c.proposal.how,
+        c.fitness,
+        c.complexity.unwrap_or(0)
+    );
+    for (name, value) in c.param_names.iter().zip(&c.params) {
+        let _ = writeln!(s, "- `{name}` = {value:.9e}");
+    }
+    if !c.params.is_empty() {
+        s.push('\n');
+    }
+    match fitted_law(task, c) {
+        Some(law) => {
+            let _ = writeln!(s, "```law\n{}\n```\n", law.program().to_string().trim_end());
+            let latex = export(&law, Target::Latex);
+            let latex: Vec<&str> = latex
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('%'))
+                .collect();
+            let _ = writeln!(s, "$$\n{}\n$$\n", latex.join("\n").trim());
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "```law\n{}\n```\n",
+                c.law.as_deref().unwrap_or("").trim_end()
+            );
+        }
+    }
+}
+
 /// The report text.
 pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
     let mut s = format!("# ansatz search: {}\n\n", task.name());
@@ -76,32 +135,31 @@ pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
     if let Some(start) = candidates.iter().find(|c| c.id == 0) {
         let _ = writeln!(s, "Starting law (#0): loss {:.6e}.\n", start.fitness);
     }
-    for (rank, c) in ranking(candidates).into_iter().take(TOP).enumerate() {
+    let best = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id));
+    if let Some(best) = best {
+        s.push_str(
+            "The best law is the simplest one whose loss ties with the lowest (within 1e-12 \
+             of the starting law's loss).\n\n",
+        );
+        law_section(&mut s, task, "Best law", best);
+    }
+    s.push_str("## Loss against complexity (Pareto front)\n\n");
+    s.push_str("| complexity | loss | candidate | round | made by |\n|---|---|---|---|---|\n");
+    for c in pareto(candidates) {
         let _ = writeln!(
             s,
-            "## {}. Candidate #{} (round {}, {} {}): loss {:.6e}\n",
-            rank + 1,
+            "| {} | {:.6e} | #{} | {} | {} {} |",
+            c.complexity.unwrap_or(0),
+            c.fitness,
             c.id,
             c.round,
             c.proposal.proposer,
-            c.proposal.how,
-            c.fitness
+            c.proposal.how
         );
-        for (name, value) in c.param_names.iter().zip(&c.params) {
-            let _ = writeln!(s, "- `{name}` = {value:.9e}");
-        }
-        if !c.params.is_empty() {
-            s.push('\n');
-        }
-        match fitted_law(task, c) {
-            Some(law) => {
-                let _ = writeln!(s, "```law\n{}```\n", law.program());
-                let _ = writeln!(s, "$$\n{}\n$$\n", export(&law, Target::Latex).trim());
-            }
-            None => {
-                let _ = writeln!(s, "```law\n{}```\n", c.law.as_deref().unwrap_or(""));
-            }
-        }
+    }
+    s.push('\n');
+    for (rank, c) in ranking(candidates).into_iter().take(TOP).enumerate() {
+        law_section(&mut s, task, &format!("Lowest loss {}", rank + 1), c);
     }
     s
 }
@@ -129,7 +187,7 @@ pub fn write(
         );
         run.write_atomic(
             &root.join("best.law"),
-            format!("{header}{}", law.program()).as_bytes(),
+            format!("{header}{}\n", law.program().to_string().trim_end()).as_bytes(),
         )?;
         let dir = root.join("exports");
         std::fs::create_dir_all(&dir).map_err(|source| LedgerError::Io {
