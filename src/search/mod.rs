@@ -59,7 +59,8 @@ pub struct SearchConfig {
     pub max_evaluations: Option<usize>,
     /// Wall-clock budget of the run, seconds.
     pub max_seconds: Option<f64>,
-    /// Stop once a candidate's fitness is at most this.
+    /// Stop once a candidate's fitness is at most this (the fits still running are cut and
+    /// not recorded: a resumed run fits them).
     pub target_loss: Option<f64>,
     /// Worker threads for the fits (0: one per core).
     pub threads: usize,
@@ -431,19 +432,30 @@ impl Search<'_> {
         let deadline = self.config.max_seconds;
         let stop = self.stop;
         let interrupted = AtomicBool::new(false);
+        // Set when a candidate reaches the target loss: the fits still running are cut
+        // (and fitted again by a resumed run), the ones not started are skipped.
+        let target = self.config.target_loss;
+        let reached = AtomicBool::new(
+            target.is_some_and(|t| population.iter().any(|c| c.is_ok() && c.fitness <= t)),
+        );
         let (tx, rx) = mpsc::channel::<Candidate>();
         let mut result: Result<(), SearchError> = Ok(());
         pool.in_place_scope(|scope| {
             for checked in to_fit {
                 let tx = tx.clone();
                 let interrupted = &interrupted;
+                let reached = &reached;
                 let task = self.task;
                 let settings = &self.config.fit;
                 scope.spawn(move |_| {
+                    if reached.load(Ordering::SeqCst) {
+                        interrupted.store(true, Ordering::SeqCst);
+                        return;
+                    }
                     let mut cut = false;
                     let mut observer = |_: &crate::fit::Evaluation| {
                         let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-                        if stop.load(Ordering::SeqCst) || over {
+                        if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
                             cut = true;
                             false
                         } else {
@@ -461,6 +473,9 @@ impl Search<'_> {
             }
             drop(tx);
             for c in rx {
+                if target.is_some_and(|t| c.is_ok() && c.fitness <= t) {
+                    reached.store(true, Ordering::SeqCst);
+                }
                 if result.is_ok() {
                     result = self.run.append(&c).map_err(SearchError::from);
                 }
@@ -474,6 +489,8 @@ impl Search<'_> {
         if interrupted.load(Ordering::SeqCst) {
             stopped = Some(if stop.load(Ordering::SeqCst) {
                 "interrupted".into()
+            } else if reached.load(Ordering::SeqCst) {
+                format!("target loss {:e} reached", target.unwrap_or(0.0))
             } else {
                 "wall-time budget used".into()
             });
