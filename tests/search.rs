@@ -206,7 +206,8 @@ fn llm_run_survives_every_failure(provider: Provider) {
     }
     assert!(dir.join("transcripts/round-003.json").exists());
     let report = std::fs::read_to_string(dir.join("report.md")).expect("report");
-    assert!(report.contains("Candidate #"), "{report}");
+    assert!(report.contains("## Best law: candidate #1 "), "{report}");
+    assert!(report.contains("Pareto front"), "{report}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
