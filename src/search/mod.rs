@@ -164,6 +164,11 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+/// How many candidates reached the fit (duplicates and rejected texts did not).
+pub fn fitted_count(candidates: &[Candidate]) -> usize {
+    candidates.iter().filter(|c| c.fit.is_some()).count()
+}
+
 /// Losses within this fraction of the starting law's loss of the lowest one count as
 /// equal: floating-point noise of a law that reproduces the target (1e-19 against 1e-30).
 pub const LOSS_TIE: f64 = 1e-12;
@@ -256,7 +261,7 @@ impl Search<'_> {
                 population.len()
             ));
         }
-        let fitted_before = population.iter().filter(|c| c.fit.is_some()).count();
+        let fitted_before = fitted_count(&population);
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
         for c in &population {
             if let (Some(h), None) = (c.hash.as_deref().and_then(parse_hash), c.duplicate_of) {
@@ -264,6 +269,8 @@ impl Search<'_> {
             }
         }
         let mut stopped = None;
+        // Whether the report shows the population as it is (it is rewritten after a round).
+        let mut written = false;
         if !population.iter().any(|c| c.id == 0) {
             let start = Proposal {
                 proposer: "start".into(),
@@ -336,7 +343,7 @@ impl Search<'_> {
             next_id += ids.len();
             let pending: Vec<(usize, Proposal)> = ids
                 .into_iter()
-                .filter(|(id, _)| !population.iter().any(|c| c.id == *id))
+                .filter(|(id, _)| population.binary_search_by_key(id, |c| c.id).is_err())
                 .collect();
             if pending.is_empty() {
                 continue;
@@ -352,6 +359,7 @@ impl Search<'_> {
                 started,
             )?;
             report::write(&self.run, self.task, &population, round)?;
+            written = true;
             if let Some(target) = self.config.target_loss {
                 let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
                 if reached && stopped.is_none() {
@@ -360,12 +368,14 @@ impl Search<'_> {
             }
         }
         let stopped = stopped.unwrap_or_default();
-        report::write(&self.run, self.task, &population, round)?;
+        if !written {
+            report::write(&self.run, self.task, &population, round)?;
+        }
         let mut tokens = Tokens::default();
         for c in &population {
             tokens += c.proposal.tokens;
         }
-        let fitted = population.iter().filter(|c| c.fit.is_some()).count() - fitted_before;
+        let fitted = fitted_count(&population) - fitted_before;
         Ok(Outcome {
             fitted,
             best: best_of(&population),
@@ -383,7 +393,7 @@ impl Search<'_> {
             return Some("interrupted".into());
         }
         if let Some(max) = self.config.max_evaluations {
-            let fitted = population.iter().filter(|c| c.fit.is_some()).count();
+            let fitted = fitted_count(population);
             if fitted >= max {
                 return Some(format!("evaluation budget of {max} fits used"));
             }
@@ -422,7 +432,7 @@ impl Search<'_> {
         }
         let mut stopped = None;
         if let Some(max) = self.config.max_evaluations {
-            let fitted = population.iter().filter(|c| c.fit.is_some()).count();
+            let fitted = fitted_count(population);
             let room = max.saturating_sub(fitted);
             if to_fit.len() > room {
                 to_fit.truncate(room);

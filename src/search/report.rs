@@ -98,7 +98,7 @@ fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
 /// The report text.
 pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
     let mut s = format!("# ansatz search: {}\n\n", task.name());
-    let fitted = candidates.iter().filter(|c| c.fit.is_some()).count();
+    let fitted = super::fitted_count(candidates);
     let _ = writeln!(
         s,
         "{} candidates after round {round}: {fitted} fitted, {} with a finite loss.\n",
