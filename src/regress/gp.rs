@@ -1,0 +1,887 @@
+//! The offline proposer for scalar targets: genetic programming on [`Expr`] trees with
+//! every candidate's constants fitted by least squares ([`lsq`]), a best-per-size archive
+//! (the Pareto front of size against error) and a time or fit budget.
+//!
+//! * **Seeds**: a constant, `c · x` for each input, the linear model, and power laws
+//!   `c · Π xᵢ^aᵢ` whose exponents come from a log–log least-squares fit rounded to halves
+//!   and to integers (when the target and the inputs keep one sign).
+//! * **Operators**: subtree crossover, subtree mutation, point mutation (operator, input,
+//!   constant ↔ input), insertion (`op(n)`, `n op leaf`), hoisting (a node by one of its
+//!   children), scaling (`c · n`, `n + c`). Parents are chosen by tournament on the error.
+//! * **Fitting**: each new structure is fitted from its parent's constants (new constants
+//!   start at 1) on a random subset of the training rows; structures are deduplicated by a
+//!   key that ignores constant values and the operand order of `+` and `*`.
+//! * **Survival**: the best of every size first, then the lowest errors.
+//! * **Stop**: the time limit, the fit budget, or an exact law (error below 1e-24) followed
+//!   by a grace period of a quarter of the time spent so far, to look for a smaller one.
+//!
+//! The final front is refitted on every training row with restarts. The same seed and data
+//! give the same front when the run ends on the fit budget (a time limit makes the number of
+//! generations depend on the machine).
+
+use super::expr::{Bin, Expr, Node, Un};
+use super::lsq::{self, LossGrad};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+
+/// Training data: input columns and the target.
+#[derive(Clone, Debug)]
+pub struct Data<'a> {
+    /// One slice per input, all of the target's length.
+    pub columns: Vec<&'a [f64]>,
+    /// The target.
+    pub y: &'a [f64],
+}
+
+impl Data<'_> {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Population variance of the target (1 when it is constant, so errors stay finite).
+    pub fn variance(&self) -> f64 {
+        variance(self.y)
+    }
+}
+
+/// Population variance (1 for a constant or empty column).
+pub fn variance(y: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    if y.is_empty() {
+        return 1.0;
+    }
+    let mean = y.iter().sum::<f64>() / n;
+    let v = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    if v > 0.0 { v } else { 1.0 }
+}
+
+/// Normalised mean squared error of `expr` with parameters `params` on `data`, and its
+/// gradient when `grad` (one dual-number pass per parameter).
+pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) -> LossGrad {
+    let rows = data.rows();
+    let mut e = expr.clone();
+    e.params.copy_from_slice(params);
+    let scale = 1.0 / (rows as f64 * var);
+    if !grad || params.is_empty() {
+        let v = e.eval(&data.columns, rows);
+        let c: f64 = v.iter().zip(data.y).map(|(f, y)| (f - y).powi(2)).sum();
+        let c = c * scale;
+        return c.is_finite().then(|| (c, vec![0.0; params.len()]));
+    }
+    let mut g = vec![0.0; params.len()];
+    let mut c = 0.0;
+    for (k, gk) in g.iter_mut().enumerate() {
+        let d = e.eval_dual(&data.columns, rows, k);
+        let mut s = 0.0;
+        let mut cost = 0.0;
+        for (f, y) in d.iter().zip(data.y) {
+            let r = f.re - y;
+            cost += r * r;
+            s += 2.0 * r * f.eps;
+        }
+        if k == 0 {
+            c = cost * scale;
+        }
+        *gk = s * scale;
+    }
+    (c.is_finite() && g.iter().all(|v| v.is_finite())).then_some((c, g))
+}
+
+/// Fits `expr`'s constants on `data` (L-BFGS, `extra` random restarts); returns the error
+/// and the number of loss evaluations. The constants are set to the best found.
+pub fn fit(expr: &mut Expr, data: &Data<'_>, iterations: u64, extra: usize, seed: u64) -> (f64, usize) {
+    let var = data.variance();
+    let shape = expr.clone();
+    let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
+    let start = expr.params.clone();
+    let f = lsq::restarts(&mut eval, &start, iterations, extra, seed);
+    expr.params = f.params;
+    (f.nmse, f.evaluations)
+}
+
+/// Settings of the search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GpConfig {
+    /// Seed of the random source.
+    pub seed: u64,
+    /// Wall-time limit, seconds.
+    pub time_limit: f64,
+    /// Most fits (None: no limit).
+    pub max_fits: Option<usize>,
+    /// Population size.
+    pub population: usize,
+    /// Offspring per generation.
+    pub offspring: usize,
+    /// Most nodes of a tree.
+    pub max_size: usize,
+    /// Deepest tree.
+    pub max_depth: usize,
+    /// Rows used while searching (all rows for the final front).
+    pub sample_rows: usize,
+    /// L-BFGS iterations per fit while searching.
+    pub fit_iterations: u64,
+    /// Unary operators allowed.
+    pub unary: Vec<Un>,
+}
+
+impl Default for GpConfig {
+    fn default() -> Self {
+        GpConfig {
+            seed: 0,
+            time_limit: 60.0,
+            max_fits: None,
+            population: 160,
+            offspring: 80,
+            max_size: 25,
+            max_depth: 8,
+            sample_rows: 256,
+            fit_iterations: 25,
+            unary: Un::ALL.to_vec(),
+        }
+    }
+}
+
+/// One law of the front.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    /// The expression with fitted constants.
+    pub expr: Expr,
+    /// Normalised mean squared error on the training rows.
+    pub nmse: f64,
+    /// Number of nodes.
+    pub size: usize,
+}
+
+/// What a search produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GpOutcome {
+    /// Best law of every size, by increasing size and strictly decreasing error.
+    pub front: Vec<Member>,
+    /// Structures fitted.
+    pub fits: usize,
+    /// Passes over the data (one per loss evaluation and parameter).
+    pub passes: usize,
+    /// Generations run.
+    pub generations: usize,
+    /// Why it stopped.
+    pub stopped: String,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Ind {
+    expr: Expr,
+    nmse: f64,
+    size: usize,
+}
+
+struct Gp<'a> {
+    cfg: &'a GpConfig,
+    data: Data<'a>,
+    var: f64,
+    n_vars: usize,
+    rng: ChaCha8Rng,
+    seen: HashSet<u64>,
+    archive: BTreeMap<usize, Ind>,
+    fits: usize,
+    passes: usize,
+}
+
+impl Gp<'_> {
+    fn leaf(&mut self) -> Node {
+        if self.rng.random_bool(0.6) {
+            Node::Var(self.rng.random_range(0..self.n_vars))
+        } else {
+            Node::Param(usize::MAX)
+        }
+    }
+
+    fn random_tree(&mut self, depth: usize) -> Node {
+        if depth <= 1 || self.rng.random_bool(0.3) {
+            return self.leaf();
+        }
+        if !self.cfg.unary.is_empty() && self.rng.random_bool(0.25) {
+            let op = *self.cfg.unary.choose(&mut self.rng).unwrap_or(&Un::Square);
+            Node::un(op, self.random_tree(depth - 1))
+        } else {
+            let op = *[Bin::Add, Bin::Sub, Bin::Mul, Bin::Mul, Bin::Div, Bin::Div]
+                .choose(&mut self.rng)
+                .unwrap_or(&Bin::Mul);
+            Node::bin(op, self.random_tree(depth - 1), self.random_tree(depth - 1))
+        }
+    }
+
+    /// Fits a new structure (unless seen) and files it in the archive.
+    fn consider(&mut self, expr: Expr) -> Option<Ind> {
+        let mut expr = fold_constants(&Expr::new(expr.root, expr.params));
+        let size = expr.size();
+        if size > self.cfg.max_size || expr.root.depth() > self.cfg.max_depth {
+            return None;
+        }
+        if !self.seen.insert(expr.root.key()) {
+            return None;
+        }
+        for p in &mut expr.params {
+            if !p.is_finite() || *p == 0.0 {
+                *p = 1.0;
+            }
+        }
+        let var = self.var;
+        let shape = expr.clone();
+        let data = &self.data;
+        let k = expr.params.len().max(1);
+        let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
+        let f = lsq::minimize(&mut eval, &expr.params, self.cfg.fit_iterations);
+        self.fits += 1;
+        self.passes += f.evaluations * k;
+        if !f.nmse.is_finite() {
+            return None;
+        }
+        expr.params = f.params;
+        let ind = Ind {
+            expr,
+            nmse: f.nmse,
+            size,
+        };
+        let better = self.archive.get(&size).is_none_or(|a| ind.nmse < a.nmse);
+        if better {
+            self.archive.insert(size, ind.clone());
+        }
+        Some(ind)
+    }
+
+    fn tournament<'p>(&mut self, pop: &'p [Ind]) -> &'p Ind {
+        let mut best: Option<&Ind> = None;
+        for _ in 0..4 {
+            let c = &pop[self.rng.random_range(0..pop.len())];
+            if best.is_none_or(|b| (c.nmse, c.size) < (b.nmse, b.size)) {
+                best = Some(c);
+            }
+        }
+        best.unwrap_or(&pop[0])
+    }
+
+    fn offspring(&mut self, pop: &[Ind]) -> Option<Expr> {
+        let a = self.tournament(pop).expr.clone();
+        let n = a.size();
+        let site = self.rng.random_range(0..n);
+        let roll: f64 = self.rng.random();
+        let mut child = a.clone();
+        if roll < 0.3 {
+            // Crossover: a random subtree of another parent replaces the site.
+            let b = self.tournament(pop).expr.clone();
+            let from = self.rng.random_range(0..b.size());
+            let sub = b.root.at(from)?.clone();
+            graft(&mut child, site, sub, &b.params);
+        } else if roll < 0.45 {
+            let depth = self.rng.random_range(1..=3);
+            let sub = self.random_tree(depth);
+            graft(&mut child, site, sub, &[]);
+        } else if roll < 0.65 {
+            let node = child.root.at_mut(site)?;
+            match node {
+                Node::Bin(op, _, _) => *op = *Bin::ALL.choose(&mut self.rng)?,
+                Node::Un(op, _) => *op = *self.cfg.unary.choose(&mut self.rng)?,
+                Node::Var(i) => {
+                    if self.n_vars > 1 && self.rng.random_bool(0.7) {
+                        *i = self.rng.random_range(0..self.n_vars);
+                    } else {
+                        *node = Node::Param(usize::MAX);
+                    }
+                }
+                Node::Param(_) | Node::Num(_) => {
+                    *node = Node::Var(self.rng.random_range(0..self.n_vars));
+                }
+            }
+        } else if roll < 0.8 {
+            let node = child.root.at_mut(site)?;
+            let inner = std::mem::replace(node, Node::Num(0.0));
+            let leaf = if self.rng.random_bool(0.6) {
+                Node::Var(self.rng.random_range(0..self.n_vars))
+            } else {
+                Node::Param(usize::MAX)
+            };
+            *node = if self.rng.random_bool(0.3) && !self.cfg.unary.is_empty() {
+                Node::un(*self.cfg.unary.choose(&mut self.rng)?, inner)
+            } else {
+                let op = *Bin::ALL.choose(&mut self.rng)?;
+                if self.rng.random_bool(0.5) {
+                    Node::bin(op, inner, leaf)
+                } else {
+                    Node::bin(op, leaf, inner)
+                }
+            };
+        } else if roll < 0.92 {
+            let node = child.root.at_mut(site)?;
+            let repl = match node {
+                Node::Un(_, a) => (**a).clone(),
+                Node::Bin(_, a, b) => {
+                    if self.rng.random_bool(0.5) {
+                        (**a).clone()
+                    } else {
+                        (**b).clone()
+                    }
+                }
+                _ => return None,
+            };
+            *node = repl;
+        } else {
+            let node = child.root.at_mut(site)?;
+            let inner = std::mem::replace(node, Node::Num(0.0));
+            let op = if self.rng.random_bool(0.5) {
+                Bin::Mul
+            } else {
+                Bin::Add
+            };
+            *node = Node::bin(op, Node::Param(usize::MAX), inner);
+        }
+        Some(child)
+    }
+
+    fn seeds(&mut self) -> Vec<Expr> {
+        let mut out = vec![Expr::new(Node::Param(0), vec![mean(self.data.y)])];
+        let mut linear = Node::Param(usize::MAX);
+        for i in 0..self.n_vars {
+            out.push(Expr::new(
+                Node::bin(Bin::Mul, Node::Param(0), Node::Var(i)),
+                vec![1.0],
+            ));
+            linear = Node::bin(
+                Bin::Add,
+                linear,
+                Node::bin(Bin::Mul, Node::Param(usize::MAX), Node::Var(i)),
+            );
+        }
+        out.push(Expr::new(linear, Vec::new()));
+        out.extend(power_laws(&self.data));
+        out
+    }
+}
+
+fn mean(y: &[f64]) -> f64 {
+    if y.is_empty() {
+        0.0
+    } else {
+        y.iter().sum::<f64>() / y.len() as f64
+    }
+}
+
+/// Replaces the subtree at `site` of `e` by `sub`, whose parameters index `sub_params`
+/// (an index out of range, as in fresh leaves, starts at 1).
+fn graft(e: &mut Expr, site: usize, mut sub: Node, sub_params: &[f64]) {
+    let base = e.params.len();
+    let mut extra = Vec::new();
+    remap(&mut sub, &mut |k| {
+        extra.push(sub_params.get(k).copied().unwrap_or(1.0));
+        base + extra.len() - 1
+    });
+    if let Some(node) = e.root.at_mut(site) {
+        *node = sub;
+        e.params.extend(extra);
+    }
+}
+
+fn remap(n: &mut Node, f: &mut impl FnMut(usize) -> usize) {
+    match n {
+        Node::Param(k) => *k = f(*k),
+        Node::Un(_, a) => remap(a, f),
+        Node::Bin(_, a, b) => {
+            remap(a, f);
+            remap(b, f);
+        }
+        _ => {}
+    }
+}
+
+/// `x ** a` for a half-integer `a` as a tree (`None` for 0).
+fn power(x: Node, a: f64) -> Option<Node> {
+    let m = a.abs();
+    let whole = m.floor() as u32;
+    let half = m - m.floor() > 0.25;
+    let mut t: Option<Node> = match whole {
+        0 => None,
+        1 => Some(x.clone()),
+        2 => Some(Node::un(Un::Square, x.clone())),
+        3 => Some(Node::bin(Bin::Mul, x.clone(), Node::un(Un::Square, x.clone()))),
+        4 => Some(Node::un(Un::Square, Node::un(Un::Square, x.clone()))),
+        _ => return None,
+    };
+    if half {
+        let s = Node::un(Un::Sqrt, x);
+        t = Some(match t {
+            Some(t) => Node::bin(Bin::Mul, t, s),
+            None => s,
+        });
+    }
+    t
+}
+
+/// Power-law seeds `c · Π xᵢ^aᵢ` from a log–log least-squares fit (exponents rounded to
+/// halves and to integers), when the target and the inputs never change sign.
+fn power_laws(data: &Data<'_>) -> Vec<Expr> {
+    let sign = |v: &[f64]| {
+        if v.iter().all(|&x| x > 0.0) {
+            Some(1.0)
+        } else if v.iter().all(|&x| x < 0.0) {
+            Some(-1.0)
+        } else {
+            None
+        }
+    };
+    let Some(sy) = sign(data.y) else {
+        return Vec::new();
+    };
+    let mut signs = Vec::new();
+    for c in &data.columns {
+        match sign(c) {
+            Some(s) => signs.push(s),
+            None => return Vec::new(),
+        }
+    }
+    let n = data.rows();
+    let k = data.columns.len();
+    // Normal equations of ln|y| = b + Σ aᵢ ln|xᵢ|.
+    let dim = k + 1;
+    let mut ata = vec![0.0; dim * dim];
+    let mut atb = vec![0.0; dim];
+    let mut row = vec![0.0; dim];
+    for r in 0..n {
+        row[0] = 1.0;
+        for (i, c) in data.columns.iter().enumerate() {
+            row[i + 1] = (c[r] * signs[i]).ln();
+        }
+        let t = (data.y[r] * sy).ln();
+        for i in 0..dim {
+            atb[i] += row[i] * t;
+            for j in 0..dim {
+                ata[i * dim + j] += row[i] * row[j];
+            }
+        }
+    }
+    let Some(sol) = solve(ata, atb, dim) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for step in [0.5, 1.0] {
+        let mut num: Option<Node> = None;
+        let mut den: Option<Node> = None;
+        for (i, a) in sol[1..].iter().enumerate() {
+            let r = (a / step).round() * step;
+            if let Some(p) = power(Node::Var(i), r) {
+                let slot = if r > 0.0 { &mut num } else { &mut den };
+                *slot = Some(match slot.take() {
+                    Some(t) => Node::bin(Bin::Mul, t, p),
+                    None => p,
+                });
+            }
+        }
+        let c = sy * sol[0].exp();
+        let top = match num {
+            Some(t) => Node::bin(Bin::Mul, Node::Param(0), t),
+            None => Node::Param(0),
+        };
+        let root = match den {
+            Some(d) => Node::bin(Bin::Div, top, d),
+            None => top,
+        };
+        out.push(Expr::new(root, vec![c]));
+    }
+    out
+}
+
+/// Solves a small dense system by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Option<Vec<f64>> {
+    for col in 0..n {
+        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        if a[piv * n + col].abs() < 1e-12 {
+            return None;
+        }
+        for j in 0..n {
+            a.swap(col * n + j, piv * n + j);
+        }
+        b.swap(col, piv);
+        for r in col + 1..n {
+            let f = a[r * n + col] / a[col * n + col];
+            for j in col..n {
+                a[r * n + j] -= f * a[col * n + j];
+            }
+            b[r] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let s: f64 = (r + 1..n).map(|j| a[r * n + j] * x[j]).sum();
+        x[r] = (b[r] - s) / a[r * n + r];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Below this error a law is taken as exact (noise-free data, floating-point error only).
+pub const EXACT: f64 = 1e-24;
+
+/// Runs the search on `data` (every input column, the whole training set).
+pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
+    let started = Instant::now();
+    let rows = data.rows();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    // The searching subset of rows.
+    let sample: Vec<usize> = if rows > cfg.sample_rows {
+        rand::seq::index::sample(&mut rng, rows, cfg.sample_rows).into_vec()
+    } else {
+        (0..rows).collect()
+    };
+    let sub_cols: Vec<Vec<f64>> = data
+        .columns
+        .iter()
+        .map(|c| sample.iter().map(|&r| c[r]).collect())
+        .collect();
+    let sub_y: Vec<f64> = sample.iter().map(|&r| data.y[r]).collect();
+    let sub = Data {
+        columns: sub_cols.iter().map(Vec::as_slice).collect(),
+        y: &sub_y,
+    };
+    let var = sub.variance();
+    let mut gp = Gp {
+        cfg,
+        n_vars: data.columns.len(),
+        var,
+        data: sub,
+        rng,
+        seen: HashSet::new(),
+        archive: BTreeMap::new(),
+        fits: 0,
+        passes: 0,
+    };
+    let budget_left = |gp: &Gp<'_>| {
+        started.elapsed().as_secs_f64() < cfg.time_limit
+            && cfg.max_fits.is_none_or(|m| gp.fits < m)
+    };
+    let mut pop: Vec<Ind> = Vec::new();
+    if gp.n_vars > 0 {
+        for s in gp.seeds() {
+            if let Some(ind) = gp.consider(s) {
+                pop.push(ind);
+            }
+        }
+        let mut tries = 0;
+        while pop.len() < cfg.population && tries < cfg.population * 20 && budget_left(&gp) {
+            tries += 1;
+            let depth = 2 + tries % 4;
+            let t = gp.random_tree(depth);
+            if let Some(ind) = gp.consider(Expr::new(t, Vec::new())) {
+                pop.push(ind);
+            }
+        }
+    } else if let Some(ind) = gp.consider(Expr::new(Node::Param(0), vec![mean(data.y)])) {
+        pop.push(ind);
+    }
+    let mut generations = 0;
+    let mut exact_at: Option<f64> = None;
+    let stopped = loop {
+        if pop.is_empty() {
+            break "no law could be fitted".to_string();
+        }
+        if !budget_left(&gp) {
+            break if cfg.max_fits.is_some_and(|m| gp.fits >= m) {
+                format!("fit budget of {} used", gp.fits)
+            } else {
+                format!("time limit of {} s reached", cfg.time_limit)
+            };
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        if let Some(t) = exact_at
+            && elapsed >= t + 0.25 * t + 0.5
+        {
+            break "an exact law was found".to_string();
+        }
+        generations += 1;
+        let mut made = 0;
+        let mut tries = 0;
+        while made < cfg.offspring && tries < cfg.offspring * 10 && budget_left(&gp) {
+            tries += 1;
+            if let Some(child) = gp.offspring(&pop)
+                && let Some(ind) = gp.consider(child)
+            {
+                pop.push(ind);
+                made += 1;
+            }
+        }
+        if exact_at.is_none() && gp.archive.values().any(|a| a.nmse <= EXACT) {
+            exact_at = Some(started.elapsed().as_secs_f64());
+        }
+        pop = survivors(pop, &gp.archive, cfg.population);
+    };
+    // Refit the front on every training row, with restarts.
+    let mut front: Vec<Member> = Vec::new();
+    for (i, ind) in gp.archive.values().enumerate() {
+        let mut e = ind.expr.clone();
+        let (err, evals) = fit(&mut e, data, 60, 0, cfg.seed.wrapping_add(i as u64));
+        gp.passes += evals * e.params.len().max(1);
+        let (e, err) = tidy(e, err, data);
+        if err.is_finite() {
+            front.push(Member {
+                size: e.size(),
+                expr: e,
+                nmse: err,
+            });
+        }
+    }
+    front.sort_by(|a, b| a.size.cmp(&b.size).then(a.nmse.total_cmp(&b.nmse)));
+    let mut pareto: Vec<Member> = Vec::new();
+    for m in front {
+        if pareto.last().is_none_or(|l| m.nmse < l.nmse) {
+            pareto.push(m);
+        }
+    }
+    GpOutcome {
+        front: pareto,
+        fits: gp.fits,
+        passes: gp.passes,
+        generations,
+        stopped,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn survivors(mut pop: Vec<Ind>, archive: &BTreeMap<usize, Ind>, n: usize) -> Vec<Ind> {
+    pop.sort_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)));
+    let mut keys = HashSet::new();
+    let mut out: Vec<Ind> = Vec::with_capacity(n);
+    // The front first: every size keeps its best.
+    for a in archive.values() {
+        if keys.insert(a.expr.root.key()) {
+            out.push(a.clone());
+        }
+    }
+    for ind in pop {
+        if out.len() >= n {
+            break;
+        }
+        if keys.insert(ind.expr.root.key()) {
+            out.push(ind);
+        }
+    }
+    out
+}
+
+/// A number a fitted constant is taken to be: 0, an integer or a half, when it is within
+/// 1e-9 (relative) of it.
+fn snap(v: f64) -> Option<f64> {
+    if v.abs() < 1e-10 {
+        return Some(0.0);
+    }
+    for step in [1.0, 0.5] {
+        let r = (v / step).round() * step;
+        if (v - r).abs() <= 1e-9 * v.abs().max(1.0) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// Algebraic clean-up: constant folding, `1 · x`, `x / 1`, `x ± 0`, `0 · x`, `--x`.
+fn simplify(n: Node) -> Node {
+    match n {
+        Node::Un(op, a) => {
+            let a = simplify(*a);
+            match (op, a) {
+                (Un::Neg, Node::Un(Un::Neg, b)) => *b,
+                (op, Node::Num(v)) => {
+                    let r = Expr::new(Node::un(op, Node::Num(v)), Vec::new()).eval(&[], 1)[0];
+                    if r.is_finite() { Node::Num(r) } else { Node::un(op, Node::Num(v)) }
+                }
+                (op, a) => Node::un(op, a),
+            }
+        }
+        Node::Bin(op, a, b) => {
+            let (a, b) = (simplify(*a), simplify(*b));
+            match (op, a, b) {
+                (op, Node::Num(x), Node::Num(y)) => {
+                    let r = Expr::new(Node::bin(op, Node::Num(x), Node::Num(y)), Vec::new())
+                        .eval(&[], 1)[0];
+                    if r.is_finite() { Node::Num(r) } else { Node::bin(op, Node::Num(x), Node::Num(y)) }
+                }
+                (Bin::Mul, Node::Num(v), x) | (Bin::Mul, x, Node::Num(v)) if v == 1.0 => x,
+                (Bin::Mul, Node::Num(v), x) | (Bin::Mul, x, Node::Num(v)) if v == -1.0 => {
+                    Node::un(Un::Neg, x)
+                }
+                (Bin::Mul, Node::Num(v), _) | (Bin::Mul, _, Node::Num(v)) if v == 0.0 => {
+                    Node::Num(0.0)
+                }
+                (Bin::Div, x, Node::Num(v)) if v == 1.0 => x,
+                (Bin::Add, Node::Num(v), x) | (Bin::Add | Bin::Sub, x, Node::Num(v))
+                    if v == 0.0 =>
+                {
+                    x
+                }
+                (Bin::Sub, Node::Num(v), x) if v == 0.0 => Node::un(Un::Neg, x),
+                (op, a, b) => Node::bin(op, a, b),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Replaces every constant subtree that holds a fitted constant (`c0 * c1`, `c0 ** 2`,
+/// `1 / c0`...) by one constant with its value: the same law with fewer redundant
+/// constants.
+pub fn fold_constants(e: &Expr) -> Expr {
+    fn has_param(n: &Node) -> bool {
+        match n {
+            Node::Param(_) => true,
+            Node::Un(_, a) => has_param(a),
+            Node::Bin(_, a, b) => has_param(a) || has_param(b),
+            _ => false,
+        }
+    }
+    fn go(n: &Node, e: &Expr, extra: &mut Vec<f64>) -> Node {
+        let leaf = matches!(n, Node::Param(_) | Node::Num(_) | Node::Var(_));
+        if !leaf && n.is_constant() && has_param(n) {
+            let v = Expr {
+                root: n.clone(),
+                params: e.params.clone(),
+            }
+            .eval(&[], 1)[0];
+            if v.is_finite() {
+                extra.push(v);
+                return Node::Param(e.params.len() + extra.len() - 1);
+            }
+        }
+        match n {
+            Node::Un(op, a) => Node::un(*op, go(a, e, extra)),
+            Node::Bin(op, a, b) => Node::bin(*op, go(a, e, extra), go(b, e, extra)),
+            other => other.clone(),
+        }
+    }
+    let mut extra = Vec::new();
+    let root = go(&e.root, e, &mut extra);
+    let mut params = e.params.clone();
+    params.extend(extra);
+    Expr::new(root, params)
+}
+
+/// Snaps constants to simple numbers ([`snap`]), simplifies and refits; keeps the result
+/// when its error stays within 1.5 times the original (or exact).
+pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
+    if !err.is_finite() {
+        return (e, err);
+    }
+    let e = fold_constants(&e);
+    let mut root = e.root.clone();
+    let mut changed = false;
+    remap_nodes(&mut root, &mut |n| {
+        if let Node::Param(k) = n
+            && let Some(v) = e.params.get(*k).copied().and_then(snap)
+        {
+            *n = Node::Num(v);
+            changed = true;
+        }
+    });
+    let simplified = simplify(root);
+    if !changed && simplified == e.root {
+        return (e, err);
+    }
+    let mut t = Expr::new(simplified, e.params.clone());
+    if t.root.is_constant() && !e.root.is_constant() {
+        return (e, err);
+    }
+    let (terr, _) = fit(&mut t, data, 60, 0, 0);
+    if terr.is_finite() && terr <= (1.5 * err).max(EXACT) {
+        (t, terr)
+    } else {
+        (e, err)
+    }
+}
+
+fn remap_nodes(n: &mut Node, f: &mut impl FnMut(&mut Node)) {
+    match n {
+        Node::Un(_, a) => remap_nodes(a, f),
+        Node::Bin(_, a, b) => {
+            remap_nodes(a, f);
+            remap_nodes(b, f);
+        }
+        _ => f(n),
+    }
+}
+
+/// The law to report from a front: the smallest whose error is within 10 % of the best
+/// (or below 1e-24, exact on noise-free data).
+pub fn choose(front: &[Member]) -> Option<usize> {
+    let best = front.iter().map(|m| m.nmse).fold(f64::INFINITY, f64::min);
+    if !best.is_finite() {
+        return None;
+    }
+    let bar = (best * 1.1).max(EXACT);
+    front.iter().position(|m| m.nmse <= bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| rng.random_range(lo..hi)).collect()
+    }
+
+    #[test]
+    fn power_law_seeds_find_a_monomial_exactly() {
+        let q = grid(200, 1.0, 5.0, 1);
+        let c = grid(200, 1.0, 5.0, 2);
+        let y: Vec<f64> = q.iter().zip(&c).map(|(q, c)| q / (4.0 * std::f64::consts::PI * c * c)).collect();
+        let data = Data {
+            columns: vec![&q, &c],
+            y: &y,
+        };
+        let cfg = GpConfig {
+            max_fits: Some(50),
+            ..GpConfig::default()
+        };
+        let out = search(&data, &cfg);
+        let best = &out.front[choose(&out.front).unwrap()];
+        assert!(best.nmse < EXACT, "{:?}", out.front);
+        assert!(best.size <= 6, "{:?}", best);
+        assert!((best.expr.params[0] - 1.0 / (4.0 * std::f64::consts::PI)).abs() < 1e-10);
+    }
+
+    #[test]
+    fn the_search_finds_a_law_with_a_cosine_and_is_deterministic_on_a_fit_budget() {
+        let b = grid(300, 1.0, 5.0, 3);
+        let a = grid(300, 1.0, 5.0, 4);
+        let t = grid(300, 1.0, 5.0, 5);
+        let y: Vec<f64> = (0..300).map(|i| b[i] * (1.0 + a[i] * t[i].cos())).collect();
+        let data = Data {
+            columns: vec![&b, &a, &t],
+            y: &y,
+        };
+        let cfg = GpConfig {
+            max_fits: Some(6000),
+            seed: 7,
+            ..GpConfig::default()
+        };
+        let one = search(&data, &cfg);
+        let best = &one.front[choose(&one.front).unwrap()];
+        assert!(best.nmse < 1e-20, "{:?}", one.front);
+        let two = search(&data, &cfg);
+        assert_eq!(one.front, two.front);
+    }
+
+    #[test]
+    fn choosing_prefers_the_smallest_law_near_the_best_error() {
+        let m = |size, nmse| Member {
+            expr: Expr::new(Node::Param(0), vec![1.0]),
+            nmse,
+            size,
+        };
+        let front = vec![m(1, 1.0), m(3, 1e-3), m(5, 2e-30), m(9, 1e-31)];
+        assert_eq!(choose(&front), Some(2));
+        let noisy = vec![m(1, 1.0), m(3, 1.05e-4), m(7, 1.0e-4)];
+        assert_eq!(choose(&noisy), Some(1));
+        assert_eq!(choose(&[]), None);
+    }
+}
