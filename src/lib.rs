@@ -10,5 +10,6 @@ pub mod fit;
 pub mod law;
 pub mod llm;
 pub mod plot;
+pub mod regress;
 pub mod search;
 pub mod task;

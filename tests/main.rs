@@ -7,5 +7,6 @@ mod export;
 mod fit;
 mod laws;
 mod llm;
+mod regress_data;
 mod search;
 mod support;

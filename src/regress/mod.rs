@@ -1,0 +1,3 @@
+//! Symbolic regression on tables.
+
+pub mod data;
