@@ -3,6 +3,7 @@
 pub mod check;
 pub mod export;
 pub mod fit;
+pub mod regress;
 pub mod search;
 pub mod simplify;
 pub mod simulate;
@@ -77,6 +78,9 @@ pub enum Command {
     Search(Box<search::SearchArgs>),
     /// Write a law in closed form for another tool: LaTeX, SymPy, NumPy, a PyTorch
     /// `Physics(nn.Module)`, or Rust over nalgebra.
+    /// Symbolic regression on a table: find a closed-form law per target column (or one
+    /// 3x3 law for nine columns), with its Pareto front, exports and test R².
+    Regress(Box<regress::RegressArgs>),
     Export {
         /// The law file (`.law`).
         file: PathBuf,
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
         Command::Search(args) => search::run(*args),
+        Command::Regress(args) => regress::run(*args),
         Command::Export {
             file,
             to,

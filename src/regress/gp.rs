@@ -771,31 +771,58 @@ pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
     if !err.is_finite() {
         return (e, err);
     }
-    let e = fold_constants(&e);
-    let mut root = e.root.clone();
-    let mut changed = false;
+    let bar = (1.5 * err).max(EXACT);
+    let (mut best, mut best_err) = (fold_constants(&e), err);
+    // Snap every constant near a simple number at once.
+    let mut root = best.root.clone();
     remap_nodes(&mut root, &mut |n| {
         if let Node::Param(k) = n
-            && let Some(v) = e.params.get(*k).copied().and_then(snap)
+            && let Some(v) = best.params.get(*k).copied().and_then(snap)
         {
             *n = Node::Num(v);
-            changed = true;
         }
     });
+    if let Some((t, terr)) = refit_variant(&best, root, data, bar) {
+        (best, best_err) = (t, terr);
+    }
+    // Then drop constants one at a time (as 1, then as 0) while the error holds.
+    let mut k = 0;
+    while k < best.params.len() {
+        let mut dropped = false;
+        for v in [1.0, 0.0] {
+            let mut root = best.root.clone();
+            let mut i = 0;
+            remap_nodes(&mut root, &mut |n| {
+                if let Node::Param(j) = n {
+                    if *j == k {
+                        *n = Node::Num(v);
+                    }
+                    i += 1;
+                }
+            });
+            if let Some((t, terr)) = refit_variant(&best, root, data, bar) {
+                (best, best_err) = (t, terr);
+                dropped = true;
+                break;
+            }
+        }
+        if !dropped {
+            k += 1;
+        }
+    }
+    (best, best_err)
+}
+
+/// `root` (a variant of `e` whose parameters index `e.params`) simplified and refitted, if
+/// it differs from `e`, still depends on the inputs and stays within `bar`.
+fn refit_variant(e: &Expr, root: Node, data: &Data<'_>, bar: f64) -> Option<(Expr, f64)> {
     let simplified = simplify(root);
-    if !changed && simplified == e.root {
-        return (e, err);
+    if simplified == e.root || (simplified.is_constant() && !e.root.is_constant()) {
+        return None;
     }
-    let mut t = Expr::new(simplified, e.params.clone());
-    if t.root.is_constant() && !e.root.is_constant() {
-        return (e, err);
-    }
+    let mut t = fold_constants(&Expr::new(simplified, e.params.clone()));
     let (terr, _) = fit(&mut t, data, 60, 0, 0);
-    if terr.is_finite() && terr <= (1.5 * err).max(EXACT) {
-        (t, terr)
-    } else {
-        (e, err)
-    }
+    (terr.is_finite() && terr <= bar).then_some((t, terr))
 }
 
 fn remap_nodes(n: &mut Node, f: &mut impl FnMut(&mut Node)) {
