@@ -408,8 +408,13 @@ def read_split(d, names, target="target"):
     te = pd.read_csv(Path(d) / "test.csv")
     if list(tr.columns[:len(names)]) != list(names):
         raise RuntimeError(f"{d}/train.csv columns {list(tr.columns)} do not start with {names}")
-    return (tr[names].to_numpy(float), tr[target].to_numpy(float),
-            te[names].to_numpy(float), te[target].to_numpy(float))
+    return (carr(tr[names]), carr(tr[target]), carr(te[names]), carr(te[target]))
+
+
+def carr(df):
+    """Writeable, C-contiguous float64 copy (pandas 3 copy-on-write hands out read-only arrays, which pyoperon's
+    nanobind bindings reject)."""
+    return np.array(df.to_numpy(float), dtype=np.float64, order="C", copy=True)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -717,7 +722,7 @@ def cmd_run(a):
     noises = [float(s) for s in str(a.noise).split(",")]
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(a.workdir) if a.workdir else out.parent / "work"
+    work = (Path(a.workdir) if a.workdir else out.parent / "work").resolve()
     existing = {}
     for r in read_jsonl([out]):
         if r.get("kind") == "run_meta":
@@ -802,7 +807,7 @@ def cmd_run(a):
 
 def cmd_gen(a):
     p = get_problem(a.problem)
-    d = prepare_data(p, a.n, a.seed, a.noise, a.workdir)
+    d = prepare_data(p, a.n, a.seed, a.noise, Path(a.workdir).resolve())
     print(d)
     return 0
 
@@ -867,7 +872,7 @@ def ansatz_matrix_expressions(expr):
 def cmd_fit_stress(a):
     d = Path(a.data)
     tr, te = pd.read_csv(d / "train.csv"), pd.read_csv(d / "test.csv")
-    Xtr, Xte = tr[F_COLS].to_numpy(float), te[F_COLS].to_numpy(float)
+    Xtr, Xte = carr(tr[F_COLS]), carr(te[F_COLS])
     symtab = stress_symtab()
     truth = stress_truth(symtab)
     point = {symtab[c]: sp.Float(1.0 if c[1] == c[2] else 0.05) for c in F_COLS}
@@ -911,7 +916,7 @@ def cmd_fit_stress(a):
         else:
             total = 0.0
             for c in TAU_COLS:
-                fr = FITTERS[a.method](Xtr, tr[c].to_numpy(float), F_COLS, symtab, a.budget, a.seed,
+                fr = FITTERS[a.method](Xtr, carr(tr[c]), F_COLS, symtab, a.budget, a.seed,
                                        {"gplearn_gens": a.gplearn_gens})
                 total += fr["fit_seconds"]
                 o = {"r2_test": r2(te[c].to_numpy(float), fr["predict"](Xte)), "fit_seconds": fr["fit_seconds"]}
@@ -950,7 +955,7 @@ def cmd_stress(a):
     noises = [float(s) for s in str(a.noise).split(",")]
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(a.workdir) if a.workdir else out.parent / "work"
+    work = (Path(a.workdir) if a.workdir else out.parent / "work").resolve()
     existing = {run_key(r) for r in read_jsonl([out]) if r.get("kind") != "run_meta" and r.get("status") in DONE_STATUSES}
     meta = {"kind": "run_meta", "subcommand": "stress", "cmd": shlex.join([sys.executable] + sys.argv),
             "cwd": os.getcwd(), "start": time.strftime("%Y-%m-%d %H:%M:%S"), "load_start": loadavg(),
