@@ -7,6 +7,7 @@ mod export;
 mod fit;
 mod laws;
 mod llm;
+mod regress;
 mod regress_data;
 mod search;
 mod support;

@@ -810,7 +810,34 @@ pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
             k += 1;
         }
     }
+    // Last, the e-graph's simplified form of the law (e.g. `2 - 2 * (x - (x + x))` is
+    // `2 + x + x`), when it is smaller.
+    if let Some((t, terr)) = egraph_variant(&best, data.columns.len(), data, bar)
+        && t.size() < best.size()
+    {
+        (best, best_err) = (t, terr);
+    }
     (best, best_err)
+}
+
+/// The law simplified in the e-graph (the language's rewrite rules), back as a tree,
+/// refitted; `None` if it cannot be converted or loses accuracy.
+fn egraph_variant(e: &Expr, inputs: usize, data: &Data<'_>, bar: f64) -> Option<(Expr, f64)> {
+    let names: Vec<String> = (0..inputs).map(|i| format!("x{i}")).collect();
+    let vars = super::expr::Vars {
+        law: names.clone(),
+        columns: names.clone(),
+    };
+    let signature = ansatz_grammar::Signature::new(
+        names.iter().map(|n| (n.clone(), ansatz_grammar::Type::Scalar)),
+        ansatz_grammar::Type::Scalar,
+    );
+    let law = ansatz_grammar::load(&e.law(&vars), &signature).ok()?;
+    let simplified = ansatz_grammar::egraph::simplify(&law);
+    let checked = ansatz_grammar::check(&simplified.program, &signature).ok()?;
+    let mut t = super::expr::from_law(&checked, &vars)?;
+    let (terr, _) = fit(&mut t, data, 60, 0, 0);
+    (terr.is_finite() && terr <= bar).then_some((t, terr))
 }
 
 /// `root` (a variant of `e` whose parameters index `e.params`) simplified and refitted, if

@@ -1,0 +1,182 @@
+//! `ansatz regress` as a user runs it: tables in, laws, fronts, exports and errors out.
+
+use nalgebra::Matrix3;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ansatz-regress-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn ansatz(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args)
+        .output()
+        .expect("the ansatz binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("result file")).expect("json")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
+    // Feynman II.38.14, shear modulus: mu_S = Y / (2 (1 + sigma)), AI-Feynman ranges.
+    let dir = scratch("feynman");
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("Y,sigma,mu_S\n");
+    for _ in 0..400 {
+        let y: f64 = rng.random_range(1.0..5.0);
+        let sigma: f64 = rng.random_range(1.0..5.0);
+        let _ = writeln!(csv, "{y},{sigma},{}", y / (2.0 * (1.0 + sigma)));
+    }
+    let data = dir.join("shear.csv");
+    std::fs::write(&data, csv).expect("write");
+    let out = dir.join("run");
+    let (code, stdout, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--target",
+        "mu_S",
+        "--time-limit",
+        "60",
+        "--seed",
+        "3",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    assert_eq!(r["target"], "mu_S");
+    assert_eq!(r["rows"], serde_json::json!([300, 100]));
+    let nmse = r["train_nmse"].as_f64().expect("nmse");
+    assert!(nmse < 1e-24, "{r:#}");
+    assert!(r["test_r2"].as_f64().expect("r2") > 1.0 - 1e-12, "{r:#}");
+    // The chosen law is the smallest exact one: Y / 2 / (sigma + 1) has 7 nodes.
+    assert!(r["complexity"].as_u64().expect("complexity") <= 7, "{r:#}");
+    let expression = r["expression"].as_str().expect("expression");
+    assert!(expression.contains('Y') && expression.contains("sigma"), "{expression}");
+    // The front runs by increasing size and decreasing error, and holds the chosen law.
+    let front = r["front"].as_array().expect("front");
+    assert!(front.len() >= 2);
+    for w in front.windows(2) {
+        assert!(w[0]["complexity"].as_u64() < w[1]["complexity"].as_u64());
+        assert!(w[0]["train_nmse"].as_f64() > w[1]["train_nmse"].as_f64());
+    }
+    assert!(front.iter().any(|row| row["expression"] == r["expression"]));
+    // The law program parses and checks against the table's signature.
+    let law = std::fs::read_to_string(out.join("best.law")).expect("best.law");
+    let sig: ansatz_grammar::Signature = "Y: scalar, sigma: scalar -> scalar".parse().expect("sig");
+    ansatz_grammar::load(&law, &sig).expect("the chosen law checks");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("## Pareto front"), "{report}");
+    assert!(report.contains(expression), "{report}");
+    assert!(std::fs::read_to_string(out.join("pareto.svg")).expect("svg").contains("<svg"));
+    let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
+    assert!(tex.contains("\\sigma"), "{tex}");
+    assert!(out.join("exports/best.py").exists() && out.join("exports/best_numpy.py").exists());
+    let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
+    assert_eq!(preds.lines().count(), 101);
+}
+
+fn neo_hookean(f: &Matrix3<f64>) -> Matrix3<f64> {
+    let e = 13f64.exp();
+    let nu = 0.245;
+    let mu = e / (2.0 * (1.0 + nu));
+    let la = e * nu / ((1.0 + nu) * (1.0 - 2.0 * nu));
+    mu * (f * f.transpose() - Matrix3::identity()) + la * f.determinant().ln() * Matrix3::identity()
+}
+
+#[test]
+fn nine_stress_columns_are_fitted_as_one_matrix_law() {
+    let dir = scratch("stress");
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let names = |p: &str| -> Vec<String> {
+        (0..3)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .map(|(i, j)| format!("{p}{i}{j}"))
+            .collect()
+    };
+    let mut csv = [names("F"), names("tau")].concat().join(",") + "\n";
+    for _ in 0..240 {
+        let f = Matrix3::identity() + Matrix3::from_fn(|_, _| rng.random_range(-0.15..0.15));
+        let t = neo_hookean(&f);
+        let row: Vec<String> = f
+            .transpose()
+            .iter()
+            .chain(t.transpose().iter())
+            .map(|v| format!("{v:e}"))
+            .collect();
+        let _ = writeln!(csv, "{}", row.join(","));
+    }
+    let data = dir.join("stress.csv");
+    std::fs::write(&data, csv).expect("write");
+    let out = dir.join("run");
+    let (code, stdout, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--target",
+        "tau",
+        "--time-limit",
+        "120",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    assert_eq!(r["kind"], "matrix");
+    assert!(r["test_r2"].as_f64().expect("r2") >= 0.999, "{r:#}");
+    let outputs = r["test_r2_outputs"].as_array().expect("per entry");
+    assert_eq!(outputs.len(), 9);
+    assert!(outputs.iter().all(|v| v.as_f64().expect("r2") >= 0.999), "{r:#}");
+    let law = r["law"].as_str().expect("law");
+    ansatz_grammar::load(law, &ansatz_grammar::Signature::elastic()).expect("one F -> tau law");
+    let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
+    let mut lines = preds.lines();
+    assert_eq!(lines.next(), Some(names("tau").join(",").as_str()));
+    assert_eq!(lines.count(), 60);
+    assert!(out.join("exports/best.py").exists());
+}
+
+#[test]
+fn malformed_tables_are_refused_naming_the_line_and_the_column() {
+    let dir = scratch("bad");
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("ragged.csv", "x,y,target\n1,2,3\n4,5\n", &["line 3", "expected 3", "got 2"]),
+        ("text.csv", "x,y,target\n1,2,3\n4,five,6\n", &["line 3", "'y'", "five"]),
+        ("nan.csv", "x,y,target\n1,2,3\n4,NaN,6\n", &["line 3", "'y'", "NaN"]),
+        ("empty.csv", "", &["empty"]),
+    ];
+    for (name, text, needles) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        let (code, stdout, stderr) = ansatz(&["regress", s(&path), "--out", s(&dir.join("o"))]);
+        assert_eq!(code, 2, "{name}: {stdout}\n{stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        for n in *needles {
+            assert!(stderr.contains(n), "{name}: no '{n}' in {stderr}");
+        }
+    }
+    let ok = dir.join("ok.csv");
+    std::fs::write(&ok, "x,y,target\n1,2,3\n4,5,6\n7,8,9\n").expect("write");
+    let (code, _, stderr) = ansatz(&["regress", s(&ok), "--target", "z", "--out", s(&dir.join("o"))]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("'z'") && stderr.contains("target"), "{stderr}");
+    assert!(!dir.join("o").join("result.json").exists(), "nothing is written for bad input");
+}
