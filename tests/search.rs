@@ -58,7 +58,7 @@ fn config(task_path: &Path, task: &Task, proposer: &str) -> SearchConfig {
 fn run(task: &Task, config: &SearchConfig, dir: &Path, proposer: Box<dyn Proposer>) -> Outcome {
     let stop = AtomicBool::new(false);
     Search {
-        task,
+        problem: task,
         config,
         run: RunDir::open(dir).expect("run dir"),
         proposer,
@@ -270,7 +270,7 @@ fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
     for threads in [1, 2] {
         c.threads = threads;
         let d = dir.join(format!("t{threads}"));
-        let out = run(&task, &c, &d, Box::new(EvolveProposer::default()));
+        let out = run(&task, &c, &d, Box::new(EvolveProposer::new(task.kind)));
         assert_eq!(out.rounds, 2);
         assert!(
             out.candidates.len() > 5,
@@ -311,7 +311,7 @@ fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
         &task,
         &c,
         &dir.join("seed12"),
-        Box::new(EvolveProposer::default()),
+        Box::new(EvolveProposer::new(task.kind)),
     );
     let other: Vec<_> = out
         .candidates
@@ -464,7 +464,7 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
             &task,
             &c,
             &dir.join("run"),
-            Box::new(EvolveProposer::default()),
+            Box::new(EvolveProposer::new(task.kind)),
         );
         let start = out.candidates.iter().find(|c| c.id == 0).expect("start");
         assert!(

@@ -180,9 +180,9 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
     Ok(config)
 }
 
-fn proposer(config: &SearchConfig) -> anyhow::Result<Box<dyn Proposer>> {
+fn proposer(config: &SearchConfig, task: &Task) -> anyhow::Result<Box<dyn Proposer>> {
     Ok(match config.proposer.as_str() {
-        "evolve" => Box::new(EvolveProposer::default()),
+        "evolve" => Box::new(EvolveProposer::new(task.kind)),
         "human" => Box::new(HumanProposer::default()),
         "replay" => {
             let path = config
@@ -293,10 +293,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     ticker.finish();
     let task = task?;
     let search = Search {
-        task: &task,
+        problem: &task,
         config: &config,
         run,
-        proposer: proposer(&config)?,
+        proposer: proposer(&config, &task)?,
         stop: &STOP,
     };
     let mut terminal = Terminal {

@@ -1,15 +1,15 @@
 //! One candidate law: from a proposer's text to a ledger line.
 //!
 //! The flow of ARCHITECTURE.md: extract the law block, parse and type-check against the
-//! task's signature, take the canonical form and hash in the e-graph (a hash seen before
-//! is a duplicate: recorded, not simulated), fit, and describe the result. Every failure is
-//! data: a [`Verdict::Failed`] with its stage and message, an infinite fitness.
+//! problem's signature, take the canonical form and hash in the e-graph (a hash seen before
+//! is a duplicate: recorded, not fitted), fit (the problem's part: [`Problem::fit`], which
+//! ends with [`Checked::finish`]), and describe the result. Every failure is data: a
+//! [`Verdict::Failed`] with its stage and message, an infinite fitness.
 
 use super::extract::extract;
+use super::problem::Problem;
 use super::prompt::code_section;
-use crate::feedback::{Feedback, KeyStates};
-use crate::fit::{Evaluation, FitRecord, FitSettings, Stage, Verdict, fit, json};
-use crate::task::Task;
+use crate::fit::{FitRecord, Stage, Verdict, json};
 use ansatz_grammar::{CheckedProgram, egraph};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -149,6 +149,29 @@ pub struct Checked {
     pub law: CheckedProgram,
 }
 
+impl Checked {
+    /// The fitted candidate: its parameters (the best ones), loss and velocity curves,
+    /// fitness and verdict from `record`, `feedback` as the text shown to proposers, the
+    /// record kept, and the time since `started` (when the fit began) added to its time.
+    /// The part of [`Problem::fit`] that every problem shares.
+    pub fn finish(self, record: FitRecord, feedback: String, started: Instant) -> Candidate {
+        let mut c = self.candidate;
+        c.params = record.best_params().to_vec();
+        c.loss_curve = record.evaluations.iter().map(|e| e.loss).collect();
+        c.velocity_curve = record
+            .evaluations
+            .iter()
+            .map(|e| e.velocity.unwrap_or(f64::NAN))
+            .collect();
+        c.fitness = record.fitness;
+        c.verdict = record.verdict.clone();
+        c.feedback = feedback;
+        c.fit = Some(record);
+        c.seconds += started.elapsed().as_secs_f64();
+        c
+    }
+}
+
 /// What the cheap stages decided about a proposal.
 pub enum Screened {
     /// Rejected (extract, parse, type or duplicate): final.
@@ -161,7 +184,7 @@ pub enum Screened {
 /// parse, check, canonical hash. `seen` maps hashes to the id that first had them; a new
 /// hash is added to it.
 pub fn screen(
-    task: &Task,
+    problem: &dyn Problem,
     id: usize,
     round: usize,
     proposal: Proposal,
@@ -197,7 +220,7 @@ pub fn screen(
         };
     let law = match ansatz_grammar::parse(&source) {
         Err(e) => Err((Stage::Parse, e.with_source(&source).render())),
-        Ok(program) => ansatz_grammar::check(&program, &task.signature)
+        Ok(program) => ansatz_grammar::check(&program, problem.signature())
             .map_err(|e| (Stage::Type, e.with_source(&source).render())),
     };
     let law = match law {
@@ -237,46 +260,4 @@ pub fn screen(
     seen.insert(canonical.hash, id);
     c.seconds = started.elapsed().as_secs_f64();
     Screened::Fit(Box::new(Checked { candidate: c, law }))
-}
-
-/// Fits a screened candidate and writes its outcome, feedback and curves. `observer` sees
-/// every evaluation and may stop the fit (Ctrl-C, a wall-time budget).
-pub fn fit_checked(
-    task: &Task,
-    checked: Checked,
-    settings: &FitSettings,
-    observer: &mut dyn FnMut(&Evaluation) -> bool,
-) -> Candidate {
-    let started = Instant::now();
-    let Checked {
-        candidate: mut c,
-        law,
-    } = checked;
-    let record = fit(task, &law, None, settings, observer);
-    let states = if record.is_ok() {
-        KeyStates::simulate(task, &law, record.best_params()).ok()
-    } else {
-        None
-    };
-    c.params = record.best_params().to_vec();
-    c.loss_curve = record.evaluations.iter().map(|e| e.loss).collect();
-    c.velocity_curve = record
-        .evaluations
-        .iter()
-        .map(|e| e.velocity.unwrap_or(f64::NAN))
-        .collect();
-    c.fitness = record.fitness;
-    c.verdict = record.verdict.clone();
-    let feedback = Feedback { record, states };
-    c.feedback = feedback.text();
-    if c.is_ok() {
-        c.feedback.push_str(&format!(
-            "\n\nBest position loss: {:.6e} ({} evaluations)",
-            c.fitness,
-            c.loss_curve.len()
-        ));
-    }
-    c.fit = Some(feedback.record);
-    c.seconds += started.elapsed().as_secs_f64();
-    c
 }

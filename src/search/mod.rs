@@ -1,7 +1,11 @@
 //! The bilevel search (SGA's outer loop, spec/sga.md section 5): proposers write laws, the
 //! inner fit judges them, round after round.
 //!
-//! Round 0 fits the task's starting law. Each later round selects the best `shown`
+//! The search is about a [`Problem`]: a simulation [`Task`](crate::task::Task), or any other
+//! kind that says what a law takes and returns, fits it and briefs the proposers (see
+//! [`problem`] for how a new kind plugs in).
+//!
+//! Round 0 fits the problem's starting law. Each later round selects the best `shown`
 //! candidates (SGA: those with a finite fitness, or everyone when fewer than `shown` have
 //! one), shows them to the proposer worst first, asks for `exploit + explore` proposals,
 //! records them (`rounds/round-NNN.json`) before evaluating any, screens them in order
@@ -17,13 +21,18 @@
 pub mod candidate;
 pub mod extract;
 pub mod ledger;
+pub mod problem;
 pub mod prompt;
 pub mod propose;
 pub mod report;
 
-use crate::fit::FitSettings;
+pub use crate::fit::{Evaluation, FitRecord, FitSettings};
+pub use candidate::{Candidate, Checked, Proposal, Tokens};
+pub use problem::Problem;
+pub use prompt::Brief;
+
 use crate::task::Task;
-use candidate::{Candidate, Proposal, Screened, Tokens, fit_checked, screen};
+use candidate::{Screened, screen};
 use ledger::{LedgerError, RunDir};
 use propose::{Proposer, RoundContext};
 use serde::{Deserialize, Serialize};
@@ -37,7 +46,7 @@ use std::time::Instant;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchConfig {
-    /// The task file.
+    /// The problem's file (a task file, for a simulation task).
     pub task: PathBuf,
     /// The proposer: `evolve`, `llm`, `human` or `replay`.
     pub proposer: String,
@@ -98,8 +107,17 @@ impl SearchConfig {
     /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds)
     /// with the task's fit settings.
     pub fn new(task_path: impl Into<PathBuf>, task: &Task) -> Result<SearchConfig, String> {
-        Ok(SearchConfig {
-            task: task_path.into(),
+        Ok(SearchConfig::with_fit(
+            task_path,
+            FitSettings::from_task(task)?,
+        ))
+    }
+
+    /// SGA's defaults (as [`SearchConfig::new`]) with the given fit settings: for a
+    /// problem that is not a simulation task (`path` names its file).
+    pub fn with_fit(path: impl Into<PathBuf>, fit: FitSettings) -> SearchConfig {
+        SearchConfig {
+            task: path.into(),
             proposer: "evolve".into(),
             rounds: 5,
             shown: 5,
@@ -112,10 +130,10 @@ impl SearchConfig {
             max_seconds: None,
             target_loss: None,
             threads: 0,
-            fit: FitSettings::from_task(task)?,
+            fit,
             llm: None,
             replay: None,
-        })
+        }
     }
 }
 
@@ -231,10 +249,10 @@ fn parse_hash(hex: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
-/// A search run over one task.
+/// A search run over one problem.
 pub struct Search<'a> {
-    /// The task.
-    pub task: &'a Task,
+    /// The problem (e.g. a simulation task).
+    pub problem: &'a dyn Problem,
     /// The settings.
     pub config: &'a SearchConfig,
     /// Where everything is recorded.
@@ -272,11 +290,12 @@ impl Search<'_> {
         // Whether the report shows the population as it is (it is rewritten after a round).
         let mut written = false;
         if !population.iter().any(|c| c.id == 0) {
+            let (how, text) = self.problem.start();
             let start = Proposal {
                 proposer: "start".into(),
-                how: self.task.spec.start.display().to_string(),
+                how,
                 parents: Vec::new(),
-                text: self.task.start.1.clone(),
+                text,
                 tokens: Tokens::default(),
                 error: None,
             };
@@ -310,7 +329,7 @@ impl Search<'_> {
                     let seen_set: BTreeSet<u64> = seen.keys().copied().collect();
                     let ctx = RoundContext {
                         round,
-                        task: self.task,
+                        problem: self.problem,
                         population: &population,
                         shown: &shown,
                         exploit: self.config.exploit,
@@ -358,7 +377,7 @@ impl Search<'_> {
                 events,
                 started,
             )?;
-            report::write(&self.run, self.task, &population, round)?;
+            report::write(&self.run, self.problem, &population, round)?;
             written = true;
             if let Some(target) = self.config.target_loss {
                 let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
@@ -369,7 +388,7 @@ impl Search<'_> {
         }
         let stopped = stopped.unwrap_or_default();
         if !written {
-            report::write(&self.run, self.task, &population, round)?;
+            report::write(&self.run, self.problem, &population, round)?;
         }
         let mut tokens = Tokens::default();
         for c in &population {
@@ -421,7 +440,7 @@ impl Search<'_> {
     ) -> Result<Option<String>, SearchError> {
         let mut to_fit = Vec::new();
         for (id, proposal) in pending {
-            match screen(self.task, id, round, proposal, seen) {
+            match screen(self.problem, id, round, proposal, seen) {
                 Screened::Done(c) => {
                     self.run.append(&c)?;
                     events.candidate(&c);
@@ -455,7 +474,7 @@ impl Search<'_> {
                 let tx = tx.clone();
                 let interrupted = &interrupted;
                 let reached = &reached;
-                let task = self.task;
+                let problem = self.problem;
                 let settings = &self.config.fit;
                 scope.spawn(move |_| {
                     if reached.load(Ordering::SeqCst) {
@@ -463,7 +482,7 @@ impl Search<'_> {
                         return;
                     }
                     let mut cut = false;
-                    let mut observer = |_: &crate::fit::Evaluation| {
+                    let mut observer = |_: &Evaluation| {
                         let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
                         if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
                             cut = true;
@@ -472,7 +491,7 @@ impl Search<'_> {
                             true
                         }
                     };
-                    let c = fit_checked(task, checked, settings, &mut observer);
+                    let c = problem.fit(checked, settings, &mut observer);
                     if cut {
                         // An interrupted fit is not a result: a resumed run fits it again.
                         interrupted.store(true, Ordering::SeqCst);

@@ -1,11 +1,12 @@
 //! The messages a language model sees each round (SGA's message assembly, spec/sga.md 5.3,
 //! adapted to the law language).
 //!
-//! In order: the system prompt; the problem setup (context, the task's description, the
-//! observed key-particle states, the task); for each shown law, worst first and best last,
-//! an assistant turn with the law (and the plan that led to it) and a user turn with its
-//! feedback or its error; the format requirements with the language's reference card; and
-//! a trailing assistant turn `## Iteration N` that the model continues.
+//! In order: the system prompt; the problem setup (the problem's own text from its
+//! [`Brief`], e.g. a simulation task's context, description and observed key-particle
+//! states; then the task of the round); for each shown law, worst first and best last, an
+//! assistant turn with the law (and the plan that led to it) and a user turn with its
+//! feedback or its error; the format requirements (the problem's, e.g. with the language's
+//! reference card); and a trailing assistant turn `## Iteration N` that the model continues.
 
 use ansatz_simulator::MaterialKind;
 
@@ -47,15 +48,44 @@ pub struct Shown {
     pub outcome: Result<String, String>,
 }
 
-/// What the prompt says about the task.
-#[derive(Clone, Debug)]
+/// What the prompt says about a problem: free text, problem-neutral. A simulation task
+/// builds it with [`Brief::material`]; another problem (say, a table to regress) writes its
+/// own, and may compose its format requirements from [`law_requirements`] and
+/// [`solution_requirements`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Brief {
-    /// Elastic (F to Kirchhoff stress) or plastic (F to corrected F).
-    pub kind: MaterialKind,
-    /// The task's own description (may be empty).
-    pub description: String,
-    /// The observed key-particle states (the ground-truth state block), if shown.
-    pub observed: Option<String>,
+    /// The problem setup: what the law describes, what was observed (Markdown under the
+    /// `## Problem Setup` heading, before the round's `### Task` section).
+    pub setup: String,
+    /// The format requirements: how a law and an answer must be written (Markdown under
+    /// the `## Format Requirements` heading).
+    pub format: String,
+}
+
+impl Brief {
+    /// The brief of a simulation task: SGA's context for `kind` (elastic: F to Kirchhoff
+    /// stress; plastic: F to corrected F), the task's description (may be empty), the
+    /// observed key-particle states (the ground-truth state block) if shown, and the format
+    /// requirements for `kind`.
+    pub fn material(kind: MaterialKind, description: &str, observed: Option<&str>) -> Brief {
+        let context = match kind {
+            MaterialKind::Plastic => CONTEXT_PLASTIC,
+            _ => CONTEXT_ELASTIC,
+        };
+        let mut setup = context.trim_end().to_string();
+        if !description.trim().is_empty() {
+            setup.push_str("\n\nAbout this task: ");
+            setup.push_str(description.trim());
+        }
+        if let Some(observed) = observed {
+            setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
+            setup.push_str(observed.trim_end());
+        }
+        Brief {
+            setup,
+            format: format_requirements(kind),
+        }
+    }
 }
 
 /// The reference card and worked example of `grammar/GRAMMAR.md` (from "## Reference card"
@@ -73,7 +103,8 @@ pub fn code_section(law: &str) -> String {
     format!("### Code\n\n```law\n{}\n```", law.trim_end())
 }
 
-/// The format requirements for `kind`.
+/// The format requirements of a simulation task for `kind`: [`law_requirements`] (input
+/// `F`, output a mat3) and [`solution_requirements`].
 pub fn format_requirements(kind: MaterialKind) -> String {
     let (output, extra) = match kind {
         MaterialKind::Plastic => (
@@ -89,6 +120,23 @@ pub fn format_requirements(kind: MaterialKind) -> String {
         .replace("{extra}", extra)
         .trim_end()
         .to_string()
+}
+
+/// The start of a `### Law Requirements` section: its heading and requirement 1 (write the
+/// law in the law language), with the reference card nested under it. A problem adds its
+/// own numbered requirements (from 2) after it.
+pub fn law_requirements() -> String {
+    let end = FORMAT
+        .find("{card}")
+        .map_or(FORMAT.len(), |i| i + "{card}".len());
+    FORMAT[..end].replace("{card}", &demote(reference_card()))
+}
+
+/// The `### Solution Requirements` section: the three sections of an answer (analysis,
+/// plan, one `law` block), the same for every problem.
+pub fn solution_requirements() -> &'static str {
+    let start = FORMAT.find("### Solution Requirements").unwrap_or(0);
+    FORMAT[start..].trim_end()
 }
 
 /// Headings of the card move two levels down so that they nest under the requirements.
@@ -114,22 +162,11 @@ fn demote(card: &str) -> String {
 /// that every failure is fed back once.
 pub fn messages(brief: &Brief, shown: &[Shown], rejected: &[String]) -> Vec<Turn> {
     let turn = |role, content: String| Turn { role, content };
-    let context = match brief.kind {
-        MaterialKind::Plastic => CONTEXT_PLASTIC,
-        _ => CONTEXT_ELASTIC,
-    }
-    .trim_end();
-    let mut setup = format!("## Problem Setup\n\n{context}");
-    if !brief.description.trim().is_empty() {
-        setup.push_str("\n\nAbout this task: ");
-        setup.push_str(brief.description.trim());
-    }
-    if let Some(observed) = &brief.observed {
-        setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
-        setup.push_str(observed.trim_end());
-    }
-    setup.push_str("\n\n");
-    setup.push_str(TASK.trim_end());
+    let setup = format!(
+        "## Problem Setup\n\n{}\n\n{}",
+        brief.setup.trim_end(),
+        TASK.trim_end()
+    );
     let mut out = vec![
         turn(Speaker::System, SYSTEM.trim_end().to_string()),
         turn(Speaker::User, setup),
@@ -163,7 +200,7 @@ pub fn messages(brief: &Brief, shown: &[Shown], rejected: &[String]) -> Vec<Turn
         epilogue.push('\n');
     }
     epilogue.push_str("## Format Requirements\n\n");
-    epilogue.push_str(&format_requirements(brief.kind));
+    epilogue.push_str(brief.format.trim_end());
     out.push(turn(Speaker::User, epilogue));
     out.push(turn(
         Speaker::Assistant,
@@ -188,12 +225,23 @@ mod tests {
     }
 
     #[test]
+    fn the_format_requirements_are_made_of_the_shared_parts() {
+        for kind in [MaterialKind::Elastic, MaterialKind::Plastic] {
+            let format = format_requirements(kind);
+            assert!(format.starts_with(&law_requirements()));
+            assert!(format.ends_with(solution_requirements()));
+        }
+        assert!(law_requirements().ends_with("```"));
+        assert!(solution_requirements().starts_with("### Solution Requirements"));
+    }
+
+    #[test]
     fn messages_follow_the_sga_order() {
-        let brief = Brief {
-            kind: MaterialKind::Plastic,
-            description: "sand".into(),
-            observed: Some("#### Representative particle trajectories".into()),
-        };
+        let brief = Brief::material(
+            MaterialKind::Plastic,
+            "sand",
+            Some("#### Representative particle trajectories"),
+        );
         let shown = vec![
             Shown {
                 content: code_section("return F\n"),

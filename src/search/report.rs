@@ -6,8 +6,8 @@
 use super::best_of;
 use super::candidate::Candidate;
 use super::ledger::{LedgerError, RunDir};
+use super::problem::Problem;
 use crate::plot::{Series, line_chart};
-use crate::task::Task;
 use ansatz_grammar::export::{Target, export};
 use ansatz_grammar::{CheckedProgram, check, parse};
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ pub const TOP: usize = 5;
 
 /// The candidate's law with its fitted parameters as defaults (None when it has no law or
 /// the values do not fit it).
-pub fn fitted_law(task: &Task, c: &Candidate) -> Option<CheckedProgram> {
+pub fn fitted_law(problem: &dyn Problem, c: &Candidate) -> Option<CheckedProgram> {
     let mut program = parse(c.law.as_deref()?).ok()?;
     if program.params.len() != c.params.len() || c.params.iter().any(|v| !v.is_finite()) {
         return None;
@@ -26,7 +26,7 @@ pub fn fitted_law(task: &Task, c: &Candidate) -> Option<CheckedProgram> {
     for (p, v) in program.params.iter_mut().zip(&c.params) {
         p.value = *v;
     }
-    check(&program, &task.signature).ok()
+    check(&program, problem.signature()).ok()
 }
 
 /// The best candidates, best first.
@@ -57,8 +57,8 @@ pub fn pareto(candidates: &[Candidate]) -> Vec<&Candidate> {
     front
 }
 
-/// One law with its parameters, source and LaTeX.
-fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
+/// One law with its parameters, source, LaTeX and the problem's notes on it.
+fn law_section(s: &mut String, problem: &dyn Problem, title: &str, c: &Candidate) {
     let _ = writeln!(
         s,
         "## {title}: candidate #{} (round {}, {} {}), loss {:.6e}, complexity {}\n",
@@ -75,7 +75,7 @@ fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
     if !c.params.is_empty() {
         s.push('\n');
     }
-    match fitted_law(task, c) {
+    match fitted_law(problem, c) {
         Some(law) => {
             let _ = writeln!(s, "```law\n{}\n```\n", law.program().to_string().trim_end());
             let latex = export(&law, Target::Latex);
@@ -84,6 +84,10 @@ fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
                 .filter(|l| !l.trim_start().starts_with('%'))
                 .collect();
             let _ = writeln!(s, "$$\n{}\n$$\n", latex.join("\n").trim());
+            let notes = problem.report_law(c, &law);
+            if !notes.trim().is_empty() {
+                let _ = writeln!(s, "{}\n", notes.trim_end());
+            }
         }
         None => {
             let _ = writeln!(
@@ -96,8 +100,8 @@ fn law_section(s: &mut String, task: &Task, title: &str, c: &Candidate) {
 }
 
 /// The report text.
-pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
-    let mut s = format!("# ansatz search: {}\n\n", task.name());
+pub fn markdown(problem: &dyn Problem, candidates: &[Candidate], round: usize) -> String {
+    let mut s = format!("# ansatz search: {}\n\n", problem.name());
     let fitted = super::fitted_count(candidates);
     let _ = writeln!(
         s,
@@ -141,7 +145,7 @@ pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
             "The best law is the simplest one whose loss ties with the lowest (within 1e-12 \
              of the starting law's loss).\n\n",
         );
-        law_section(&mut s, task, "Best law", best);
+        law_section(&mut s, problem, "Best law", best);
     }
     s.push_str("## Loss against complexity (Pareto front)\n\n");
     s.push_str("| complexity | loss | candidate | round | made by |\n|---|---|---|---|---|\n");
@@ -159,7 +163,7 @@ pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
     }
     s.push('\n');
     for (rank, c) in ranking(candidates).into_iter().take(TOP).enumerate() {
-        law_section(&mut s, task, &format!("Lowest loss {}", rank + 1), c);
+        law_section(&mut s, problem, &format!("Lowest loss {}", rank + 1), c);
     }
     s
 }
@@ -167,21 +171,21 @@ pub fn markdown(task: &Task, candidates: &[Candidate], round: usize) -> String {
 /// Writes the report files into the run directory.
 pub fn write(
     run: &RunDir,
-    task: &Task,
+    problem: &dyn Problem,
     candidates: &[Candidate],
     round: usize,
 ) -> Result<(), LedgerError> {
     let root = run.root();
     run.write_atomic(
         &root.join("report.md"),
-        markdown(task, candidates, round).as_bytes(),
+        markdown(problem, candidates, round).as_bytes(),
     )?;
     if let Some(best) = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id))
-        && let Some(law) = fitted_law(task, best)
+        && let Some(law) = fitted_law(problem, best)
     {
         let header = format!(
             "# ansatz: best law of the {} search (candidate #{}, loss {:.6e})\n",
-            task.name(),
+            problem.name(),
             best.id,
             best.fitness
         );
@@ -212,7 +216,7 @@ pub fn write(
         by_round.insert(c.round, best);
     }
     let svg = line_chart(
-        &format!("{}: best loss so far", task.name()),
+        &format!("{}: best loss so far", problem.name()),
         "candidates fitted",
         "best position loss",
         &[Series {
@@ -223,7 +227,7 @@ pub fn write(
     );
     run.write_atomic(&root.join("progress.svg"), svg.as_bytes())?;
     let svg = line_chart(
-        &format!("{}: best loss after each round", task.name()),
+        &format!("{}: best loss after each round", problem.name()),
         "round",
         "best position loss",
         &[Series {

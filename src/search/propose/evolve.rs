@@ -3,13 +3,29 @@
 use super::{ProposeError, Proposer, RoundContext};
 use crate::evolve::{Evolve, EvolveConfig, Parent};
 use crate::search::candidate::{Proposal, Tokens};
+use ansatz_simulator::MaterialKind;
 
 /// Proposes by mutation and recombination; deterministic for a seed (each round draws from
 /// a generator seeded by the run's seed and the round, so a resumed run proposes the same).
-#[derive(Debug, Default)]
+/// Laws are of the problem's signature; their forms, terms and coefficient ranges are those
+/// of `kind`.
+#[derive(Debug)]
 pub struct EvolveProposer {
     /// Settings of the evolutionary operators (the seed is replaced per round).
     pub config: EvolveConfig,
+    /// Which library of forms and terms to draw from (a task's elastic or plastic path).
+    pub kind: MaterialKind,
+}
+
+impl EvolveProposer {
+    /// A proposer with the default operator settings, drawing from the library of `kind`
+    /// (for a simulation task: its `kind`).
+    pub fn new(kind: MaterialKind) -> EvolveProposer {
+        EvolveProposer {
+            config: EvolveConfig::default(),
+            kind,
+        }
+    }
 }
 
 impl Proposer for EvolveProposer {
@@ -42,7 +58,7 @@ impl Proposer for EvolveProposer {
             seed: ctx.round_seed(),
             ..self.config
         };
-        let mut evolve = Evolve::new(ctx.task.signature.clone(), ctx.task.kind, config);
+        let mut evolve = Evolve::new(ctx.problem.signature().clone(), self.kind, config);
         let offspring = evolve.propose(&parents, ctx.wanted(), ctx.seen);
         Ok(offspring
             .into_iter()

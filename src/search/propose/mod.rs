@@ -14,9 +14,8 @@ pub use replay::ReplayProposer;
 
 use super::candidate::{Candidate, Proposal};
 use super::ledger::RunDir;
-use super::prompt::{Brief, Shown, Turn, code_section, messages};
-use crate::feedback::KeyStates;
-use crate::task::Task;
+use super::problem::Problem;
+use super::prompt::{Shown, Turn, code_section, messages};
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 
@@ -24,8 +23,8 @@ use std::sync::atomic::AtomicBool;
 pub struct RoundContext<'a> {
     /// The round (1-based; round 0 is the starting law).
     pub round: usize,
-    /// The task.
-    pub task: &'a Task,
+    /// The problem.
+    pub problem: &'a dyn Problem,
     /// Every candidate so far, sorted by id (ids may have gaps: proposals not yet fitted).
     pub population: &'a [Candidate],
     /// Ids of the candidates shown this round, worst first, best last.
@@ -64,18 +63,7 @@ impl RoundContext<'_> {
 
     /// The conversation a language model sees this round.
     pub fn messages(&self) -> Vec<Turn> {
-        let brief = Brief {
-            kind: self.task.kind,
-            description: self.task.spec.description.clone(),
-            observed: Some(
-                KeyStates::from_trajectory(
-                    &self.task.target,
-                    &self.task.key_particles,
-                    self.task.scene.steps,
-                )
-                .text(),
-            ),
-        };
+        let brief = self.problem.brief();
         let shown: Vec<Shown> = self
             .shown
             .iter()
