@@ -71,7 +71,10 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     // The chosen law is the smallest exact one: Y / 2 / (sigma + 1) has 7 nodes.
     assert!(r["complexity"].as_u64().expect("complexity") <= 7, "{r:#}");
     let expression = r["expression"].as_str().expect("expression");
-    assert!(expression.contains('Y') && expression.contains("sigma"), "{expression}");
+    assert!(
+        expression.contains('Y') && expression.contains("sigma"),
+        "{expression}"
+    );
     // The front runs by increasing size and decreasing error, and holds the chosen law.
     let front = r["front"].as_array().expect("front");
     assert!(front.len() >= 2);
@@ -87,7 +90,11 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("## Pareto front"), "{report}");
     assert!(report.contains(expression), "{report}");
-    assert!(std::fs::read_to_string(out.join("pareto.svg")).expect("svg").contains("<svg"));
+    assert!(
+        std::fs::read_to_string(out.join("pareto.svg"))
+            .expect("svg")
+            .contains("<svg")
+    );
     let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
     assert!(tex.contains("\\sigma"), "{tex}");
     assert!(out.join("exports/best.py").exists() && out.join("exports/best_numpy.py").exists());
@@ -144,7 +151,10 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
     assert!(r["test_r2"].as_f64().expect("r2") >= 0.999, "{r:#}");
     let outputs = r["test_r2_outputs"].as_array().expect("per entry");
     assert_eq!(outputs.len(), 9);
-    assert!(outputs.iter().all(|v| v.as_f64().expect("r2") >= 0.999), "{r:#}");
+    assert!(
+        outputs.iter().all(|v| v.as_f64().expect("r2") >= 0.999),
+        "{r:#}"
+    );
     let law = r["law"].as_str().expect("law");
     ansatz_grammar::load(law, &ansatz_grammar::Signature::elastic()).expect("one F -> tau law");
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
@@ -158,9 +168,21 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
 fn malformed_tables_are_refused_naming_the_line_and_the_column() {
     let dir = scratch("bad");
     let cases: &[(&str, &str, &[&str])] = &[
-        ("ragged.csv", "x,y,target\n1,2,3\n4,5\n", &["line 3", "expected 3", "got 2"]),
-        ("text.csv", "x,y,target\n1,2,3\n4,five,6\n", &["line 3", "'y'", "five"]),
-        ("nan.csv", "x,y,target\n1,2,3\n4,NaN,6\n", &["line 3", "'y'", "NaN"]),
+        (
+            "ragged.csv",
+            "x,y,target\n1,2,3\n4,5\n",
+            &["line 3", "expected 3", "got 2"],
+        ),
+        (
+            "text.csv",
+            "x,y,target\n1,2,3\n4,five,6\n",
+            &["line 3", "'y'", "five"],
+        ),
+        (
+            "nan.csv",
+            "x,y,target\n1,2,3\n4,NaN,6\n",
+            &["line 3", "'y'", "NaN"],
+        ),
         ("empty.csv", "", &["empty"]),
     ];
     for (name, text, needles) in cases {
@@ -175,8 +197,82 @@ fn malformed_tables_are_refused_naming_the_line_and_the_column() {
     }
     let ok = dir.join("ok.csv");
     std::fs::write(&ok, "x,y,target\n1,2,3\n4,5,6\n7,8,9\n").expect("write");
-    let (code, _, stderr) = ansatz(&["regress", s(&ok), "--target", "z", "--out", s(&dir.join("o"))]);
+    let (code, _, stderr) = ansatz(&[
+        "regress",
+        s(&ok),
+        "--target",
+        "z",
+        "--out",
+        s(&dir.join("o")),
+    ]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("'z'") && stderr.contains("target"), "{stderr}");
-    assert!(!dir.join("o").join("result.json").exists(), "nothing is written for bad input");
+    assert!(
+        stderr.contains("'z'") && stderr.contains("target"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("o").join("result.json").exists(),
+        "nothing is written for bad input"
+    );
+}
+
+#[test]
+fn a_language_model_proposes_laws_for_a_table_through_the_search_loop() {
+    use crate::support::chat_server::{ChatServer, Reply, openai_body};
+    let dir = scratch("llm");
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut csv = String::from("q,v,B,omega\n");
+    for _ in 0..120 {
+        let (q, v, b): (f64, f64, f64) = (
+            rng.random_range(1.0..5.0),
+            rng.random_range(1.0..5.0),
+            rng.random_range(1.0..5.0),
+        );
+        let _ = writeln!(csv, "{q},{v},{b},{}", 2.5 * q * v * b);
+    }
+    let data = dir.join("omega.csv");
+    std::fs::write(&data, csv).expect("write");
+    let answer = "### Analysis\nA product.\n### Step-by-Step Plan\n1. Scale.\n### Code\n```law\nparam k = 1.0\nreturn k * q * v * B\n```\n";
+    let server = ChatServer::start([
+        // The first request gets a reply without a law, the rest the law.
+        Reply::json(200, openai_body(&["I am not sure."], 100, 5)),
+    ]);
+    server.set_default(Reply::json(200, openai_body(&[answer], 1000, 50)));
+    let out = dir.join("run");
+    let url = format!("{}/v1", server.url());
+    let (code, stdout, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--target",
+        "omega",
+        "--proposer",
+        "llm",
+        "--model",
+        "test-model",
+        "--base-url",
+        &url,
+        "--api-key-env",
+        "none",
+        "--rounds",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    assert!(r["train_nmse"].as_f64().expect("nmse") < 1e-20, "{r:#}");
+    assert!(r["test_r2"].as_f64().expect("r2") > 1.0 - 1e-12, "{r:#}");
+    assert!(r["law"].as_str().expect("law").contains("2.5"), "{r:#}");
+    // The prompt named the variables and their ranges.
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    let prompt = requests[0].json().to_string();
+    assert!(
+        prompt.contains("omega") && prompt.contains("| `q` | q | scalar |"),
+        "{prompt}"
+    );
+    // The ledger holds the failed extraction and the fitted law.
+    let ledger = std::fs::read_to_string(out.join("ledger.jsonl")).expect("ledger");
+    assert!(ledger.contains("\"extract\""), "{ledger}");
+    assert!(out.join("report.md").exists());
 }

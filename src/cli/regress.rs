@@ -1,7 +1,13 @@
 //! `ansatz regress DATA.csv [--target NAME ...] [--test TEST.csv] [--time-limit S]
 //! [--seed N] [--out DIR]`: symbolic regression on a table.
 
-use ansatz::regress::run::{RegressConfig, run as run_regress};
+use super::search::{STOP, SearchArgs, install_ctrlc, llm_settings, proposer};
+use ansatz::regress::problem::TableProblem;
+use ansatz::regress::run::{RegressConfig, load_split, run as run_regress};
+use ansatz::search::ledger::RunDir;
+use ansatz::search::propose::ReplayProposer;
+use ansatz::search::{FitSettings, Search, SearchConfig, Silent, report};
+use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,9 +26,31 @@ pub struct RegressArgs {
     /// Share of rows held out for testing when there is no --test file.
     #[arg(long, default_value_t = 0.25)]
     pub test_fraction: f64,
-    /// Who writes the laws. Only `evolve` (the offline search) is available for tables.
+    /// Who writes the laws: evolve (the offline search, the default), llm, human, replay.
+    /// The last three run the bilevel search loop of `ansatz search` on the table.
     #[arg(long, default_value = "evolve")]
     pub proposer: String,
+    /// The model name (with --proposer llm).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The model API: openai (any OpenAI-compatible server) or anthropic.
+    #[arg(long, default_value = "openai")]
+    pub provider: String,
+    /// API root, e.g. http://localhost:8000/v1 (vLLM) or http://localhost:11434/v1 (Ollama).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key ("none": send no key).
+    #[arg(long)]
+    pub api_key_env: Option<String>,
+    /// Seconds before a model request times out.
+    #[arg(long, default_value_t = 300.0)]
+    pub request_timeout: f64,
+    /// Rounds of the search loop (llm, human, replay; default 5, replay: as recorded).
+    #[arg(long)]
+    pub rounds: Option<usize>,
+    /// The recorded run (a directory or ledger.jsonl) for --proposer replay.
+    #[arg(long)]
+    pub replay: Option<PathBuf>,
     /// Wall-time limit per target, seconds.
     #[arg(long, default_value_t = 60.0)]
     pub time_limit: f64,
@@ -45,16 +73,13 @@ pub struct RegressArgs {
 
 /// Runs `ansatz regress`.
 pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
-    if args.proposer != "evolve" {
+    if !(0.0..1.0).contains(&args.test_fraction) {
         anyhow::bail!(
-            "--proposer {}: tables are searched by the offline proposer `evolve` only, for now",
-            args.proposer
+            "--test-fraction must be in [0, 1), got {}",
+            args.test_fraction
         );
     }
-    if !(0.0..1.0).contains(&args.test_fraction) {
-        anyhow::bail!("--test-fraction must be in [0, 1), got {}", args.test_fraction);
-    }
-    if !(args.time_limit > 0.0) {
+    if args.time_limit.is_nan() || args.time_limit <= 0.0 {
         anyhow::bail!("--time-limit must be positive, got {}", args.time_limit);
     }
     let stem = args
@@ -82,6 +107,9 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{line}");
         }
     };
+    if args.proposer != "evolve" {
+        return search_loop(&args, &cfg);
+    }
     match run_regress(&cfg, &mut log) {
         Ok(results) => {
             if !quiet {
@@ -104,4 +132,119 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// `--proposer llm|human|replay`: the search loop of `ansatz search` on the table; the
+/// run directory holds its ledger and report, and `result.json` the best law's errors.
+fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCode> {
+    install_ctrlc();
+    let (train, test, roles) = match load_split(cfg) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let [target] = roles.targets.as_slice() else {
+        bail!(
+            "--proposer {} searches one target at a time; give one --target",
+            args.proposer
+        );
+    };
+    let name = format!(
+        "{}: {}",
+        cfg.data
+            .file_stem()
+            .map_or("table".into(), |s| s.to_string_lossy()),
+        target.name()
+    );
+    let problem =
+        TableProblem::new(&name, &train, &roles.inputs, target).map_err(anyhow::Error::msg)?;
+    let test_problem =
+        TableProblem::new(&name, &test, &roles.inputs, target).map_err(anyhow::Error::msg)?;
+    let mut config = SearchConfig::with_fit(
+        cfg.data.clone(),
+        FitSettings {
+            max_evaluations: 100,
+            ..FitSettings::default()
+        },
+    );
+    config.proposer = args.proposer.clone();
+    config.seed = args.seed;
+    config.replay = args.replay.clone();
+    config.threads = args.threads.max(1);
+    config.max_seconds = Some(args.time_limit);
+    config.rounds = args.rounds.unwrap_or(5);
+    if config.proposer == "replay" && args.rounds.is_none() {
+        let path = config
+            .replay
+            .as_ref()
+            .context("--proposer replay needs --replay RUN")?;
+        config.rounds = ReplayProposer::open(path)?.rounds();
+    }
+    if config.proposer == "llm" {
+        config.llm = Some(llm_settings(&SearchArgs {
+            model: args.model.clone(),
+            provider: args.provider.clone(),
+            base_url: args.base_url.clone(),
+            api_key_env: args.api_key_env.clone(),
+            request_timeout: args.request_timeout,
+            ..SearchArgs::default()
+        })?);
+    }
+    if cfg.out.join("ledger.jsonl").exists() {
+        bail!(
+            "{} already holds a run: choose another --out",
+            cfg.out.display()
+        );
+    }
+    let run = RunDir::open(&cfg.out)?;
+    run.write_atomic(
+        &run.config_path(),
+        serde_json::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    let search = Search {
+        problem: &problem,
+        config: &config,
+        run,
+        proposer: proposer(&config, ansatz_simulator::MaterialKind::Elastic)?,
+        stop: &STOP,
+    };
+    let outcome = search.run(&mut Silent)?;
+    let best = outcome
+        .best
+        .and_then(|id| outcome.candidates.iter().find(|c| c.id == id));
+    let (law, train_nmse, test_r2) =
+        match best.and_then(|b| Some((b, report::fitted_law(&problem, b)?))) {
+            Some((b, law)) => {
+                let test_nmse = test_problem.nmse(&law, &b.params);
+                (law.program().to_string(), b.fitness, 1.0 - test_nmse)
+            }
+            None => (String::new(), f64::INFINITY, f64::NEG_INFINITY),
+        };
+    let result = serde_json::json!({
+        "target": target.name(),
+        "proposer": config.proposer,
+        "law": law,
+        "train_nmse": train_nmse,
+        "test_r2": test_r2,
+        "rows": [train.rows(), test.rows()],
+        "fits": outcome.fitted,
+        "seconds": outcome.seconds,
+        "stopped": outcome.stopped,
+        "tokens": [outcome.tokens.prompt, outcome.tokens.completion],
+    });
+    std::fs::write(
+        cfg.out.join("result.json"),
+        serde_json::to_string_pretty(&result)?,
+    )?;
+    if !args.quiet {
+        println!("{law}");
+        println!(
+            "  test R² {test_r2:.9}, train NMSE {train_nmse:.3e}; {} ({} laws fitted)",
+            outcome.stopped, outcome.fitted
+        );
+        println!("run directory: {}", cfg.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -86,9 +86,9 @@ pub struct SearchArgs {
 }
 
 /// The Ctrl-C flag: the first press stops the run cleanly, a second one exits at once.
-static STOP: AtomicBool = AtomicBool::new(false);
+pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
 
-fn install_ctrlc() {
+pub(crate) fn install_ctrlc() {
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             eprintln!("\nstopping now");
@@ -127,27 +127,7 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
                 c.fit.max_evaluations = n;
             }
             if c.proposer == "llm" {
-                let provider: Provider = args.provider.parse().map_err(anyhow::Error::msg)?;
-                let model = args.model.clone().context("--proposer llm needs --model")?;
-                let key = match (&args.api_key_env, &args.base_url) {
-                    (Some(v), _) if v == "none" => None,
-                    (Some(v), _) => Some(v.clone()),
-                    (None, Some(_)) => None,
-                    (None, None) => Some(provider.default_key_env().to_string()),
-                };
-                c.llm = Some(LlmSettings {
-                    provider: args.provider.clone(),
-                    base_url: args
-                        .base_url
-                        .clone()
-                        .unwrap_or_else(|| provider.default_base_url().to_string()),
-                    model,
-                    api_key_env: key,
-                    timeout_seconds: args.request_timeout,
-                    max_retries: 5,
-                    backoff_seconds: 1.0,
-                    max_tokens: None,
-                });
+                c.llm = Some(llm_settings(args)?);
             }
             c
         }
@@ -180,9 +160,39 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
     Ok(config)
 }
 
-fn proposer(config: &SearchConfig, task: &Task) -> anyhow::Result<Box<dyn Proposer>> {
+/// The model settings of `--model`, `--provider`, `--base-url`, `--api-key-env` and
+/// `--request-timeout`.
+pub(crate) fn llm_settings(args: &SearchArgs) -> anyhow::Result<LlmSettings> {
+    let provider: Provider = args.provider.parse().map_err(anyhow::Error::msg)?;
+    let model = args.model.clone().context("--proposer llm needs --model")?;
+    let key = match (&args.api_key_env, &args.base_url) {
+        (Some(v), _) if v == "none" => None,
+        (Some(v), _) => Some(v.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(provider.default_key_env().to_string()),
+    };
+    Ok(LlmSettings {
+        provider: args.provider.clone(),
+        base_url: args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| provider.default_base_url().to_string()),
+        model,
+        api_key_env: key,
+        timeout_seconds: args.request_timeout,
+        max_retries: 5,
+        backoff_seconds: 1.0,
+        max_tokens: None,
+    })
+}
+
+/// The proposer a run's settings name (`kind` picks the evolve library).
+pub(crate) fn proposer(
+    config: &SearchConfig,
+    kind: ansatz_simulator::MaterialKind,
+) -> anyhow::Result<Box<dyn Proposer>> {
     Ok(match config.proposer.as_str() {
-        "evolve" => Box::new(EvolveProposer::new(task.kind)),
+        "evolve" => Box::new(EvolveProposer::new(kind)),
         "human" => Box::new(HumanProposer::default()),
         "replay" => {
             let path = config
@@ -296,7 +306,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
         problem: &task,
         config: &config,
         run,
-        proposer: proposer(&config, &task)?,
+        proposer: proposer(&config, task.kind)?,
         stop: &STOP,
     };
     let mut terminal = Terminal {

@@ -201,7 +201,6 @@ impl Node {
         }
     }
 
-
     fn map_params(&mut self, f: &mut impl FnMut(usize) -> usize) {
         match self {
             Node::Param(k) => *k = f(*k),
@@ -343,7 +342,13 @@ impl Expr {
     /// A SymPy-parsable expression over the column names with the values inlined.
     pub fn sympy(&self, vars: &Vars) -> String {
         let mut s = String::new();
-        print(&self.root, &mut s, 0, &Style::Sympy(vars), Some(&self.params));
+        print(
+            &self.root,
+            &mut s,
+            0,
+            &Style::Sympy(vars),
+            Some(&self.params),
+        );
         s
     }
 
@@ -513,7 +518,7 @@ fn latex_name(name: &str) -> String {
 }
 
 fn latex_number(v: f64) -> String {
-    let text = format!("{}", float_short(v));
+    let text = float_short(v);
     match text.split_once('e') {
         Some((m, e)) => format!("{m} \\cdot 10^{{{e}}}"),
         None => text,
@@ -532,12 +537,11 @@ fn float_short(v: f64) -> String {
     if (-3..6).contains(&e) {
         let digits = (5 - e).max(0) as usize;
         let t = format!("{v:.digits$}");
-        let t = if t.contains('.') {
+        if t.contains('.') {
             t.trim_end_matches('0').trim_end_matches('.').to_string()
         } else {
             t
-        };
-        t
+        }
     } else {
         format!("{m}e{e}")
     }
@@ -626,8 +630,8 @@ pub fn from_law(law: &ansatz_grammar::CheckedProgram, vars: &Vars) -> Option<Exp
                     BinOp::Mul => Node::bin(Bin::Mul, a, b),
                     BinOp::Div => Node::bin(Bin::Div, a, b),
                     BinOp::Pow => match b {
-                        Node::Num(v) if v == 2.0 => Node::un(Un::Square, a),
-                        Node::Num(v) if v == 0.5 => Node::un(Un::Sqrt, a),
+                        Node::Num(2.0) => Node::un(Un::Square, a),
+                        Node::Num(0.5) => Node::un(Un::Sqrt, a),
                         _ => return None,
                     },
                     _ => return None,
@@ -682,9 +686,15 @@ mod tests {
             ),
         );
         let e = Expr::new(root, vec![0.5]);
-        assert_eq!(e.law(&vars()), "param c0 = 0.5\nreturn c0 * x / (y_ - 1)**2");
+        assert_eq!(
+            e.law(&vars()),
+            "param c0 = 0.5\nreturn c0 * x / (y_ - 1)**2"
+        );
         assert_eq!(e.sympy(&vars()), "0.5 * x / (y - 1)**2");
-        assert_eq!(e.latex(&vars()), "\\frac{0.5 \\, x}{{\\left(y - 1\\right)}^{2}}");
+        assert_eq!(
+            e.latex(&vars()),
+            "\\frac{0.5 \\, x}{{\\left(y - 1\\right)}^{2}}"
+        );
         let law = ansatz_grammar::load(
             &e.law(&vars()),
             &"x: scalar, y_: scalar -> scalar".parse().unwrap(),
@@ -736,7 +746,10 @@ mod tests {
             let (fu, fd) = (up.eval(&cols, 3), down.eval(&cols, 3));
             for r in 0..3 {
                 let fdiff = (fu[r] - fd[r]) / (2.0 * h);
-                assert!((d[r].eps - fdiff).abs() < 1e-6 * (1.0 + fdiff.abs()), "{k} {r}");
+                assert!(
+                    (d[r].eps - fdiff).abs() < 1e-6 * (1.0 + fdiff.abs()),
+                    "{k} {r}"
+                );
                 assert_eq!(d[r].re, e.eval(&cols, 3)[r]);
             }
         }

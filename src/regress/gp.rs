@@ -93,7 +93,13 @@ pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) 
 
 /// Fits `expr`'s constants on `data` (L-BFGS, `extra` random restarts); returns the error
 /// and the number of loss evaluations. The constants are set to the best found.
-pub fn fit(expr: &mut Expr, data: &Data<'_>, iterations: u64, extra: usize, seed: u64) -> (f64, usize) {
+pub fn fit(
+    expr: &mut Expr,
+    data: &Data<'_>,
+    iterations: u64,
+    extra: usize,
+    seed: u64,
+) -> (f64, usize) {
     let var = data.variance();
     let shape = expr.clone();
     let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
@@ -407,7 +413,11 @@ fn power(x: Node, a: f64) -> Option<Node> {
         0 => None,
         1 => Some(x.clone()),
         2 => Some(Node::un(Un::Square, x.clone())),
-        3 => Some(Node::bin(Bin::Mul, x.clone(), Node::un(Un::Square, x.clone()))),
+        3 => Some(Node::bin(
+            Bin::Mul,
+            x.clone(),
+            Node::un(Un::Square, x.clone()),
+        )),
         4 => Some(Node::un(Un::Square, Node::un(Un::Square, x.clone()))),
         _ => return None,
     };
@@ -497,7 +507,8 @@ fn power_laws(data: &Data<'_>) -> Vec<Expr> {
 /// Solves a small dense system by Gaussian elimination with partial pivoting.
 fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Option<Vec<f64>> {
     for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let piv =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[piv * n + col].abs() < 1e-12 {
             return None;
         }
@@ -558,8 +569,7 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
         passes: 0,
     };
     let budget_left = |gp: &Gp<'_>| {
-        started.elapsed().as_secs_f64() < cfg.time_limit
-            && cfg.max_fits.is_none_or(|m| gp.fits < m)
+        started.elapsed().as_secs_f64() < cfg.time_limit && cfg.max_fits.is_none_or(|m| gp.fits < m)
     };
     let mut pop: Vec<Ind> = Vec::new();
     if gp.n_vars > 0 {
@@ -693,7 +703,11 @@ fn simplify(n: Node) -> Node {
                 (Un::Neg, Node::Un(Un::Neg, b)) => *b,
                 (op, Node::Num(v)) => {
                     let r = Expr::new(Node::un(op, Node::Num(v)), Vec::new()).eval(&[], 1)[0];
-                    if r.is_finite() { Node::Num(r) } else { Node::un(op, Node::Num(v)) }
+                    if r.is_finite() {
+                        Node::Num(r)
+                    } else {
+                        Node::un(op, Node::Num(v))
+                    }
                 }
                 (op, a) => Node::un(op, a),
             }
@@ -704,7 +718,11 @@ fn simplify(n: Node) -> Node {
                 (op, Node::Num(x), Node::Num(y)) => {
                     let r = Expr::new(Node::bin(op, Node::Num(x), Node::Num(y)), Vec::new())
                         .eval(&[], 1)[0];
-                    if r.is_finite() { Node::Num(r) } else { Node::bin(op, Node::Num(x), Node::Num(y)) }
+                    if r.is_finite() {
+                        Node::Num(r)
+                    } else {
+                        Node::bin(op, Node::Num(x), Node::Num(y))
+                    }
                 }
                 (Bin::Mul, Node::Num(v), x) | (Bin::Mul, x, Node::Num(v)) if v == 1.0 => x,
                 (Bin::Mul, Node::Num(v), x) | (Bin::Mul, x, Node::Num(v)) if v == -1.0 => {
@@ -713,13 +731,13 @@ fn simplify(n: Node) -> Node {
                 (Bin::Mul, Node::Num(v), _) | (Bin::Mul, _, Node::Num(v)) if v == 0.0 => {
                     Node::Num(0.0)
                 }
-                (Bin::Div, x, Node::Num(v)) if v == 1.0 => x,
+                (Bin::Div, x, Node::Num(1.0)) => x,
                 (Bin::Add, Node::Num(v), x) | (Bin::Add | Bin::Sub, x, Node::Num(v))
                     if v == 0.0 =>
                 {
                     x
                 }
-                (Bin::Sub, Node::Num(v), x) if v == 0.0 => Node::un(Un::Neg, x),
+                (Bin::Sub, Node::Num(0.0), x) => Node::un(Un::Neg, x),
                 (op, a, b) => Node::bin(op, a, b),
             }
         }
@@ -829,7 +847,9 @@ fn egraph_variant(e: &Expr, inputs: usize, data: &Data<'_>, bar: f64) -> Option<
         columns: names.clone(),
     };
     let signature = ansatz_grammar::Signature::new(
-        names.iter().map(|n| (n.clone(), ansatz_grammar::Type::Scalar)),
+        names
+            .iter()
+            .map(|n| (n.clone(), ansatz_grammar::Type::Scalar)),
         ansatz_grammar::Type::Scalar,
     );
     let law = ansatz_grammar::load(&e.law(&vars), &signature).ok()?;
@@ -887,7 +907,11 @@ mod tests {
     fn power_law_seeds_find_a_monomial_exactly() {
         let q = grid(200, 1.0, 5.0, 1);
         let c = grid(200, 1.0, 5.0, 2);
-        let y: Vec<f64> = q.iter().zip(&c).map(|(q, c)| q / (4.0 * std::f64::consts::PI * c * c)).collect();
+        let y: Vec<f64> = q
+            .iter()
+            .zip(&c)
+            .map(|(q, c)| q / (4.0 * std::f64::consts::PI * c * c))
+            .collect();
         let data = Data {
             columns: vec![&q, &c],
             y: &y,

@@ -34,9 +34,15 @@ pub struct Fitted {
     pub evaluations: usize,
 }
 
+/// A loss function: parameters and whether the gradient is wanted.
+pub type LossFn<'f> = &'f mut dyn FnMut(&[f64], bool) -> LossGrad;
+
+/// The last point evaluated, its loss and its gradient.
+type Cached = Option<(Vec<f64>, f64, Vec<f64>)>;
+
 struct Problem<'f> {
-    eval: RefCell<&'f mut dyn FnMut(&[f64], bool) -> LossGrad>,
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    eval: RefCell<LossFn<'f>>,
+    last: RefCell<Cached>,
     best: RefCell<(f64, Vec<f64>)>,
     count: RefCell<usize>,
 }
@@ -75,7 +81,11 @@ pub fn minimize(
         let nmse = eval(start, false).map_or(f64::INFINITY, |(c, _)| c);
         return Fitted {
             params: Vec::new(),
-            nmse: if nmse.is_finite() { nmse } else { f64::INFINITY },
+            nmse: if nmse.is_finite() {
+                nmse
+            } else {
+                f64::INFINITY
+            },
             evaluations: 1,
         };
     }
@@ -93,7 +103,11 @@ pub fn minimize(
         if let Ok(solver) = solver {
             let problem_ref = &problem;
             let _ = Executor::new(problem_ref, solver)
-                .configure(|s| s.param(start.to_vec()).max_iters(iterations).target_cost(EXACT))
+                .configure(|s| {
+                    s.param(start.to_vec())
+                        .max_iters(iterations)
+                        .target_cost(EXACT)
+                })
                 .run()
                 .map(|r| r.state().get_best_cost());
         }

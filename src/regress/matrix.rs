@@ -100,7 +100,8 @@ pub fn nmse(law: &Compiled, data: &MatrixData, var: f64, params: &[f64], grad: b
                 }
             })
             .collect();
-        law.eval_mat3_batch(&inputs, &p, &mut out, &mut scratch).ok()?;
+        law.eval_mat3_batch(&inputs, &p, &mut out, &mut scratch)
+            .ok()?;
         let (mut c, mut s) = (0.0, 0.0);
         for (o, t) in out.iter().zip(&data.targets) {
             for (a, b) in o.iter().zip(t.iter()) {

@@ -2,7 +2,7 @@
 //! results (`result.json`, `report.md`, `pareto.svg`, `best.law`, exports, test
 //! predictions).
 
-use super::data::{Column, DataError, Table, roles};
+use super::data::{Column, DataError, Roles, Table, roles};
 use super::expr::{Expr, Vars};
 use super::gp::{self, Data, GpConfig, GpOutcome};
 use super::matrix::{self, MatrixData, MatrixOutcome};
@@ -141,7 +141,11 @@ fn r2(pred: &[f64], y: &[f64]) -> f64 {
         return f64::NEG_INFINITY;
     }
     if ss_tot == 0.0 {
-        return if ss_res == 0.0 { 1.0 } else { f64::NEG_INFINITY };
+        return if ss_res == 0.0 {
+            1.0
+        } else {
+            f64::NEG_INFINITY
+        };
     }
     1.0 - ss_res / ss_tot
 }
@@ -162,7 +166,17 @@ fn write(path: &Path, text: &str) -> Result<(), RegressError> {
 
 /// Runs the regression; returns one result per target (each written under `cfg.out`, or
 /// `cfg.out/<target>` when there are several).
-pub fn run(cfg: &RegressConfig, log: &mut dyn FnMut(&str)) -> Result<Vec<TargetResult>, RegressError> {
+pub fn run(
+    cfg: &RegressConfig,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<TargetResult>, RegressError> {
+    let (train, test, roles) = load_split(cfg)?;
+    run_on(cfg, &train, &test, &roles, log)
+}
+
+/// The training and test tables (the test file, or a split by the seed) and the roles of
+/// their columns.
+pub fn load_split(cfg: &RegressConfig) -> Result<(Table, Table, Roles), RegressError> {
     let table = Table::load(&cfg.data)?;
     let (train, test) = match &cfg.test {
         Some(path) => {
@@ -184,6 +198,17 @@ pub fn run(cfg: &RegressConfig, log: &mut dyn FnMut(&str)) -> Result<Vec<TargetR
         }
     };
     let roles = roles(&train, &cfg.targets)?;
+    Ok((train, test, roles))
+}
+
+fn run_on(
+    cfg: &RegressConfig,
+    train: &Table,
+    test: &Table,
+    roles: &Roles,
+    log: &mut dyn FnMut(&str),
+) -> Result<Vec<TargetResult>, RegressError> {
+    let (train, test) = (train.clone(), test.clone());
     log(&format!(
         "{}: {} training rows, {} test rows; inputs {}",
         cfg.data.display(),
@@ -214,9 +239,16 @@ pub fn run(cfg: &RegressConfig, log: &mut dyn FnMut(&str)) -> Result<Vec<TargetR
             Column::Scalar { name, index, .. } => {
                 scalar_target(name, *index, &roles.inputs, &train, &test, &gcfg, &dir, log)?
             }
-            Column::Matrix { name, indices, .. } => {
-                matrix_target(name, indices, &roles.inputs, &train, &test, &gcfg, &dir, log)?
-            }
+            Column::Matrix { name, indices, .. } => matrix_target(
+                name,
+                indices,
+                &roles.inputs,
+                &train,
+                &test,
+                &gcfg,
+                &dir,
+                log,
+            )?,
         };
         results.push(result);
     }
@@ -235,7 +267,13 @@ fn column_name(c: &Column) -> &str {
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -413,7 +451,11 @@ fn matrix_target(
         _ => {
             return Err(RegressError::MatrixInputs {
                 target: target.into(),
-                inputs: inputs.iter().map(column_name).collect::<Vec<_>>().join(", "),
+                inputs: inputs
+                    .iter()
+                    .map(column_name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     };
@@ -443,15 +485,31 @@ fn matrix_target(
         let pred = matrix::predict(law.compiled(), &m.params, &test_data.inputs);
         Some((text, pred))
     };
-    let flat = |ms: &[Matrix3<f64>], i: usize, j: usize| ms.iter().map(|m| m[(i, j)]).collect::<Vec<_>>();
+    let flat =
+        |ms: &[Matrix3<f64>], i: usize, j: usize| ms.iter().map(|m| m[(i, j)]).collect::<Vec<_>>();
     let all_r2 = |pred: &[Matrix3<f64>]| {
         let p: Vec<f64> = pred.iter().flat_map(|m| m.iter().copied()).collect();
-        let mean = test_data.targets.iter().fold(Matrix3::zeros(), |a, t| a + t)
+        let mean = test_data
+            .targets
+            .iter()
+            .fold(Matrix3::zeros(), |a, t| a + t)
             / test_data.targets.len().max(1) as f64;
-        let ss_tot: f64 = test_data.targets.iter().map(|t| (t - mean).norm_squared()).sum();
-        let y: Vec<f64> = test_data.targets.iter().flat_map(|m| m.iter().copied()).collect();
+        let ss_tot: f64 = test_data
+            .targets
+            .iter()
+            .map(|t| (t - mean).norm_squared())
+            .sum();
+        let y: Vec<f64> = test_data
+            .targets
+            .iter()
+            .flat_map(|m| m.iter().copied())
+            .collect();
         let ss_res: f64 = p.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum();
-        if ss_res.is_finite() && ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { f64::NEG_INFINITY }
+        if ss_res.is_finite() && ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            f64::NEG_INFINITY
+        }
     };
     let front: Vec<FrontRow> = out
         .front
@@ -468,8 +526,14 @@ fn matrix_target(
         })
         .collect();
     let chosen = matrix::choose(&out.front).map(|i| out.front[i].clone());
-    let (mut law_text, mut latex, mut params, mut outputs, mut test_r2, mut preds) =
-        (String::new(), String::new(), Vec::new(), Vec::new(), f64::NEG_INFINITY, Vec::new());
+    let (mut law_text, mut latex, mut params, mut outputs, mut test_r2, mut preds) = (
+        String::new(),
+        String::new(),
+        Vec::new(),
+        Vec::new(),
+        f64::NEG_INFINITY,
+        Vec::new(),
+    );
     if let Some(m) = &chosen
         && let Some((text, pred)) = fitted(m)
     {
@@ -525,8 +589,16 @@ fn matrix_target(
         result.complexity,
         result.train_nmse,
         result.test_r2,
-        result.test_r2_outputs.iter().copied().fold(f64::INFINITY, f64::min),
-        result.test_r2_outputs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        result
+            .test_r2_outputs
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min),
+        result
+            .test_r2_outputs
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max),
         result.fits,
         result.seconds,
         result.stopped
@@ -606,7 +678,10 @@ fn scalar_report(r: &TargetResult, out: &GpOutcome) -> String {
     );
     let _ = writeln!(s, "## Pareto front (best law per size)\n");
     let _ = writeln!(s, "![front](pareto.svg)\n");
-    let _ = writeln!(s, "| size | train NMSE | test R² | law |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| size | train NMSE | test R² | law |\n|---|---|---|---|"
+    );
     for row in &r.front {
         let _ = writeln!(
             s,
@@ -642,7 +717,10 @@ fn matrix_report(r: &TargetResult) -> String {
     }
     let _ = writeln!(s, "\n## Pareto front (best law per complexity)\n");
     let _ = writeln!(s, "![front](pareto.svg)\n");
-    let _ = writeln!(s, "| complexity | train NMSE | test R² | law |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| complexity | train NMSE | test R² | law |\n|---|---|---|---|"
+    );
     for row in &r.front {
         let _ = writeln!(
             s,

@@ -1,0 +1,322 @@
+//! A table as a search [`Problem`]: what lets the `llm`, `human` and `replay` proposers of
+//! `ansatz search` work on tabular data (`ansatz regress --proposer llm ...`).
+//!
+//! Laws take the input columns (scalars named by their law names, or the 3x3 group as
+//! `F`) and return the target. A candidate's constants are fitted by least squares
+//! ([`lsq::restarts`]: L-BFGS from the law's defaults and from scattered restarts) on the
+//! training rows, evaluating the compiled law row by row in `f64` and in a dual number for
+//! the gradient; its fitness is the normalised mean squared error (1 = predicting the mean).
+
+use super::data::{Column, Table};
+use super::gp::variance;
+use super::lsq::{self, LossGrad};
+use super::matrix::{self, MatrixData};
+use crate::fit::{Evaluation, FitRecord, FitSettings, Verdict};
+use crate::search::prompt::{law_requirements, solution_requirements};
+use crate::search::{Brief, Candidate, Checked, Problem};
+use ansatz_grammar::{Compiled, Signature, Type, Value};
+use ansatz_linalg::{DualSVec64, Real};
+use nalgebra::Matrix3;
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+enum Target {
+    Scalar {
+        columns: Vec<Vec<f64>>,
+        y: Vec<f64>,
+        var: f64,
+    },
+    Matrix(MatrixData),
+}
+
+/// A table to regress, as a search problem.
+pub struct TableProblem {
+    name: String,
+    signature: Signature,
+    target: Target,
+    setup: String,
+    start: String,
+    restarts: usize,
+}
+
+impl TableProblem {
+    /// The problem of finding `target` from `inputs` on the rows of `train`. Scalar targets
+    /// take scalar inputs (a 3x3 input group enters entry by entry); a matrix target takes
+    /// exactly one 3x3 input group, as `F`.
+    pub fn new(
+        name: &str,
+        train: &Table,
+        inputs: &[Column],
+        target: &Column,
+    ) -> Result<Self, String> {
+        let mut setup = format!(
+            "### Context\n\nA table of {} observed rows ({}). Find a closed-form law, as simple as possible, that gives `{}` from the inputs. Constants you declare with `param` are fitted by least squares; the error reported is the normalised mean squared error (NMSE: 0 is exact, 1 is no better than the mean).\n\n### Variables\n\n| name in the law | column | type | min | max |\n|---|---|---|---|---|\n",
+            train.rows(),
+            train.origin,
+            target.name()
+        );
+        let range = |i: usize| {
+            let c = &train.columns[i];
+            let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        };
+        match target {
+            Column::Scalar { index, .. } => {
+                let mut names = Vec::new();
+                let mut columns = Vec::new();
+                for c in inputs {
+                    for &i in c.indices() {
+                        let law = if c.indices().len() == 1 {
+                            c.law_name().to_string()
+                        } else {
+                            super::data::law_name(&train.names[i], &names.iter().cloned().collect())
+                        };
+                        let (lo, hi) = range(i);
+                        let _ = writeln!(
+                            setup,
+                            "| `{law}` | {} | scalar | {lo:.6} | {hi:.6} |",
+                            train.names[i]
+                        );
+                        names.push(law);
+                        columns.push(train.columns[i].clone());
+                    }
+                }
+                let (lo, hi) = range(*index);
+                let _ = writeln!(
+                    setup,
+                    "| (the law's value) | {} | scalar | {lo:.6} | {hi:.6} |",
+                    target.name()
+                );
+                let y = train.columns[*index].clone();
+                let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+                let start = format!("param c0 = {}\nreturn c0", ansatz_grammar::number(mean));
+                Ok(TableProblem {
+                    name: name.to_string(),
+                    signature: Signature::new(
+                        names.iter().map(|n| (n.clone(), Type::Scalar)),
+                        Type::Scalar,
+                    ),
+                    target: Target::Scalar {
+                        var: variance(&y),
+                        columns,
+                        y,
+                    },
+                    setup,
+                    start,
+                    restarts: 3,
+                })
+            }
+            Column::Matrix { indices, .. } => {
+                let input = match inputs {
+                    [Column::Matrix { indices, .. }] => *indices,
+                    _ => return Err("a 3x3 target needs exactly one 3x3 input group".into()),
+                };
+                let mats = |idx: &[usize; 9]| -> Vec<Matrix3<f64>> {
+                    (0..train.rows())
+                        .map(|r| Matrix3::from_row_slice(&idx.map(|i| train.columns[i][r])))
+                        .collect()
+                };
+                let _ = writeln!(
+                    setup,
+                    "| `F` | {} (3x3, row-major) | mat3 | | |\n| (the law's value) | {} (3x3) | mat3 | | |",
+                    inputs[0].name(),
+                    target.name()
+                );
+                Ok(TableProblem {
+                    name: name.to_string(),
+                    signature: Signature::elastic(),
+                    target: Target::Matrix(MatrixData {
+                        inputs: mats(&input),
+                        targets: mats(indices),
+                    }),
+                    setup,
+                    start: "param c0 = 1.0\nreturn c0 * (F @ F.T - I)".into(),
+                    restarts: 3,
+                })
+            }
+        }
+    }
+
+    /// The normalised mean squared error of a law at `params` on this table's rows
+    /// (`+∞` where it is not finite): 1 − R².
+    pub fn nmse(&self, law: &ansatz_grammar::CheckedProgram, params: &[f64]) -> f64 {
+        self.loss(law.compiled(), params, false)
+            .map_or(f64::INFINITY, |(c, _)| c)
+    }
+
+    /// NMSE of `law` at `params` and its gradient.
+    fn loss(&self, law: &Compiled, params: &[f64], grad: bool) -> LossGrad {
+        match &self.target {
+            Target::Matrix(data) => matrix::nmse(law, data, data.variance(), params, grad),
+            Target::Scalar { columns, y, var } => {
+                let n = y.len();
+                let scale = 1.0 / (n as f64 * var);
+                let mut scratch = law.scratch::<f64>();
+                let mut inputs: Vec<Value<f64>> = vec![Value::Scalar(0.0); columns.len()];
+                let mut cost = 0.0;
+                for r in 0..n {
+                    for (v, c) in inputs.iter_mut().zip(columns) {
+                        *v = Value::Scalar(c[r]);
+                    }
+                    let f = law.eval(&inputs, params, &mut scratch).ok()?.as_scalar()?;
+                    cost += (f - y[r]).powi(2);
+                }
+                cost *= scale;
+                if !cost.is_finite() {
+                    return None;
+                }
+                if !grad {
+                    return Some((cost, vec![0.0; params.len()]));
+                }
+                type D = DualSVec64<1>;
+                let mut scratch = law.scratch::<D>();
+                let mut dinputs: Vec<Value<D>> = vec![Value::Scalar(D::from(0.0)); columns.len()];
+                let mut g = vec![0.0; params.len()];
+                for (k, gk) in g.iter_mut().enumerate() {
+                    let p: Vec<D> = params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| if i == k { D::var(v, 0) } else { D::from(v) })
+                        .collect();
+                    for r in 0..n {
+                        for (v, c) in dinputs.iter_mut().zip(columns) {
+                            *v = Value::Scalar(D::from(c[r]));
+                        }
+                        let f = law.eval(&dinputs, &p, &mut scratch).ok()?.as_scalar()?;
+                        *gk += 2.0 * (f.re() - y[r]) * f.eps(0);
+                    }
+                    *gk *= scale;
+                }
+                g.iter().all(|v| v.is_finite()).then_some((cost, g))
+            }
+        }
+    }
+}
+
+impl Problem for TableProblem {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn start(&self) -> (String, String) {
+        ("the mean of the target".into(), self.start.clone())
+    }
+
+    fn fit(
+        &self,
+        checked: Checked,
+        settings: &FitSettings,
+        observer: &mut dyn FnMut(&Evaluation) -> bool,
+    ) -> Candidate {
+        let started = Instant::now();
+        let law = checked.law.compiled();
+        let start: Vec<f64> = law.defaults().to_vec();
+        let evaluations = RefCell::new(Vec::<Evaluation>::new());
+        let stopped = RefCell::new(false);
+        let limit = settings.max_evaluations.max(1);
+        let mut eval = |p: &[f64], grad: bool| -> LossGrad {
+            if *stopped.borrow() || evaluations.borrow().len() >= limit * (self.restarts + 1) {
+                return None;
+            }
+            let t = Instant::now();
+            let r = self.loss(law, p, grad);
+            let e = Evaluation {
+                params: p.to_vec(),
+                loss: r.as_ref().map_or(f64::NAN, |(c, _)| *c),
+                velocity: None,
+                gradient: r.as_ref().map_or_else(Vec::new, |(_, g)| g.clone()),
+                error: r
+                    .is_none()
+                    .then(|| "the law is not finite on some row".to_string()),
+                seconds: t.elapsed().as_secs_f64(),
+            };
+            if !observer(&e) {
+                *stopped.borrow_mut() = true;
+            }
+            evaluations.borrow_mut().push(e);
+            r
+        };
+        let fitted = lsq::restarts(&mut eval, &start, limit as u64, self.restarts, 0);
+        let evaluations = evaluations.into_inner();
+        let best = evaluations
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.ok())
+            .min_by(|a, b| a.1.loss.total_cmp(&b.1.loss))
+            .map(|(i, _)| i);
+        let fitness = best.map_or(f64::INFINITY, |i| evaluations[i].loss);
+        let verdict = if best.is_some() {
+            Verdict::Ok {
+                note: format!("L-BFGS with {} restarts", self.restarts),
+            }
+        } else {
+            Verdict::Failed {
+                stage: crate::fit::Stage::Simulate,
+                message: "the law is not finite on the training rows for any parameters tried"
+                    .into(),
+            }
+        };
+        let feedback = if best.is_some() {
+            let names = law.param_names();
+            let params: Vec<String> = names
+                .iter()
+                .zip(&fitted.params)
+                .map(|(n, v)| format!("{n} = {}", ansatz_grammar::number(*v)))
+                .collect();
+            format!(
+                "Normalised mean squared error on the training rows: {fitness:.6e} (R² = {:.9}).\nFitted constants: {}.",
+                1.0 - fitness,
+                if params.is_empty() {
+                    "none".into()
+                } else {
+                    params.join(", ")
+                }
+            )
+        } else {
+            "The law gave a non-finite value on some training row for every parameter tried (a log or sqrt of a negative number, a division by zero?).".into()
+        };
+        let record = FitRecord {
+            task: self.name.clone(),
+            settings: settings.clone(),
+            law: checked.law.program().to_string(),
+            param_names: law.param_names().to_vec(),
+            start_params: start,
+            best,
+            fitness,
+            final_params: fitted.params,
+            verdict,
+            evaluations,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        checked.finish(record, feedback, started)
+    }
+
+    fn brief(&self) -> Brief {
+        let what = match self.signature.output {
+            Type::Mat3 => "a 3x3 matrix (`mat3`), from `F`".to_string(),
+            _ => format!(
+                "a scalar, from the scalar inputs {}",
+                self.signature
+                    .inputs
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Brief {
+            setup: self.setup.clone(),
+            format: format!(
+                "{}\n2. The law returns {what}. Use only the input names listed under Variables.\n3. Declare every constant to fit with `param NAME = VALUE` (at most 8), starting near a plausible value.\n\n{}",
+                law_requirements(),
+                solution_requirements()
+            ),
+        }
+    }
+}
