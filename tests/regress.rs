@@ -221,7 +221,7 @@ fn a_language_model_proposes_laws_for_a_table_through_the_search_loop() {
     use crate::support::chat_server::{ChatServer, Reply, openai_body};
     let dir = scratch("llm");
     let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let mut csv = String::from("q,v,B,omega\n");
+    let mut csv = String::from("q [C],v [m/s],B [T],omega [rad/s]\n");
     for _ in 0..120 {
         let (q, v, b): (f64, f64, f64) = (
             rng.random_range(1.0..5.0),

@@ -41,6 +41,9 @@ pub struct Table {
     pub columns: Vec<Vec<f64>>,
     /// Where the table came from (the file's path): the prefix of every error message.
     pub origin: String,
+    /// The unit of each column when its header gives one in brackets (`v [m/s]` is column
+    /// `v` in `m/s`); shown to proposers.
+    pub units: Vec<Option<String>>,
 }
 
 impl Table {
@@ -108,6 +111,12 @@ impl Table {
                 line: 1,
             });
         }
+        let (names, units): (Vec<String>, Vec<Option<String>>) =
+            header.fields.iter().map(|f| split_unit(f)).unzip();
+        let header = Record {
+            fields: names,
+            ..header
+        };
         let names = header_names(header, origin)?;
         let mut columns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
         let mut blank_line = None;
@@ -141,6 +150,7 @@ impl Table {
             names,
             columns,
             origin: origin_string(),
+            units,
         })
     }
 
@@ -173,6 +183,7 @@ impl Table {
                 .map(|c| rows.iter().map(|&r| c[r]).collect())
                 .collect(),
             origin: self.origin.clone(),
+            units: self.units.clone(),
         }
     }
 
@@ -227,6 +238,22 @@ fn below(rng: &mut ChaCha8Rng, bound: usize) -> usize {
 }
 
 /// Checks the header's names: not all numbers, none empty, none repeated.
+/// `name [unit]` as the name and the unit; any other header as itself.
+fn split_unit(field: &str) -> (String, Option<String>) {
+    let f = field.trim();
+    if let Some(open) = f.rfind('[')
+        && f.ends_with(']')
+        && open > 0
+    {
+        let unit = f[open + 1..f.len() - 1].trim();
+        let name = f[..open].trim();
+        if !name.is_empty() && !unit.is_empty() {
+            return (name.to_string(), Some(unit.to_string()));
+        }
+    }
+    (f.to_string(), None)
+}
+
 fn header_names(header: Record, origin: &str) -> Result<Vec<String>, DataError> {
     let names = header.fields;
     if names.iter().all(|n| cell(n).is_ok()) {
@@ -374,6 +401,18 @@ fn cut(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_in_brackets_leave_the_name() {
+        let t = Table::parse("v [m/s], t, [x], E [ J ]\n1,2,3,4\n", "u.csv").unwrap();
+        assert_eq!(t.names, vec!["v", "t", "[x]", "E"]);
+        assert_eq!(
+            t.units,
+            vec![Some("m/s".into()), None, None, Some("J".into())]
+        );
+        let (train, _) = t.split(0.0, 0);
+        assert_eq!(train.units, t.units);
+    }
 
     #[test]
     fn cells_are_finite_numbers_or_say_why_not() {

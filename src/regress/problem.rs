@@ -51,11 +51,12 @@ impl TableProblem {
         target: &Column,
     ) -> Result<Self, String> {
         let mut setup = format!(
-            "### Context\n\nA table of {} observed rows ({}). Find a closed-form law, as simple as possible, that gives `{}` from the inputs. Constants you declare with `param` are fitted by least squares; the error reported is the normalised mean squared error (NMSE: 0 is exact, 1 is no better than the mean).\n\n### Variables\n\n| name in the law | column | type | min | max |\n|---|---|---|---|---|\n",
+            "### Context\n\nA table of {} observed rows ({}). Find a closed-form law, as simple as possible, that gives `{}` from the inputs. Constants you declare with `param` are fitted by least squares; the error reported is the normalised mean squared error (NMSE: 0 is exact, 1 is no better than the mean).\n\n### Variables\n\n| name in the law | column | unit | type | min | max |\n|---|---|---|---|---|---|\n",
             train.rows(),
             train.origin,
             target.name()
         );
+        let unit = |i: usize| train.units.get(i).cloned().flatten().unwrap_or_default();
         let range = |i: usize| {
             let c = &train.columns[i];
             let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
@@ -120,7 +121,7 @@ impl TableProblem {
                 };
                 let _ = writeln!(
                     setup,
-                    "| `F` | {} (3x3, row-major) | mat3 | | |\n| (the law's value) | {} (3x3) | mat3 | | |",
+                    "| `F` | {} (3x3, row-major) | | mat3 | | |\n| (the law's value) | {} (3x3) | | mat3 | | |",
                     inputs[0].name(),
                     target.name()
                 );

@@ -310,6 +310,7 @@ mod tests {
             names: names.iter().map(|n| n.to_string()).collect(),
             columns: vec![vec![0.0]; names.len()],
             origin: "t.csv".to_string(),
+            units: vec![None; names.len()],
         }
     }
 
