@@ -267,8 +267,9 @@ fn a_language_model_proposes_laws_for_a_table_through_the_search_loop() {
     let requests = server.requests();
     assert!(!requests.is_empty());
     let prompt = requests[0].json().to_string();
+    assert!(prompt.contains("| `q` | q | C | scalar |"), "{prompt}");
     assert!(
-        prompt.contains("omega") && prompt.contains("| `q` | q | scalar |"),
+        prompt.contains("| (the law's value) | omega | rad/s | scalar |"),
         "{prompt}"
     );
     // The ledger holds the failed extraction and the fitted law.

@@ -77,8 +77,9 @@ impl TableProblem {
                         let (lo, hi) = range(i);
                         let _ = writeln!(
                             setup,
-                            "| `{law}` | {} | scalar | {lo:.6} | {hi:.6} |",
-                            train.names[i]
+                            "| `{law}` | {} | {} | scalar | {lo:.6} | {hi:.6} |",
+                            train.names[i],
+                            unit(i)
                         );
                         names.push(law);
                         columns.push(train.columns[i].clone());
@@ -87,8 +88,9 @@ impl TableProblem {
                 let (lo, hi) = range(*index);
                 let _ = writeln!(
                     setup,
-                    "| (the law's value) | {} | scalar | {lo:.6} | {hi:.6} |",
-                    target.name()
+                    "| (the law's value) | {} | {} | scalar | {lo:.6} | {hi:.6} |",
+                    target.name(),
+                    unit(*index)
                 );
                 let y = train.columns[*index].clone();
                 let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
