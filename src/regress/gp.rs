@@ -13,11 +13,11 @@
 //!   key that ignores constant values and the operand order of `+` and `*`.
 //! * **Survival**: the best of every size first, then the lowest errors.
 //! * **Stop**: the time limit, the fit budget, or an exact law (error below 1e-24) followed
-//!   by a grace period of a quarter of the time spent so far, to look for a smaller one.
+//!   by a quarter as many fits again (at least 100), to look for a smaller one.
 //!
-//! The final front is refitted on every training row with restarts. The same seed and data
-//! give the same front when the run ends on the fit budget (a time limit makes the number of
-//! generations depend on the machine).
+//! The final front is refitted on every training row. The same seed and data give the same
+//! front unless the run ends on its time limit (which makes the number of fits depend on
+//! the machine).
 
 use super::expr::{Bin, Expr, Node, Un};
 use super::lsq::{self, LossGrad};
@@ -591,7 +591,9 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
         pop.push(ind);
     }
     let mut generations = 0;
-    let mut exact_at: Option<f64> = None;
+    // Fits done when the first exact law appeared: the search goes on for a quarter as
+    // many more (at least 100), counted in fits so that a run is reproducible.
+    let mut exact_at: Option<usize> = None;
     let stopped = loop {
         if pop.is_empty() {
             break "no law could be fitted".to_string();
@@ -603,9 +605,8 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
                 format!("time limit of {} s reached", cfg.time_limit)
             };
         }
-        let elapsed = started.elapsed().as_secs_f64();
-        if let Some(t) = exact_at
-            && elapsed >= t + 0.25 * t + 0.5
+        if let Some(n) = exact_at
+            && gp.fits >= n + (n / 4).max(100)
         {
             break "an exact law was found".to_string();
         }
@@ -622,7 +623,7 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
             }
         }
         if exact_at.is_none() && gp.archive.values().any(|a| a.nmse <= EXACT) {
-            exact_at = Some(started.elapsed().as_secs_f64());
+            exact_at = Some(gp.fits);
         }
         pop = survivors(pop, &gp.archive, cfg.population);
     };

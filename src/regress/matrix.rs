@@ -186,7 +186,9 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
     let mut population: Vec<LawMember> = Vec::new();
     let mut seen: BTreeSet<u64> = BTreeSet::new();
     let (mut fits, mut passes) = (0usize, 0usize);
-    let mut exact_at: Option<f64> = None;
+    // Fits done when the first exact law appeared (the search goes on for a quarter as many
+    // more, at least 8: counted in fits, so that a run is reproducible).
+    let mut exact_at: Option<usize> = None;
     let budget_left = |fits: usize| {
         started.elapsed().as_secs_f64() < cfg.time_limit && cfg.max_fits.is_none_or(|m| fits < m)
     };
@@ -198,9 +200,8 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
                 format!("time limit of {} s reached", cfg.time_limit)
             };
         }
-        let t = started.elapsed().as_secs_f64();
-        if let Some(at) = exact_at
-            && t >= 1.25 * at + 0.5
+        if let Some(n) = exact_at
+            && fits >= n + (n / 4).max(8)
         {
             break "an exact law was found".into();
         }
@@ -257,7 +258,7 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
         }
         population.extend(fresh);
         if exact_at.is_none() && population.iter().any(|m| m.nmse <= EXACT) {
-            exact_at = Some(started.elapsed().as_secs_f64());
+            exact_at = Some(fits);
         }
     };
     // The front, refitted on every training row.
