@@ -302,13 +302,28 @@ impl Expr {
 
     /// The values on every row: `columns[i][row]` is input `i`.
     pub fn eval(&self, columns: &[&[f64]], rows: usize) -> Vec<f64> {
-        eval_node(&self.root, columns, &self.params, rows)
+        self.eval_with(&self.params, columns, rows)
+    }
+
+    /// The values with the parameters `params` in place of [`Expr::params`].
+    pub fn eval_with(&self, params: &[f64], columns: &[&[f64]], rows: usize) -> Vec<f64> {
+        eval_node(&self.root, columns, params, rows)
     }
 
     /// Values and the derivative with respect to parameter `k` on every row.
     pub fn eval_dual(&self, columns: &[&[f64]], rows: usize, k: usize) -> Vec<Dual64> {
-        let p: Vec<Dual64> = self
-            .params
+        self.eval_dual_with(&self.params, columns, rows, k)
+    }
+
+    /// [`Expr::eval_dual`] with the parameters `params`.
+    pub fn eval_dual_with(
+        &self,
+        params: &[f64],
+        columns: &[&[f64]],
+        rows: usize,
+        k: usize,
+    ) -> Vec<Dual64> {
+        let p: Vec<Dual64> = params
             .iter()
             .enumerate()
             .map(|(i, &v)| {

@@ -63,11 +63,10 @@ pub fn variance(y: &[f64]) -> f64 {
 /// gradient when `grad` (one dual-number pass per parameter).
 pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) -> LossGrad {
     let rows = data.rows();
-    let mut e = expr.clone();
-    e.params.copy_from_slice(params);
+    let e = expr;
     let scale = 1.0 / (rows as f64 * var);
     if !grad || params.is_empty() {
-        let v = e.eval(&data.columns, rows);
+        let v = e.eval_with(params, &data.columns, rows);
         let c: f64 = v.iter().zip(data.y).map(|(f, y)| (f - y).powi(2)).sum();
         let c = c * scale;
         return c.is_finite().then(|| (c, vec![0.0; params.len()]));
@@ -75,7 +74,7 @@ pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) 
     let mut g = vec![0.0; params.len()];
     let mut c = 0.0;
     for (k, gk) in g.iter_mut().enumerate() {
-        let d = e.eval_dual(&data.columns, rows, k);
+        let d = e.eval_dual_with(params, &data.columns, rows, k);
         let mut s = 0.0;
         let mut cost = 0.0;
         for (f, y) in d.iter().zip(data.y) {
@@ -887,12 +886,17 @@ fn remap_nodes(n: &mut Node, f: &mut impl FnMut(&mut Node)) {
 /// The law to report from a front: the smallest whose error is within 10 % of the best
 /// (or below 1e-24, exact on noise-free data).
 pub fn choose(front: &[Member]) -> Option<usize> {
-    let best = front.iter().map(|m| m.nmse).fold(f64::INFINITY, f64::min);
+    choose_by_error(front.iter().map(|m| m.nmse))
+}
+
+/// The rule of [`choose`] over the errors of a front ordered by increasing size.
+pub fn choose_by_error(errors: impl Iterator<Item = f64> + Clone) -> Option<usize> {
+    let best = errors.clone().fold(f64::INFINITY, f64::min);
     if !best.is_finite() {
         return None;
     }
     let bar = (best * 1.1).max(EXACT);
-    front.iter().position(|m| m.nmse <= bar)
+    errors.into_iter().position(|e| e <= bar)
 }
 
 #[cfg(test)]

@@ -297,14 +297,9 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
     }
 }
 
-/// The law to report: the smallest within 10 % of the best error (or exact).
+/// The law to report: the rule of [`gp::choose`](super::gp::choose).
 pub fn choose(front: &[LawMember]) -> Option<usize> {
-    let best = front.iter().map(|m| m.nmse).fold(f64::INFINITY, f64::min);
-    if !best.is_finite() {
-        return None;
-    }
-    let bar = (best * 1.1).max(EXACT);
-    front.iter().position(|m| m.nmse <= bar)
+    super::gp::choose_by_error(front.iter().map(|m| m.nmse))
 }
 
 #[cfg(test)]

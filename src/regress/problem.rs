@@ -27,7 +27,10 @@ enum Target {
         y: Vec<f64>,
         var: f64,
     },
-    Matrix(MatrixData),
+    Matrix {
+        data: MatrixData,
+        var: f64,
+    },
 }
 
 /// A table to regress, as a search problem.
@@ -130,10 +133,16 @@ impl TableProblem {
                 Ok(TableProblem {
                     name: name.to_string(),
                     signature: Signature::elastic(),
-                    target: Target::Matrix(MatrixData {
-                        inputs: mats(&input),
-                        targets: mats(indices),
-                    }),
+                    target: {
+                        let data = MatrixData {
+                            inputs: mats(&input),
+                            targets: mats(indices),
+                        };
+                        Target::Matrix {
+                            var: data.variance(),
+                            data,
+                        }
+                    },
                     setup,
                     start: "param c0 = 1.0\nreturn c0 * (F @ F.T - I)".into(),
                     restarts: 3,
@@ -152,7 +161,7 @@ impl TableProblem {
     /// NMSE of `law` at `params` and its gradient.
     fn loss(&self, law: &Compiled, params: &[f64], grad: bool) -> LossGrad {
         match &self.target {
-            Target::Matrix(data) => matrix::nmse(law, data, data.variance(), params, grad),
+            Target::Matrix { data, var } => matrix::nmse(law, data, *var, params, grad),
             Target::Scalar { columns, y, var } => {
                 let n = y.len();
                 let scale = 1.0 / (n as f64 * var);

@@ -217,7 +217,7 @@ fn run_on(
         roles
             .inputs
             .iter()
-            .map(column_name)
+            .map(Column::name)
             .collect::<Vec<_>>()
             .join(", ")
     ));
@@ -225,7 +225,7 @@ fn run_on(
     let mut results = Vec::new();
     for (t, target) in roles.targets.iter().enumerate() {
         let dir = if several {
-            cfg.out.join(sanitize(column_name(target)))
+            cfg.out.join(sanitize(target.name()))
         } else {
             cfg.out.clone()
         };
@@ -257,12 +257,6 @@ fn run_on(
         write(&cfg.out.join("results.json"), &json)?;
     }
     Ok(results)
-}
-
-fn column_name(c: &Column) -> &str {
-    match c {
-        Column::Scalar { name, .. } | Column::Matrix { name, .. } => name,
-    }
 }
 
 fn sanitize(name: &str) -> String {
@@ -453,13 +447,13 @@ fn matrix_target(
                 target: target.into(),
                 inputs: inputs
                     .iter()
-                    .map(column_name)
+                    .map(Column::name)
                     .collect::<Vec<_>>()
                     .join(", "),
             });
         }
     };
-    let input_name = column_name(&inputs[0]).to_string();
+    let input_name = inputs[0].name().to_string();
     let mats = |t: &Table, idx: &[usize; 9]| -> Vec<Matrix3<f64>> {
         (0..t.rows())
             .map(|r| Matrix3::from_row_slice(&idx.map(|i| t.columns[i][r])))
