@@ -11,6 +11,8 @@
 //!
 //! [scene]
 //! preset = "sga_cube"            # or "target": particles from frame 0 of the target file
+//! # svd = "reference"            # the SGA reference's f32 SVD (default "exact"), to match
+//! #                              # reference .npz files of plastic tasks to their rounding
 //!
 //! [target]
 //! law = "laws/neohookean.law"    # simulated to make the observed trajectory ...
@@ -27,6 +29,7 @@
 
 use crate::law::LawFactory;
 use ansatz_grammar::{CheckedProgram, Signature, load};
+use ansatz_linalg::SvdMethod;
 use ansatz_simulator::{
     LossConfig, MaterialKind, Recording, Scene, SimError, Trajectory, TrajectoryError, rollout,
 };
@@ -130,6 +133,10 @@ pub struct SceneSpec {
     pub angular_velocity: Option<[f64; 3]>,
     /// Centre of the rotation (default: the centroid).
     pub centre: Option<[f64; 3]>,
+    /// The signed SVD used in the laws and the Hencky stage: `exact` (default) or
+    /// `reference` (the SGA reference's approximate f32 decomposition, to reproduce its
+    /// plastic trajectories and losses to its rounding when the target is a reference file).
+    pub svd: Option<String>,
 }
 
 /// The observed motion: a ground-truth law or a trajectory file.
@@ -423,6 +430,10 @@ fn build_scene(spec: &SceneSpec, target: Option<&Trajectory>) -> Result<Scene, S
     }
     if let Some(v) = spec.density {
         scene.density = v;
+    }
+    if let Some(name) = &spec.svd {
+        scene.svd = SvdMethod::from_name(name)
+            .ok_or_else(|| format!("scene.svd must be \"exact\" or \"reference\", not {name:?}"))?;
     }
     if spec.linear_velocity.is_some() || spec.angular_velocity.is_some() {
         let n = scene.n_particles().max(1) as f64;

@@ -481,3 +481,56 @@ fn fit_command_writes_json_and_svg_and_rejects_bad_laws() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("torch.det"), "{stderr}");
 }
+
+/// A reference ground truth as the target file with `svd = "reference"` in the scene: the
+/// plasticine law program at the ground-truth parameters then reproduces the reference's
+/// trajectory far more closely than with the exact SVD, because the law's `svd` and the
+/// Hencky stage use the reference's own approximate decomposition. A bad name is refused.
+#[test]
+fn the_reference_svd_reproduces_a_reference_file_through_a_law_program() {
+    use ansatz::law::LawFactory;
+    use ansatz_linalg::SvdMethod;
+    use ansatz_simulator::loss_and_gradient;
+    let dir = std::env::temp_dir().join(format!("ansatz-refsvd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let laws = root().join("tasks/laws");
+    let gt = root().join("../shared/reference/gt_plasticine.npz");
+    let text = |svd: &str| {
+        format!(
+            "name = 'p'\nsignature = 'plastic'\nstart = '{}'\n[scene]\npreset = 'target'\nsteps = 200\nsvd = '{svd}'\n[target]\nfile = '{}'\n[loss]\nteacher_every = 100\n",
+            laws.join("identity.law").display(),
+            gt.display()
+        )
+    };
+    let task = Task::load(write(&dir, "ref.toml", &text("reference"))).expect("task");
+    assert_eq!(task.scene.svd, SvdMethod::Reference);
+    let (plasticine, _) = task
+        .load_law(&laws.join("plasticine.law"))
+        .expect("plasticine law");
+    let factory = LawFactory::new(plasticine.compiled().clone(), task.kind);
+    let params = [13.0, 0.25, 3e4];
+    let reference = loss_and_gradient(&task.scene, &factory, &params, &task.target, &task.loss)
+        .expect("loss")
+        .loss
+        .position;
+    let mut exact_scene = task.scene.clone();
+    exact_scene.svd = SvdMethod::Exact;
+    let exact = loss_and_gradient(&exact_scene, &factory, &params, &task.target, &task.loss)
+        .expect("loss")
+        .loss
+        .position;
+    println!(
+        "plasticine at its ground truth, 200 steps: loss {reference:.3e} (reference SVD), {exact:.3e} (exact SVD)"
+    );
+    assert!(
+        exact > 0.0 && reference < exact / 20.0,
+        "{reference} vs {exact}"
+    );
+    let err = Task::load(write(&dir, "bad_svd.toml", &text("lapack")))
+        .expect_err("unknown svd")
+        .to_string();
+    assert!(
+        err.contains("scene.svd must be") && err.contains("lapack"),
+        "{err}"
+    );
+}

@@ -1,8 +1,13 @@
 //! Signed ("rotation-variant") 3x3 SVD and polar decomposition with the clamped
 //! forward-mode derivative of the SGA reference (spec/sga.md, section 1.6).
 //!
-//! The real part is computed in `f64` by one-sided Jacobi (Hestenes) rotations on the
-//! columns of F, which keeps small singular values accurate to full relative precision.
+//! The real part is computed by default in `f64` by one-sided Jacobi (Hestenes) rotations
+//! on the columns of F, which keeps small singular values accurate to full relative
+//! precision ([`SvdMethod::Exact`]). [`SvdMethod::Reference`] computes it as the SGA
+//! reference does, with warp's approximate `f32` `svd3` ([`crate::svd_reference_f32`]):
+//! that is what it takes to reproduce the reference's plastic losses to 1e-5, since the
+//! reference's SVD is itself off by about 1e-7 per call, with a bias that accumulates over
+//! the steps. [`with_svd_method`] chooses the method for a thread.
 //! The derivative part is then added analytically, one direction at a time: with
 //! `P = Uᵀ dF V`, `dσᵢ = Pᵢᵢ`, `dU = U Ω_U`, `dV = V Ω_V`, and for `i ≠ j`
 //! `Ω_U,ij = (σⱼ Pᵢⱼ + σᵢ Pⱼᵢ) / Dᵢⱼ`, `Ω_V,ij = (σᵢ Pᵢⱼ + σⱼ Pⱼᵢ) / Dᵢⱼ`,
@@ -12,7 +17,7 @@
 //! dropped: at F = I, `d(U diag(σ) Vᵀ) = diag(dF)`. Away from a gap of about 1e-3 the
 //! derivative is the exact one.
 
-use crate::{Real, mul3};
+use crate::{Real, mul3, svd_reference_f32};
 use nalgebra::{Matrix3, Vector3};
 
 /// The clamp on `σⱼ² − σᵢ²` in the SVD derivative (spec/sga.md, section 1.6).
@@ -41,18 +46,100 @@ const CONVERGED: f64 = 1e-8;
 
 type V3 = Vector3<f64>;
 
-/// Signed SVD of a real 3x3 matrix (no derivatives).
+/// Which algorithm gives the values of the signed SVD (the derivative formula is the same
+/// for both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SvdMethod {
+    /// One-sided Jacobi in `f64` to convergence ([`svd_exact_f64`]): exact to rounding.
+    #[default]
+    Exact,
+    /// The SGA reference's own decomposition, warp's approximate `f32` `svd3`
+    /// ([`svd_reference_f32`]): reproduces the reference's plastic trajectories and losses
+    /// to its rounding, at the price of an error of about 1e-7 relative (more for badly
+    /// conditioned matrices).
+    Reference,
+}
+
+impl SvdMethod {
+    /// The name used in task files and reports: `exact` or `reference`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SvdMethod::Exact => "exact",
+            SvdMethod::Reference => "reference",
+        }
+    }
+
+    /// Parses [`SvdMethod::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "exact" => Some(SvdMethod::Exact),
+            "reference" => Some(SvdMethod::Reference),
+            _ => None,
+        }
+    }
+}
+
+thread_local! {
+    static METHOD: std::cell::Cell<SvdMethod> = const { std::cell::Cell::new(SvdMethod::Exact) };
+}
+
+/// The SVD method in effect on this thread ([`SvdMethod::Exact`] unless inside
+/// [`with_svd_method`]).
+pub fn svd_method() -> SvdMethod {
+    METHOD.with(|m| m.get())
+}
+
+/// Runs `f` with every signed SVD on this thread ([`svd_signed`], [`svd_signed_f64`],
+/// [`polar`]) computed by `method`; the previous method is restored afterwards, also when
+/// `f` panics. This is how a simulator applies its scene's choice to the laws it calls.
+///
+/// ```
+/// use ansatz_linalg::{SvdMethod, svd_signed_f64, with_svd_method};
+/// use nalgebra::Matrix3;
+/// let i = Matrix3::identity();
+/// assert_eq!(svd_signed_f64(&i).sigma[1], 1.0);
+/// // The reference's four approximate Jacobi sweeps in f32 do not reach 1 exactly.
+/// let s = with_svd_method(SvdMethod::Reference, || svd_signed_f64(&i));
+/// assert_eq!(s.sigma[1], 0.99999976f32 as f64);
+/// ```
+pub fn with_svd_method<R>(method: SvdMethod, f: impl FnOnce() -> R) -> R {
+    struct Restore(SvdMethod);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            METHOD.with(|m| m.set(self.0));
+        }
+    }
+    let _restore = Restore(METHOD.with(|m| m.replace(method)));
+    f()
+}
+
+/// A decomposition of NaNs, for inputs with NaN or infinite entries.
+pub(crate) fn nan_svd() -> Svd<f64> {
+    let nan = f64::NAN;
+    Svd {
+        u: Matrix3::from_element(nan),
+        sigma: Vector3::from_element(nan),
+        v: Matrix3::from_element(nan),
+    }
+}
+
+/// Signed SVD of a real 3x3 matrix (no derivatives), by the method in effect on this
+/// thread ([`with_svd_method`]; [`svd_exact_f64`] by default).
 ///
 /// Never panics and always terminates: a matrix with NaN or infinite entries gives
 /// NaN everywhere.
 pub fn svd_signed_f64(f: &Matrix3<f64>) -> Svd<f64> {
+    match svd_method() {
+        SvdMethod::Exact => svd_exact_f64(f),
+        SvdMethod::Reference => svd_reference_f32(f),
+    }
+}
+
+/// Signed SVD by one-sided Jacobi in `f64`, to convergence (the [`SvdMethod::Exact`]
+/// method). NaN or infinite entries give NaN everywhere.
+pub fn svd_exact_f64(f: &Matrix3<f64>) -> Svd<f64> {
     if !f.iter().all(|x| x.is_finite()) {
-        let nan = f64::NAN;
-        return Svd {
-            u: Matrix3::from_element(nan),
-            sigma: Vector3::from_element(nan),
-            v: Matrix3::from_element(nan),
-        };
+        return nan_svd();
     }
     let mut a: [V3; 3] = [f.column(0).into(), f.column(1).into(), f.column(2).into()];
     let mut v: [V3; 3] = [V3::x(), V3::y(), V3::z()];
@@ -139,7 +226,8 @@ fn any_orthogonal(a: &V3) -> V3 {
 const FAST_DIRECTIONS: usize = 8;
 
 /// Signed SVD with the clamped forward-mode derivative (module docs). For `f64` this is
-/// [`svd_signed_f64`]; for dual numbers the derivative part is added analytically.
+/// [`svd_signed_f64`] (so it follows [`with_svd_method`]); for dual numbers the derivative
+/// part is added analytically to that decomposition.
 pub fn svd_signed<T: Real>(f: &Matrix3<T>) -> Svd<T> {
     let s = svd_signed_f64(&f.map(|x| x.re()));
     if T::DIRECTIONS == 0 {

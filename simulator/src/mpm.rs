@@ -10,6 +10,7 @@
 use crate::fast::{FastScalar, SimScalar};
 use crate::materials::Hencky;
 use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State};
+use ansatz_linalg::{SvdMethod, with_svd_method};
 use nalgebra::{Matrix3, Vector3};
 
 /// Quadratic B-spline stencil of one particle, computed once per step and shared by P2G
@@ -56,6 +57,7 @@ pub struct Simulator<T: SimScalar> {
     clip_lo: f64,
     clip_hi: f64,
     mass_eps: f64,
+    svd: SvdMethod,
     hencky: Hencky,
     pub(crate) particles: Particles<T::Fast>,
     /// Per node `[m v₀, m v₁, m v₂, m]`, then `[v₀, v₁, v₂, m]` after the grid update.
@@ -93,6 +95,7 @@ impl<T: SimScalar> Simulator<T> {
             clip_lo: scene.clip_bound * dx,
             clip_hi: 1.0 - scene.clip_bound * dx,
             mass_eps: scene.mass_eps,
+            svd: scene.svd,
             hencky: Hencky::default(),
             particles: Particles {
                 x: Vec::new(),
@@ -200,7 +203,7 @@ impl<T: SimScalar> Simulator<T> {
         material: &M,
         step: usize,
     ) -> Result<(), SimError> {
-        self.constitutive(material, step)?;
+        with_svd_method(self.svd, || self.constitutive(material, step))?;
         self.compute_stencils();
         self.p2g();
         self.grid_update();

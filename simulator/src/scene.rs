@@ -2,6 +2,7 @@
 //! simulation constants. [`Scene::sga_cube`] is the scene of every SGA task.
 
 use crate::SimError;
+use ansatz_linalg::SvdMethod;
 use nalgebra::Vector3;
 
 /// A simulation scene: everything a rollout needs besides the material.
@@ -35,6 +36,11 @@ pub struct Scene {
     pub clip_bound: f64,
     /// Added to the grid mass before dividing the momentum by it.
     pub mass_eps: f64,
+    /// How the laws' and the Hencky stage's signed SVDs are computed during a step:
+    /// [`SvdMethod::Exact`] (default), or [`SvdMethod::Reference`], the SGA reference's
+    /// approximate `f32` decomposition, to reproduce the reference's plastic trajectories
+    /// and losses to its rounding (see [`ansatz_linalg::svd_reference_f32`]).
+    pub svd: SvdMethod,
 }
 
 impl Scene {
@@ -42,7 +48,7 @@ impl Scene {
     /// `linspace(−0.25, 0.25, 10)³ + 0.5` (index `100 ix + 10 iy + iz`), particle volume
     /// 1.25e-4, density 1e3, the 'mild' velocity (linear (1, −0.5, −0.75), angular
     /// (1, 3, 2) about (0.5, 0.5, 0.5)), 1000 steps of 5e-4 s, gravity (0, −9.8, 0), a 20³
-    /// grid, walls 3 nodes thick, clip bound 0.5 dx, mass epsilon 1e-7.
+    /// grid, walls 3 nodes thick, clip bound 0.5 dx, mass epsilon 1e-7, the exact SVD.
     pub fn sga_cube() -> Self {
         let lin = |i: usize| -0.25 + 0.5 * i as f64 / 9.0;
         let mut positions = Vec::with_capacity(1000);
@@ -65,6 +71,7 @@ impl Scene {
             bound: 3,
             clip_bound: 0.5,
             mass_eps: 1e-7,
+            svd: SvdMethod::Exact,
         };
         scene.set_rigid_velocity(
             Vector3::new(1.0, -0.5, -0.75),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use ansatz_linalg::{DualSVec64, Real};
+use ansatz_linalg::{DualSVec64, Real, SvdMethod};
 use ansatz_simulator::materials::{Linear, VonMises, seed_params};
 use ansatz_simulator::{
     LossConfig, MaterialFactory, Preset, Recording, Scene, loss, loss_and_gradient, rollout,
@@ -58,18 +58,14 @@ fn jelly_check() {
     assert_eq!(report.frames.len(), 1000);
 }
 
+/// The plastic check (spec/sga.md 8.3, `plastic_grad.json`): the plasticine law at its
+/// defaults against the sand ground truth. With the reference's own SVD the loss agrees to
+/// 1e-5 relative and the gradient to 1e-4; with the exact SVD the loss is 1.45e-5 off,
+/// because the reference's f32 four-sweep SVD shifts every plastic step slightly (see
+/// `ansatz_linalg::svd_reference_f32`), so that case is held to 2e-5.
 #[test]
 fn plastic_check() {
     let target = ground_truth("sand");
-    let scene = Scene::sga_cube();
-    let result = loss_and_gradient(
-        &scene,
-        &Preset::VonMises,
-        &VonMises::<f64>::DEFAULTS,
-        &target,
-        &LossConfig::default(),
-    )
-    .unwrap();
     let file = "plastic_grad.json";
     let expect_loss = json_number(file, &["loss_position"]);
     let expect_grad = [
@@ -77,18 +73,39 @@ fn plastic_check() {
         json_number(file, &["grad_raw", "poissons_ratio"]),
         json_number(file, &["grad_raw", "yield_stress"]),
     ];
-    let (l, g) = (result.loss.position, &result.gradient);
-    println!(
-        "plastic: loss {l:.9} (reference {expect_loss}), gradient {g:?} (reference {expect_grad:?})"
-    );
-    assert!(rel(l, expect_loss) < 1e-4, "loss {l} vs {expect_loss}");
-    for i in 0..3 {
-        assert!(
-            rel(g[i], expect_grad[i]) < 1e-4,
-            "grad[{i}] {} vs {}",
-            g[i],
-            expect_grad[i]
+    for (svd, loss_tolerance) in [(SvdMethod::Reference, 1e-5), (SvdMethod::Exact, 2e-5)] {
+        let scene = Scene {
+            svd,
+            ..Scene::sga_cube()
+        };
+        let result = loss_and_gradient(
+            &scene,
+            &Preset::VonMises,
+            &VonMises::<f64>::DEFAULTS,
+            &target,
+            &LossConfig::default(),
+        )
+        .unwrap();
+        let (l, g) = (result.loss.position, &result.gradient);
+        println!(
+            "plastic, {} SVD: loss {l:.9} (reference {expect_loss}, rel {:.2e}), gradient {g:?} (reference {expect_grad:?})",
+            svd.name(),
+            rel(l, expect_loss)
         );
+        assert!(
+            rel(l, expect_loss) < loss_tolerance,
+            "{} SVD: loss {l} vs {expect_loss}",
+            svd.name()
+        );
+        for i in 0..3 {
+            assert!(
+                rel(g[i], expect_grad[i]) < 1e-4,
+                "{} SVD: grad[{i}] {} vs {}",
+                svd.name(),
+                g[i],
+                expect_grad[i]
+            );
+        }
     }
 }
 
