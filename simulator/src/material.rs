@@ -1,7 +1,7 @@
 //! The material trait: what a constitutive law must provide to drive the simulator.
 
 use crate::MaterialError;
-use ansatz_linalg::Real;
+use ansatz_linalg::{Real, Svd, svd_signed_each};
 use nalgebra::Matrix3;
 
 /// Which path of the reference step a material takes (spec/sga.md, section 1.2).
@@ -87,5 +87,29 @@ pub fn apply_pointwise<T: Real>(
     for (f, o) in def_grad.iter().zip(out.iter_mut()) {
         *o = law(f);
     }
+    Ok(())
+}
+
+/// Applies a per-particle law that needs the signed SVD of F to a batch:
+/// `out[p] = law(&def_grad[p], &svd_signed(&def_grad[p]))`, after checking that the
+/// lengths agree. The decompositions are computed several at a time
+/// ([`ansatz_linalg::svd_signed_each`]), with the same results as one at a time.
+#[inline]
+pub fn apply_with_svd<T: Real>(
+    def_grad: &[Matrix3<T>],
+    out: &mut [Matrix3<T>],
+    law: impl Fn(&Matrix3<T>, &Svd<T>) -> Matrix3<T>,
+) -> Result<(), MaterialError> {
+    if def_grad.len() != out.len() {
+        return Err(MaterialError::BatchLength {
+            inputs: def_grad.len(),
+            outputs: out.len(),
+        });
+    }
+    svd_signed_each(
+        def_grad.len(),
+        |p| def_grad[p],
+        |p, svd| out[p] = law(&def_grad[p], &svd),
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::{Arg, Ent, Plan, Step};
 use crate::ops::{Bin, Shape1, Un, binary, chain, clean, exec, pow, pow_const, unary};
 use crate::types::Type;
 use crate::value::Value;
-use ansatz_linalg::{Real, det3, svd_signed};
+use ansatz_linalg::{Real, det3, svd_signed_each};
 use nalgebra::Matrix3;
 
 /// Particles per chunk for a scalar of `bytes` bytes. Every entry of every instruction
@@ -261,19 +261,23 @@ impl Layout {
             }
             Step::Svd(a, _) => {
                 let cols: [Col<'_, T>; 9] = std::array::from_fn(|k| col(a, k));
-                for p in 0..n {
-                    let svd = svd_signed(&Matrix3::from_fn(|i, j| cols[i + 3 * j].get(p)));
-                    // U into lanes 0..9, sigma 9..12, Vh 12..21 (indexing, not nalgebra's
-                    // slower iterators).
-                    let vt = svd.v.transpose();
-                    for k in 0..9 {
-                        out[k * c + p] = svd.u[k];
-                        out[(12 + k) * c + p] = vt[k];
-                    }
-                    for k in 0..3 {
-                        out[(9 + k) * c + p] = svd.sigma[k];
-                    }
-                }
+                // Several decompositions at a time (the same results as one at a time).
+                svd_signed_each(
+                    n,
+                    |p| Matrix3::from_fn(|i, j| cols[i + 3 * j].get(p)),
+                    |p, svd| {
+                        // U into lanes 0..9, sigma 9..12, Vh 12..21 (indexing, not
+                        // nalgebra's slower iterators).
+                        let vt = svd.v.transpose();
+                        for k in 0..9 {
+                            out[k * c + p] = svd.u[k];
+                            out[(12 + k) * c + p] = vt[k];
+                        }
+                        for k in 0..3 {
+                            out[(9 + k) * c + p] = svd.sigma[k];
+                        }
+                    },
+                );
             }
             Step::Reduce(f, a, _) => {
                 for o in lanes {

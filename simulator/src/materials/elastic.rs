@@ -3,8 +3,8 @@
 //! `E = exp(θ₀)`, `ν = 0.49 · sigmoid(θ₁)`.
 
 use super::{lame, sigmoid, take_params};
-use crate::{Material, MaterialError, MaterialKind, apply_pointwise};
-use ansatz_linalg::{Real, det3, mul3, svd_signed, trace3};
+use crate::{Material, MaterialError, MaterialKind, apply_pointwise, apply_with_svd};
+use ansatz_linalg::{Real, det3, mul3, trace3};
 use nalgebra::Matrix3;
 
 /// `(μ, λ)` of the elastic templates from `(youngs_modulus_log, poissons_ratio_sigmoid)`.
@@ -93,8 +93,7 @@ impl<T: Real> Material<T> for Corotated<T> {
     fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
         let (mu, lambda) = moduli(self.youngs_modulus_log, self.poissons_ratio_sigmoid);
         let two = T::cst(2.0);
-        apply_pointwise(def_grad, out, |f| {
-            let svd = svd_signed(f);
+        apply_with_svd(def_grad, out, |f, svd| {
             let r = mul3(&svd.u, &svd.v.transpose());
             let j = svd.sigma[0] * svd.sigma[1] * svd.sigma[2];
             let mut tau = mul3(&(f - r), &f.transpose()) * (two * mu);

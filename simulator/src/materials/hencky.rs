@@ -1,8 +1,10 @@
 //! The fixed elastic law of every plastic task: SigmaElasticity (spec/sga.md, section 3.2).
 
 use super::{clamp_min, lame, u_diag_wt};
-use crate::{MaterialError, apply_pointwise};
-use ansatz_linalg::{Real, SVD_GAP_CLAMP, re3, svd_signed, svd_signed_f64};
+use crate::MaterialError;
+use ansatz_linalg::{
+    Real, SVD_GAP_CLAMP, Svd, re3, svd_signed, svd_signed_f64, svd_signed_f64_each,
+};
 
 /// Derivative directions of the fast derivative path (the simulator's maximum).
 const DIRECTIONS_MAX: usize = 8;
@@ -42,7 +44,12 @@ impl Hencky {
     /// formula in dual arithmetic on `svd_signed`, several times cheaper.
     #[inline]
     pub fn kirchhoff_stress<T: Real>(&self, f: &Matrix3<T>) -> Matrix3<T> {
-        let svd = svd_signed_f64(&re3(f));
+        self.kirchhoff_stress_from(f, &svd_signed_f64(&re3(f)))
+    }
+
+    /// [`Hencky::kirchhoff_stress`] given `svd`, the signed SVD of `f`'s real part.
+    #[inline]
+    fn kirchhoff_stress_from<T: Real>(&self, f: &Matrix3<T>, svd: &Svd<f64>) -> Matrix3<T> {
         let (u, v, sg) = (svd.u, svd.v, svd.sigma);
         let clamped = sg.map(|s| s.max(Self::SIGMA_FLOOR));
         let eps = clamped.map(f64::ln);
@@ -104,7 +111,19 @@ impl Hencky {
         def_grad: &[Matrix3<T>],
         out: &mut [Matrix3<T>],
     ) -> Result<(), MaterialError> {
-        apply_pointwise(def_grad, out, |f| self.kirchhoff_stress(f))
+        if def_grad.len() != out.len() {
+            return Err(MaterialError::BatchLength {
+                inputs: def_grad.len(),
+                outputs: out.len(),
+            });
+        }
+        // The decompositions several at a time (same results as one at a time).
+        svd_signed_f64_each(
+            def_grad.len(),
+            |p| re3(&def_grad[p]),
+            |p, svd| out[p] = self.kirchhoff_stress_from(&def_grad[p], &svd),
+        );
+        Ok(())
     }
 }
 

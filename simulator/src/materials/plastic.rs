@@ -2,8 +2,8 @@
 //! deformation gradient F̃, from which the fixed [`super::Hencky`] law gives the stress.
 
 use super::{clamp_min, lame, norm3, take_params, u_diag_wt};
-use crate::{Material, MaterialError, MaterialKind, apply_pointwise};
-use ansatz_linalg::{Real, Svd, det3, svd_signed};
+use crate::{Material, MaterialError, MaterialKind, apply_pointwise, apply_with_svd};
+use ansatz_linalg::{Real, Svd, det3};
 use nalgebra::{Matrix3, Vector3};
 
 /// Drucker–Prager α from a friction angle in degrees: `√(2/3) · 2 sin φ / (3 − sin φ)`
@@ -103,9 +103,7 @@ impl<T: Real> Material<T> for VonMises<T> {
     }
     fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
         let threshold = self.threshold();
-        apply_pointwise(def_grad, out, |f| {
-            von_mises_project(&svd_signed(f), threshold)
-        })
+        apply_with_svd(def_grad, out, |_, svd| von_mises_project(svd, threshold))
     }
 }
 
@@ -198,8 +196,8 @@ impl<T: Real> Material<T> for DruckerPrager<T> {
     fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
         let scale = self.scale();
         let cohesion = self.cohesion;
-        apply_pointwise(def_grad, out, |f| {
-            drucker_prager_project(&svd_signed(f), scale, cohesion)
+        apply_with_svd(def_grad, out, |_, svd| {
+            drucker_prager_project(svd, scale, cohesion)
         })
     }
 }
@@ -307,10 +305,9 @@ impl<T: Real> Material<T> for Mixture<T> {
         };
         let (threshold, scale) = (vm.threshold(), dp.scale());
         let (a, b, c) = (T::cst(0.5), T::cst(0.3), T::cst(0.2));
-        apply_pointwise(def_grad, out, |f| {
-            let svd = svd_signed(f);
-            von_mises_project(&svd, threshold) * a
-                + drucker_prager_project(&svd, scale, self.cohesion) * b
+        apply_with_svd(def_grad, out, |f, svd| {
+            von_mises_project(svd, threshold) * a
+                + drucker_prager_project(svd, scale, self.cohesion) * b
                 + water_project(f) * c
         })
     }
