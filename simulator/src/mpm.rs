@@ -250,6 +250,7 @@ impl<T: SimScalar> Simulator<T> {
     }
 
     #[inline(never)]
+    #[allow(clippy::needless_range_loop)] // three nested stencil axes read best as indices
     fn compute_stencils(&mut self) {
         let n = self.n;
         let max_base = (n - 3) as f64;
@@ -257,11 +258,19 @@ impl<T: SimScalar> Simulator<T> {
         let zero = T::Fast::cst(0.0);
         let mut lo = [n; 3];
         let mut hi = [0usize; 3];
-        self.stencils.clear();
-        for p in &self.particles.x {
+        // Written in place: a stencil is several hundred bytes, and building each on the
+        // stack and pushing it cost a memmove per particle.
+        self.stencils.resize(
+            self.particles.x.len(),
+            Stencil {
+                base: 0,
+                w: [zero; 27],
+                fr: [zero; 3],
+            },
+        );
+        for (p, st) in self.particles.x.iter().zip(self.stencils.iter_mut()) {
             let mut base = [0usize; 3];
             let mut w = [[zero; 3]; 3];
-            let mut fr = [zero; 3];
             for a in 0..3 {
                 let xi = p[a].scale(self.inv_dx);
                 // Stencil guard: the base is clamped so that nodes never leave the grid.
@@ -280,22 +289,17 @@ impl<T: SimScalar> Simulator<T> {
                     T::Fast::cst(0.75) - d1 * d1,
                     (d2 * d2).scale(0.5),
                 ];
-                fr[a] = f;
+                st.fr[a] = f;
             }
-            let mut w27 = [zero; 27];
             for a in 0..3 {
                 for b in 0..3 {
                     let wab = w[0][a] * w[1][b];
                     for c in 0..3 {
-                        w27[(a * 3 + b) * 3 + c] = wab * w[2][c];
+                        st.w[(a * 3 + b) * 3 + c] = wab * w[2][c];
                     }
                 }
             }
-            self.stencils.push(Stencil {
-                base: (base[0] * n + base[1]) * n + base[2],
-                w: w27,
-                fr,
-            });
+            st.base = (base[0] * n + base[1]) * n + base[2];
         }
         self.touched = std::array::from_fn(|a| [lo[a], hi[a].max(lo[a])]);
     }
