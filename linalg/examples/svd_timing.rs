@@ -17,7 +17,10 @@ fn main() {
                 * r2.matrix().transpose()
         })
         .collect();
-    let reps = 2000;
+    let reps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     let time = |name: &str, f: &dyn Fn() -> f64| {
         let t = Instant::now();
         let mut sink = 0.0;

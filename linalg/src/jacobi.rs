@@ -1,5 +1,5 @@
 //! The exact signed SVD's kernel: one-sided Jacobi (Hestenes) rotations on the columns of
-//! F, for `L` matrices at once in lock step ([`svd_exact_f64_each`]).
+//! F, for several matrices at once in lock step ([`svd_exact_f64_each`]).
 //!
 //! Each rotation needs two square roots and two divisions in a chain, so one matrix at a
 //! time is bound by their latency; several independent matrices interleave them (and the
@@ -19,7 +19,7 @@ const MAX_SWEEPS: usize = 12;
 const CONVERGED: f64 = 1e-8;
 
 /// Matrices decomposed together by [`svd_exact_f64_each`].
-pub(crate) const LANES: usize = 4;
+pub(crate) const LANES: usize = 8;
 
 type V3 = Vector3<f64>;
 
@@ -47,6 +47,8 @@ fn jacobi<const L: usize>(m: &mut Lanes<L>, active: [bool; L]) {
             let mut c = [1.0f64; L];
             let mut s = [0.0f64; L];
             let mut rotate = [false; L];
+            // Branch-free over the lanes (selects, not jumps), so that they can share
+            // vector instructions; a lane that does not rotate keeps its columns exactly.
             for l in 0..L {
                 let alpha = dot(&m.a[p], &m.a[p], l);
                 let beta = dot(&m.a[q], &m.a[q], l);
@@ -54,10 +56,14 @@ fn jacobi<const L: usize>(m: &mut Lanes<L>, active: [bool; L]) {
                 // Squared relative non-orthogonality, without a square root or a division.
                 let g2 = gamma * gamma;
                 let ab = alpha * beta;
-                rotate[l] = !(done[l] || g2 <= f64::EPSILON * f64::EPSILON * ab || gamma == 0.0);
-                if rotate[l] && g2 > worst[l] * ab {
-                    worst[l] = g2 / ab;
-                }
+                let r = !done[l] & (g2 > f64::EPSILON * f64::EPSILON * ab) & (gamma != 0.0);
+                rotate[l] = r;
+                let ratio = g2 / ab;
+                worst[l] = if r & (g2 > worst[l] * ab) {
+                    ratio
+                } else {
+                    worst[l]
+                };
                 // Rotation that zeroes the (p, q) entry of AᵀA: tan θ = t.
                 let tau = beta - alpha;
                 let t = 2.0 * gamma * 1.0f64.copysign(tau)
@@ -70,10 +76,9 @@ fn jacobi<const L: usize>(m: &mut Lanes<L>, active: [bool; L]) {
                 for (rp, rq) in cp.iter_mut().zip(cq.iter_mut()) {
                     for l in 0..L {
                         let (xp, xq) = (rp[l], rq[l]);
-                        if rotate[l] {
-                            rp[l] = xp * c[l] - xq * s[l];
-                            rq[l] = xp * s[l] + xq * c[l];
-                        }
+                        let (np, nq) = (xp * c[l] - xq * s[l], xp * s[l] + xq * c[l]);
+                        rp[l] = if rotate[l] { np } else { xp };
+                        rq[l] = if rotate[l] { nq } else { xq };
                     }
                 }
             }
@@ -92,8 +97,14 @@ fn finish(a: [V3; 3], v: [V3; 3]) -> Svd<f64> {
     let dot = |x: &V3, y: &V3| x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
     // Sort columns by norm, descending (stable, so equal norms keep their order).
     let norms = [norm(&a[0]), norm(&a[1]), norm(&a[2])];
+    // A stable three-element bubble sort: a swap only where the later norm is strictly
+    // larger (norms are never NaN here: inputs are finite).
     let mut order = [0usize, 1, 2];
-    order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
+    for (i, j) in [(0, 1), (1, 2), (0, 1)] {
+        if norms[order[j]] > norms[order[i]] {
+            order.swap(i, j);
+        }
+    }
     let b = [a[order[0]], a[order[1]], a[order[2]]];
     let (s0, s1n, s2n) = (norms[order[0]], norms[order[1]], norms[order[2]]);
     let mut vs = [v[order[0]], v[order[1]], v[order[2]]];
