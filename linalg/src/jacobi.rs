@@ -91,48 +91,103 @@ fn jacobi<const L: usize>(m: &mut Lanes<L>, active: [bool; L]) {
     }
 }
 
-/// Sorting, the sign convention and U, for one lane's converged columns.
-fn finish(a: [V3; 3], v: [V3; 3]) -> Svd<f64> {
-    let norm = |x: &V3| (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]).sqrt();
-    let dot = |x: &V3, y: &V3| x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
-    // Sort columns by norm, descending (stable, so equal norms keep their order).
-    let norms = [norm(&a[0]), norm(&a[1]), norm(&a[2])];
-    // A stable three-element bubble sort: a swap only where the later norm is strictly
-    // larger (norms are never NaN here: inputs are finite).
-    let mut order = [0usize, 1, 2];
-    for (i, j) in [(0, 1), (1, 2), (0, 1)] {
-        if norms[order[j]] > norms[order[i]] {
-            order.swap(i, j);
+type Cols<const L: usize> = [[[f64; L]; 3]; 3];
+
+#[inline(always)]
+fn sel(c: bool, x: f64, y: f64) -> f64 {
+    if c { x } else { y }
+}
+
+/// `x × y` of lane `l`.
+#[inline(always)]
+fn cross<const L: usize>(x: &[[f64; L]; 3], y: &[[f64; L]; 3], l: usize) -> [f64; 3] {
+    [
+        x[1][l] * y[2][l] - x[2][l] * y[1][l],
+        x[2][l] * y[0][l] - x[0][l] * y[2][l],
+        x[0][l] * y[1][l] - x[1][l] * y[0][l],
+    ]
+}
+
+/// Sorting, the sign convention and U for every lane's converged columns (`a` = F V,
+/// `v` = V), branch-free over the lanes like [`jacobi`]. Returns `(u, sigma, v)` columns.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)] // rows and lanes read best as indices
+fn finish<const L: usize>(m: &mut Lanes<L>) -> (Cols<L>, [[f64; L]; 3]) {
+    let a = &mut m.a;
+    let v = &mut m.v;
+    let mut norms = [[0.0f64; L]; 3];
+    for (c, n) in norms.iter_mut().enumerate() {
+        for l in 0..L {
+            n[l] = dot(&a[c], &a[c], l).sqrt();
         }
     }
-    let b = [a[order[0]], a[order[1]], a[order[2]]];
-    let (s0, s1n, s2n) = (norms[order[0]], norms[order[1]], norms[order[2]]);
-    let mut vs = [v[order[0]], v[order[1]], v[order[2]]];
-    // Keep V a rotation: the permutation may have flipped its orientation. Negating
-    // the third column of V negates the third column of B = F V with it.
-    let mut b2 = b[2];
-    if dot(&vs[0].cross(&vs[1]), &vs[2]) < 0.0 {
-        vs[2] = -vs[2];
-        b2 = -b2;
+    // Sort the columns by norm, descending: a stable three-element bubble sort, swapping
+    // only where the later norm is strictly larger (norms are finite here).
+    for (i, j) in [(0usize, 1usize), (1, 2), (0, 1)] {
+        for l in 0..L {
+            let swap = norms[j][l] > norms[i][l];
+            let (ni, nj) = (norms[i][l], norms[j][l]);
+            norms[i][l] = sel(swap, nj, ni);
+            norms[j][l] = sel(swap, ni, nj);
+            for cols in [&mut *a, &mut *v] {
+                for r in 0..3 {
+                    let (xi, xj) = (cols[i][r][l], cols[j][r][l]);
+                    cols[i][r][l] = sel(swap, xj, xi);
+                    cols[j][r][l] = sel(swap, xi, xj);
+                }
+            }
+        }
     }
-    // U from the columns of B; its third column completes a rotation, and the third
-    // singular value takes the sign of det F. Magnitudes are the sorted column norms.
-    let tiny = s0 * 1e-18;
-    let u0 = if s0 > 0.0 { b[0] / s0 } else { V3::x() };
-    let mut u1 = b[1] - u0 * dot(&u0, &b[1]);
-    let u1n = norm(&u1);
-    if u1n > tiny && u1n > 0.0 {
-        u1 /= u1n;
-    } else {
-        u1 = any_orthogonal(&u0);
+    let mut u = [[[0.0f64; L]; 3]; 3];
+    let mut sigma = [[0.0f64; L]; 3];
+    let mut fallback = [false; L];
+    for l in 0..L {
+        // Keep V a rotation: the permutation may have flipped its orientation. Negating
+        // the third column of V negates the third column of B = F V with it.
+        let c01 = cross(&v[0], &v[1], l);
+        let flip = c01[0] * v[2][0][l] + c01[1] * v[2][1][l] + c01[2] * v[2][2][l] < 0.0;
+        for r in 0..3 {
+            v[2][r][l] = sel(flip, -v[2][r][l], v[2][r][l]);
+            a[2][r][l] = sel(flip, -a[2][r][l], a[2][r][l]);
+        }
+        // U from the columns of B; its third column completes a rotation, and the third
+        // singular value takes the sign of det F. Magnitudes are the sorted column norms.
+        let s0 = norms[0][l];
+        let positive = s0 > 0.0;
+        for r in 0..3 {
+            u[0][r][l] = sel(positive, a[0][r][l] / s0, if r == 0 { 1.0 } else { 0.0 });
+        }
+        let d = dot(&u[0], &a[1], l);
+        for r in 0..3 {
+            u[1][r][l] = a[1][r][l] - u[0][r][l] * d;
+        }
+        let u1n = dot(&u[1], &u[1], l).sqrt();
+        let ok = u1n > s0 * 1e-18 && u1n > 0.0;
+        fallback[l] = !ok;
+        for r in 0..3 {
+            u[1][r][l] /= u1n;
+        }
+        sigma[0][l] = s0;
+        sigma[1][l] = norms[1][l];
     }
-    let u2 = u0.cross(&u1);
-    let s2 = s2n.copysign(dot(&u2, &b2));
-    Svd {
-        u: Matrix3::from_columns(&[u0, u1, u2]),
-        sigma: Vector3::new(s0, s1n, s2),
-        v: Matrix3::from_columns(&vs),
+    for l in 0..L {
+        if fallback[l] {
+            let u0 = V3::new(u[0][0][l], u[0][1][l], u[0][2][l]);
+            let w = any_orthogonal(&u0);
+            for r in 0..3 {
+                u[1][r][l] = w[r];
+            }
+        }
     }
+    for l in 0..L {
+        let u2 = cross(&u[0], &u[1], l);
+        for r in 0..3 {
+            u[2][r][l] = u2[r];
+        }
+        let sign = u2[0] * a[2][0][l] + u2[1] * a[2][1][l] + u2[2] * a[2][2][l];
+        sigma[2][l] = norms[2][l].copysign(sign);
+    }
+    (u, sigma)
 }
 
 /// A unit vector orthogonal to the unit vector `a`.
@@ -171,14 +226,14 @@ fn decompose<const L: usize>(
         }
     }
     jacobi(&mut m, finite);
+    let (u, sigma) = finish(&mut m);
     for l in 0..count {
         let svd = if finite[l] {
-            let col =
-                |x: &[[[f64; L]; 3]; 3], c: usize| V3::new(x[c][0][l], x[c][1][l], x[c][2][l]);
-            finish(
-                [col(&m.a, 0), col(&m.a, 1), col(&m.a, 2)],
-                [col(&m.v, 0), col(&m.v, 1), col(&m.v, 2)],
-            )
+            Svd {
+                u: Matrix3::from_fn(|r, c| u[c][r][l]),
+                sigma: Vector3::new(sigma[0][l], sigma[1][l], sigma[2][l]),
+                v: Matrix3::from_fn(|r, c| m.v[c][r][l]),
+            }
         } else {
             crate::svd::nan_svd()
         };

@@ -4,6 +4,8 @@
 //! respect to up to 8 law parameters from a single rollout.
 //!
 //! * [`Scene`]: particles and constants as data; [`Scene::sga_cube`] is the SGA scene.
+//!   [`Scene::svd`] chooses the laws' SVD: exact (default) or the reference's own
+//!   approximate `f32` one, to match the reference's plastic numbers to their rounding.
 //! * [`Material`]: the constitutive law (elastic F → τ, or plastic F → F̃ followed by the
 //!   fixed [`materials::Hencky`] law); [`materials`] holds hand-written SGA laws.
 //! * [`Simulator`], [`rollout`]: stepping and free rollouts. The grid transfers run on a
