@@ -102,6 +102,16 @@ fn quat_to_mat(q: &[f32; 4]) -> [[f32; 3]; 3] {
     ]
 }
 
+/// Rows `x, y` rotated by the Givens quaternion `(ch, sh)`: `(a x + b y, −b x + a y)` with
+/// `a = 1 − 2 sh²`, `b = 2 ch sh`, in warp's order of operations.
+fn givens_rows(sh: f32, ch: f32, x: &[f32; 3], y: &[f32; 3]) -> ([f32; 3], [f32; 3]) {
+    let (a, b) = (1.0 - 2.0 * sh * sh, 2.0 * ch * sh);
+    (
+        std::array::from_fn(|k| a * x[k] + b * y[k]),
+        std::array::from_fn(|k| -b * x[k] + a * y[k]),
+    )
+}
+
 fn qr_givens(a1: f32, a2: f32) -> (f32, f32) {
     let rho = (a1 * a1 + a2 * a2).sqrt();
     let mut sh = if rho > QR_EPS { a2 } else { 0.0 };
@@ -172,40 +182,14 @@ pub fn svd_reference_f32(f: &Matrix3<f64>) -> Svd<f64> {
     let c = r2 < r3;
     cond_neg_swap(c, &mut b, 1, 2);
     cond_neg_swap(c, &mut v, 1, 2);
-    // QR by three Givens rotations.
-    let [[b11, b12, b13], [b21, b22, b23], [b31, b32, b33]] = b;
-    let (ch1, sh1) = qr_givens(b11, b21);
-    let (a1, bb1) = (1.0 - 2.0 * sh1 * sh1, 2.0 * ch1 * sh1);
-    let (r11, r12, r13) = (
-        a1 * b11 + bb1 * b21,
-        a1 * b12 + bb1 * b22,
-        a1 * b13 + bb1 * b23,
-    );
-    let (r21, r22, r23) = (
-        -bb1 * b11 + a1 * b21,
-        -bb1 * b12 + a1 * b22,
-        -bb1 * b13 + a1 * b23,
-    );
-    let (r31, r32, r33) = (b31, b32, b33);
-    let (ch2, sh2) = qr_givens(r11, r31);
-    let (a2, bb2) = (1.0 - 2.0 * sh2 * sh2, 2.0 * ch2 * sh2);
-    let (c11, c12, c13) = (
-        a2 * r11 + bb2 * r31,
-        a2 * r12 + bb2 * r32,
-        a2 * r13 + bb2 * r33,
-    );
-    let (c21, c22, c23) = (r21, r22, r23);
-    let (c31, c32, c33) = (
-        -bb2 * r11 + a2 * r31,
-        -bb2 * r12 + a2 * r32,
-        -bb2 * r13 + a2 * r33,
-    );
-    let (ch3, sh3) = qr_givens(c22, c32);
-    let (a3, bb3) = (1.0 - 2.0 * sh3 * sh3, 2.0 * ch3 * sh3);
-    let _ = (c12, c13, c21, c23, c31);
-    let s1 = c11;
-    let s2 = a3 * c22 + bb3 * c32;
-    let s3 = -bb3 * c23 + a3 * c33;
+    // QR by three Givens rotations, each applied to two rows of B (then R); σ = diag(R).
+    let (ch1, sh1) = qr_givens(b[0][0], b[1][0]);
+    (b[0], b[1]) = givens_rows(sh1, ch1, &b[0], &b[1]);
+    let (ch2, sh2) = qr_givens(b[0][0], b[2][0]);
+    (b[0], b[2]) = givens_rows(sh2, ch2, &b[0], &b[2]);
+    let (ch3, sh3) = qr_givens(b[1][1], b[2][1]);
+    (b[1], b[2]) = givens_rows(sh3, ch3, &b[1], &b[2]);
+    let (s1, s2, s3) = (b[0][0], b[1][1], b[2][2]);
     let (sh12, sh22, sh32) = (sh1 * sh1, sh2 * sh2, sh3 * sh3);
     let u = [
         [

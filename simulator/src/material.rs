@@ -78,12 +78,7 @@ pub fn apply_pointwise<T: Real>(
     out: &mut [Matrix3<T>],
     law: impl Fn(&Matrix3<T>) -> Matrix3<T>,
 ) -> Result<(), MaterialError> {
-    if def_grad.len() != out.len() {
-        return Err(MaterialError::BatchLength {
-            inputs: def_grad.len(),
-            outputs: out.len(),
-        });
-    }
+    check_batch(def_grad.len(), out.len())?;
     for (f, o) in def_grad.iter().zip(out.iter_mut()) {
         *o = law(f);
     }
@@ -100,16 +95,21 @@ pub fn apply_with_svd<T: Real>(
     out: &mut [Matrix3<T>],
     law: impl Fn(&Matrix3<T>, &Svd<T>) -> Matrix3<T>,
 ) -> Result<(), MaterialError> {
-    if def_grad.len() != out.len() {
-        return Err(MaterialError::BatchLength {
-            inputs: def_grad.len(),
-            outputs: out.len(),
-        });
-    }
+    check_batch(def_grad.len(), out.len())?;
     svd_signed_each(
         def_grad.len(),
         |p| def_grad[p],
         |p, svd| out[p] = law(&def_grad[p], &svd),
     );
     Ok(())
+}
+
+/// The error for a batch whose outputs do not match its inputs in number.
+#[inline]
+pub fn check_batch(inputs: usize, outputs: usize) -> Result<(), MaterialError> {
+    if inputs == outputs {
+        Ok(())
+    } else {
+        Err(MaterialError::BatchLength { inputs, outputs })
+    }
 }

@@ -1,7 +1,7 @@
 //! The fixed elastic law of every plastic task: SigmaElasticity (spec/sga.md, section 3.2).
 
 use super::{clamp_min, lame, u_diag_wt};
-use crate::MaterialError;
+use crate::{MaterialError, check_batch};
 use ansatz_linalg::{
     Real, SVD_GAP_CLAMP, Svd, re3, svd_signed, svd_signed_f64, svd_signed_f64_each,
 };
@@ -111,12 +111,7 @@ impl Hencky {
         def_grad: &[Matrix3<T>],
         out: &mut [Matrix3<T>],
     ) -> Result<(), MaterialError> {
-        if def_grad.len() != out.len() {
-            return Err(MaterialError::BatchLength {
-                inputs: def_grad.len(),
-                outputs: out.len(),
-            });
-        }
+        check_batch(def_grad.len(), out.len())?;
         // The decompositions several at a time (same results as one at a time).
         svd_signed_f64_each(
             def_grad.len(),
