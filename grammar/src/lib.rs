@@ -76,6 +76,28 @@ pub fn load(src: &str, signature: &Signature) -> Result<CheckedProgram, Error> {
     check(&program, signature).map_err(|e| e.with_source(src))
 }
 
+/// Names that cannot stand for a value of one's own in a law, so an input or a variable
+/// must not be called by them: the built-in constants (`I`, `pi`, which always mean
+/// themselves), the statement words `param` and `return`, the discard name `_`, and the
+/// Python words the parser rejects with a hint. The built-in functions
+/// ([`function_names`]) are listed separately.
+///
+/// ```
+/// use ansatz_grammar::{Signature, load, reserved_names};
+/// for name in reserved_names().filter(|n| !["I", "pi"].contains(n)) {
+///     // Not one of them can be read as a name.
+///     let src = format!("x = 1.0\nreturn F * {name}\n");
+///     assert!(load(&src, &Signature::elastic()).is_err(), "{name}");
+/// }
+/// ```
+pub fn reserved_names() -> impl Iterator<Item = &'static str> {
+    builtins::CONSTANTS
+        .iter()
+        .copied()
+        .chain(["param", "return", "_"])
+        .chain(parser::hints::PYTHON_WORDS.iter().copied())
+}
+
 /// Names of every built-in function, in reference-card order.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
     builtins::FUNCTIONS.iter().map(|f| f.0)

@@ -3,6 +3,15 @@
 
 use crate::builtins;
 
+/// The Python words the parser rejects, with a hint, wherever they stand (every one has an
+/// [`expression_keyword`] message; a test checks it).
+pub(crate) const PYTHON_WORDS: &[&str] = &[
+    "def", "import", "from", "class", "for", "while", "if", "elif", "else", "lambda", "with",
+    "try", "except", "finally", "assert", "raise", "pass", "global", "nonlocal", "del", "yield",
+    "async", "await", "print", "break", "continue", "and", "or", "not", "in", "True", "False",
+    "None",
+];
+
 /// A message for a Python keyword that starts a statement, if `word` is one.
 pub(crate) fn statement_keyword(word: &str) -> Option<String> {
     Some(match word {
@@ -225,5 +234,17 @@ pub(crate) fn trailing(i: &str) -> String {
         _ if word == "for" => "no loops or comprehensions: operators act on whole vectors and matrices".into(),
         _ if !word.is_empty() => format!("unexpected {} after a complete expression (missing operator?)", describe(i)),
         _ => format!("unexpected {} after a complete expression", describe(i)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_python_word_has_a_hint() {
+        for w in PYTHON_WORDS {
+            assert!(expression_keyword(w).is_some(), "{w}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! backtracking past a committed construct, so the first error found is the one reported.
 
 mod expr;
-mod hints;
+pub(crate) mod hints;
 mod lex;
 
 use crate::ast::{Expr, Name, Param, Program, Stmt};

@@ -2,21 +2,13 @@
 
 use std::collections::BTreeSet;
 
-/// Names a law cannot bind: the built-in constants, the statement words, the discard
-/// name `_`, `e` (a law reading `e` means Euler's number, and the checker says so), and
-/// the Python words the parser rejects with a hint in any position (see
-/// `grammar/src/parser/hints.rs`). The built-in functions come from
-/// [`ansatz_grammar::function_names`].
-const RESERVED: &[&str] = &[
-    "I", "pi", "param", "return", "_", "e", "def", "import", "from", "class", "for", "while", "if",
-    "elif", "else", "lambda", "with", "try", "except", "finally", "assert", "raise", "pass",
-    "global", "nonlocal", "del", "yield", "async", "await", "print", "break", "continue", "and",
-    "or", "not", "in", "True", "False", "None",
-];
-
-/// True when a law cannot use `name` as an input name.
+/// True when a law cannot use `name` as an input name: the grammar's reserved names
+/// ([`ansatz_grammar::reserved_names`]) and built-in functions, and `e`, which a reader of
+/// the law (or a language model) would take for Euler's number.
 fn reserved(name: &str) -> bool {
-    RESERVED.contains(&name) || ansatz_grammar::function_names().any(|f| f == name)
+    name == "e"
+        || ansatz_grammar::reserved_names().any(|r| r == name)
+        || ansatz_grammar::function_names().any(|f| f == name)
 }
 
 /// A column name as a law-language identifier: characters outside [A-Za-z0-9_] become
