@@ -1,7 +1,7 @@
 //! `ansatz regress DATA.csv [--target NAME ...] [--test TEST.csv] [--time-limit S]
 //! [--seed N] [--out DIR]`: symbolic regression on a table.
 
-use super::search::{STOP, SearchArgs, install_ctrlc, llm_settings, proposer};
+use super::search::{ModelArgs, STOP, install_ctrlc, llm_settings, proposer};
 use ansatz::regress::problem::TableProblem;
 use ansatz::regress::run::{RegressConfig, load_split, run as run_regress};
 use ansatz::search::ledger::RunDir;
@@ -30,21 +30,9 @@ pub struct RegressArgs {
     /// The last three run the bilevel search loop of `ansatz search` on the table.
     #[arg(long, default_value = "evolve")]
     pub proposer: String,
-    /// The model name (with --proposer llm).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The model API: openai (any OpenAI-compatible server) or anthropic.
-    #[arg(long, default_value = "openai")]
-    pub provider: String,
-    /// API root, e.g. http://localhost:8000/v1 (vLLM) or http://localhost:11434/v1 (Ollama).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Environment variable holding the API key ("none": send no key).
-    #[arg(long)]
-    pub api_key_env: Option<String>,
-    /// Seconds before a model request times out.
-    #[arg(long, default_value_t = 300.0)]
-    pub request_timeout: f64,
+    /// The model and how to reach it (with --proposer llm).
+    #[command(flatten)]
+    pub llm: ModelArgs,
     /// Rounds of the search loop (llm, human, replay; default 5, replay: as recorded).
     #[arg(long)]
     pub rounds: Option<usize>,
@@ -183,14 +171,7 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         config.rounds = ReplayProposer::open(path)?.rounds();
     }
     if config.proposer == "llm" {
-        config.llm = Some(llm_settings(&SearchArgs {
-            model: args.model.clone(),
-            provider: args.provider.clone(),
-            base_url: args.base_url.clone(),
-            api_key_env: args.api_key_env.clone(),
-            request_timeout: args.request_timeout,
-            ..SearchArgs::default()
-        })?);
+        config.llm = Some(llm_settings(&args.llm)?);
     }
     if cfg.out.join("ledger.jsonl").exists() {
         bail!(

@@ -17,14 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Options of `ansatz search` (see `ansatz search --help`).
-#[derive(Debug, Default, clap::Args)]
-pub struct SearchArgs {
-    /// The task file (tasks/*.toml). With --resume, may be omitted: the run's own is used.
-    pub task: Option<PathBuf>,
-    /// Who writes the laws: evolve (offline, the default), llm, human, replay.
-    #[arg(long)]
-    pub proposer: Option<String>,
-    /// The model name (implies --proposer llm).
+/// The language model options shared by `ansatz search` and `ansatz regress`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ModelArgs {
+    /// The model name (with --proposer llm; for `search` it implies --proposer llm).
     #[arg(long)]
     pub model: Option<String>,
     /// The model API: openai (any OpenAI-compatible server) or anthropic.
@@ -41,6 +37,31 @@ pub struct SearchArgs {
     /// Seconds before a model request times out.
     #[arg(long, default_value_t = 300.0)]
     pub request_timeout: f64,
+}
+
+impl Default for ModelArgs {
+    /// The command-line defaults: no model, the OpenAI API, a 300 s timeout.
+    fn default() -> Self {
+        ModelArgs {
+            model: None,
+            provider: "openai".into(),
+            base_url: None,
+            api_key_env: None,
+            request_timeout: 300.0,
+        }
+    }
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct SearchArgs {
+    /// The task file (tasks/*.toml). With --resume, may be omitted: the run's own is used.
+    pub task: Option<PathBuf>,
+    /// Who writes the laws: evolve (offline, the default), llm, human, replay.
+    #[arg(long)]
+    pub proposer: Option<String>,
+    /// The model and how to reach it.
+    #[command(flatten)]
+    pub llm: ModelArgs,
     /// Rounds after the starting law (default 5).
     #[arg(long)]
     pub rounds: Option<usize>,
@@ -105,7 +126,7 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
             let path = args.task.clone().context("give the task file")?;
             let task = Task::load(&path)?;
             let mut c = SearchConfig::new(path, &task).map_err(anyhow::Error::msg)?;
-            c.proposer = match (&args.proposer, &args.model) {
+            c.proposer = match (&args.proposer, &args.llm.model) {
                 (Some(p), _) => p.clone(),
                 (None, Some(_)) => "llm".into(),
                 (None, None) => "evolve".into(),
@@ -127,7 +148,7 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
                 c.fit.max_evaluations = n;
             }
             if c.proposer == "llm" {
-                c.llm = Some(llm_settings(args)?);
+                c.llm = Some(llm_settings(&args.llm)?);
             }
             c
         }
@@ -162,7 +183,7 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
 
 /// The model settings of `--model`, `--provider`, `--base-url`, `--api-key-env` and
 /// `--request-timeout`.
-pub(crate) fn llm_settings(args: &SearchArgs) -> anyhow::Result<LlmSettings> {
+pub(crate) fn llm_settings(args: &ModelArgs) -> anyhow::Result<LlmSettings> {
     let provider: Provider = args.provider.parse().map_err(anyhow::Error::msg)?;
     let model = args.model.clone().context("--proposer llm needs --model")?;
     let key = match (&args.api_key_env, &args.base_url) {
