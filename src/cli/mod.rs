@@ -76,11 +76,11 @@ pub enum Command {
     },
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
-    /// Write a law in closed form for another tool: LaTeX, SymPy, NumPy, a PyTorch
-    /// `Physics(nn.Module)`, or Rust over nalgebra.
     /// Symbolic regression on a table: find a closed-form law per target column (or one
     /// 3x3 law for nine columns), with its Pareto front, exports and test R².
     Regress(Box<regress::RegressArgs>),
+    /// Write a law in closed form for another tool: LaTeX, SymPy, NumPy, a PyTorch
+    /// `Physics(nn.Module)`, or Rust over nalgebra.
     Export {
         /// The law file (`.law`).
         file: PathBuf,
@@ -206,4 +206,79 @@ pub fn read_params(
     }
     ansatz::task::resolve_params(law, &overrides)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// Every subcommand has its own one-line description in `ansatz --help`.
+    #[test]
+    fn every_command_has_its_own_description() {
+        let cli = Cli::command();
+        let mut seen = std::collections::HashSet::new();
+        for sub in cli.get_subcommands() {
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            assert!(!about.is_empty(), "{} has no description", sub.get_name());
+            assert!(
+                seen.insert(about),
+                "{} repeats a description",
+                sub.get_name()
+            );
+        }
+        let regress = cli.find_subcommand("regress").expect("regress");
+        assert!(
+            regress
+                .get_about()
+                .unwrap()
+                .to_string()
+                .starts_with("Symbolic regression")
+        );
+    }
+
+    /// The shared model options parse the same way for `search` and `regress`, and give
+    /// the client settings: no key with a local server and `--api-key-env none`.
+    #[test]
+    fn model_options_parse_for_search_and_regress() {
+        let flags = [
+            "--model",
+            "m1",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--api-key-env",
+            "none",
+            "--request-timeout",
+            "7",
+        ];
+        let search = Cli::try_parse_from(
+            ["ansatz", "search", "tasks/jelly.toml"]
+                .into_iter()
+                .chain(flags),
+        )
+        .expect("search parses");
+        let regress = Cli::try_parse_from(
+            ["ansatz", "regress", "data.csv", "--proposer", "llm"]
+                .into_iter()
+                .chain(flags),
+        )
+        .expect("regress parses");
+        let llm = |c: &Cli| match &c.command {
+            Command::Search(a) => a.llm.clone(),
+            Command::Regress(a) => a.llm.clone(),
+            _ => panic!("not search or regress"),
+        };
+        for cli in [&search, &regress] {
+            let s = search::llm_settings(&llm(cli)).expect("settings");
+            assert_eq!(s.model, "m1");
+            assert_eq!(s.provider, "openai");
+            assert_eq!(s.base_url, "http://127.0.0.1:9/v1");
+            assert_eq!(s.api_key_env, None);
+            assert_eq!(s.timeout_seconds, 7.0);
+        }
+        // Without a model, the llm settings are refused with a clear message.
+        let bare = Cli::try_parse_from(["ansatz", "search", "tasks/jelly.toml"]).expect("parses");
+        let err = search::llm_settings(&llm(&bare)).unwrap_err().to_string();
+        assert!(err.contains("--model"), "{err}");
+    }
 }
