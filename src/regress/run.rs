@@ -670,11 +670,21 @@ fn scalar_report(r: &TargetResult, out: &GpOutcome) -> String {
         s,
         "Exports: `exports/best.tex` (LaTeX), `exports/best.py` (SymPy), `exports/best_numpy.py` (NumPy).\n"
     );
-    let _ = writeln!(s, "## Pareto front (best law per size)\n");
+    front_table(&mut s, r, "size", |row| {
+        row.expression.clone().unwrap_or_default()
+    });
+    let _ = writeln!(s, "\n{} generations.", out.generations);
+    s
+}
+
+/// The report's Pareto front section: the plot and one table row per front law, the
+/// complexity column headed `measure`, the law written by `law`.
+fn front_table(s: &mut String, r: &TargetResult, measure: &str, law: impl Fn(&FrontRow) -> String) {
+    let _ = writeln!(s, "## Pareto front (best law per {measure})\n");
     let _ = writeln!(s, "![front](pareto.svg)\n");
     let _ = writeln!(
         s,
-        "| size | train NMSE | test R² | law |\n|---|---|---|---|"
+        "| {measure} | train NMSE | test R² | law |\n|---|---|---|---|"
     );
     for row in &r.front {
         let _ = writeln!(
@@ -683,11 +693,9 @@ fn scalar_report(r: &TargetResult, out: &GpOutcome) -> String {
             row.complexity,
             row.train_nmse,
             row.test_r2,
-            row.expression.as_deref().unwrap_or("")
+            law(row)
         );
     }
-    let _ = writeln!(s, "\n{} generations.", out.generations);
-    s
 }
 
 fn matrix_report(r: &TargetResult) -> String {
@@ -709,21 +717,7 @@ fn matrix_report(r: &TargetResult) -> String {
             .collect();
         let _ = writeln!(s, "| {i} | {} |", cells.join(" | "));
     }
-    let _ = writeln!(s, "\n## Pareto front (best law per complexity)\n");
-    let _ = writeln!(s, "![front](pareto.svg)\n");
-    let _ = writeln!(
-        s,
-        "| complexity | train NMSE | test R² | law |\n|---|---|---|---|"
-    );
-    for row in &r.front {
-        let _ = writeln!(
-            s,
-            "| {} | {:.3e} | {:.9} | `{}` |",
-            row.complexity,
-            row.train_nmse,
-            row.test_r2,
-            row.law.replace('\n', "; ")
-        );
-    }
+    s.push('\n');
+    front_table(&mut s, r, "complexity", |row| row.law.replace('\n', "; "));
     s
 }
