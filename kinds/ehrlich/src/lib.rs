@@ -1,0 +1,1 @@
+//! Ehrlich functions: closed-form, constrained test functions over discrete sequences.
