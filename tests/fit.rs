@@ -13,10 +13,10 @@ fn root() -> PathBuf {
 }
 
 fn reference(name: &str) -> Value {
-    let path = root().join("../shared/reference").join(name);
+    let path = root().join("tests/data/reference").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (../shared must sit beside the clone)",
+            "{}: {e} (tests/data/reference is part of the repository)",
             path.display()
         )
     });
@@ -494,7 +494,7 @@ fn the_reference_svd_reproduces_a_reference_file_through_a_law_program() {
     let dir = std::env::temp_dir().join(format!("ansatz-refsvd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let laws = root().join("tasks/laws");
-    let gt = root().join("../shared/reference/gt_plasticine.npz");
+    let gt = root().join("tests/data/reference/gt_plasticine.npz");
     let text = |svd: &str| {
         format!(
             "name = 'p'\nsignature = 'plastic'\nstart = '{}'\n[scene]\npreset = 'target'\nsteps = 200\nsvd = '{svd}'\n[target]\nfile = '{}'\n[loss]\nteacher_every = 100\n",

@@ -4,11 +4,11 @@
 use ansatz_simulator::Trajectory;
 use std::path::PathBuf;
 
-/// The shared reference folder (`../shared/reference` beside the repository).
+/// The reference data of the original implementation (`tests/data/reference` in the repository).
 pub fn reference_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/reference"
+        "/../tests/data/reference"
     ))
 }
 
@@ -18,7 +18,7 @@ pub fn reference_path(name: &str) -> PathBuf {
     assert!(
         path.exists(),
         "reference file {} is missing: the tests need the shared reference data \
-         (../shared/reference beside the repository)",
+         (tests/data/reference in the repository)",
         path.display()
     );
     path
