@@ -13,6 +13,7 @@
 //! transition, otherwise the product over motifs of the quantized best-window presence
 //! h = ⌊C/r⌋ / (k/r), r = ⌈k/q⌉ (which is below 1 at full match when r does not divide k).
 
+pub mod construct;
 pub mod error;
 pub mod function;
 pub mod vectors;
