@@ -16,8 +16,10 @@
 pub mod construct;
 pub mod error;
 pub mod function;
+pub mod ga;
 pub mod vectors;
 
 pub use error::EhrlichError;
 pub use function::{BannedTransition, Ehrlich, EhrlichParams, Explanation, MotifReport};
+pub use ga::{DiscreteEvolution, GaConfig, GaConfigError, StepReport};
 pub use vectors::VectorFile;

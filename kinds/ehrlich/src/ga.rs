@@ -1,0 +1,228 @@
+//! The genetic-algorithm baseline `DiscreteEvolution` (holo-bench, notes §3.1).
+//!
+//! Deterministic for a seed, whatever the number of rayon threads: every particle draws from its
+//! own ChaCha8 stream, indexed by (step, particle), so the work can be split freely.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::function::Ehrlich;
+
+/// Hyper-parameters of [`DiscreteEvolution`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaConfig {
+    /// Number of particles P.
+    pub num_particles: usize,
+    /// Per-position mutation probability p_m in (0, 1).
+    pub mutation_prob: f64,
+    /// Probability p_r that a child takes parent 1's symbol at a position, in [0, 1).
+    pub recombine_prob: f64,
+    /// Survival quantile α in (0, 1) with α·P ≥ 2.
+    pub survival_quantile: f64,
+    /// Seed of the optimiser's random streams.
+    pub seed: u64,
+}
+
+/// What one step observed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    /// Step index (0-based).
+    pub step: usize,
+    /// Best f of the population scored at this step.
+    pub population_best: f64,
+    /// Best f over all steps so far (running best).
+    pub running_best: f64,
+    /// Fraction of feasible particles at this step.
+    pub feasible_fraction: f64,
+}
+
+/// The GA: quantile survival, biased uniform crossover, mutation of every particle, running best.
+/// It maximises f (holo-bench minimises −f; the semantics are identical).
+#[derive(Debug, Clone)]
+pub struct DiscreteEvolution {
+    config: GaConfig,
+    num_states: u32,
+    particles: Vec<Vec<u32>>,
+    step: usize,
+    best: Option<(f64, Vec<u32>)>,
+}
+
+/// Invalid GA hyper-parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid GA configuration: {0}")]
+pub struct GaConfigError(pub String);
+
+impl DiscreteEvolution {
+    /// Starts with `num_particles` copies of `start`, symbols drawn from 0..num_states on mutation.
+    pub fn new(config: GaConfig, start: &[u32], num_states: usize) -> Result<Self, GaConfigError> {
+        let c = &config;
+        if !(c.mutation_prob > 0.0 && c.mutation_prob < 1.0) {
+            return Err(GaConfigError(format!(
+                "mutation_prob {} not in (0,1)",
+                c.mutation_prob
+            )));
+        }
+        if !(c.recombine_prob >= 0.0 && c.recombine_prob < 1.0) {
+            return Err(GaConfigError(format!(
+                "recombine_prob {} not in [0,1)",
+                c.recombine_prob
+            )));
+        }
+        if !(c.survival_quantile > 0.0 && c.survival_quantile < 1.0)
+            || c.survival_quantile * (c.num_particles as f64) < 2.0
+        {
+            return Err(GaConfigError(format!(
+                "survival_quantile {} must be in (0,1) with quantile*P >= 2 (P = {})",
+                c.survival_quantile, c.num_particles
+            )));
+        }
+        if num_states == 0 || num_states > u32::MAX as usize {
+            return Err(GaConfigError(format!(
+                "num_states {num_states} out of range"
+            )));
+        }
+        if start.is_empty() {
+            return Err(GaConfigError("empty start sequence".into()));
+        }
+        Ok(DiscreteEvolution {
+            particles: vec![start.to_vec(); config.num_particles],
+            config,
+            num_states: num_states as u32,
+            step: 0,
+            best: None,
+        })
+    }
+
+    /// Starts from the function's initial solution.
+    pub fn for_function(config: GaConfig, f: &Ehrlich) -> Result<Self, GaConfigError> {
+        Self::new(config, f.initial_solution(), f.num_states())
+    }
+
+    /// The current particles.
+    pub fn particles(&self) -> &[Vec<u32>] {
+        &self.particles
+    }
+
+    /// The running best (value, sequence), once a step has run.
+    pub fn best(&self) -> Option<(f64, &[u32])> {
+        self.best.as_ref().map(|(v, x)| (*v, x.as_slice()))
+    }
+
+    fn rng(&self, particle: usize) -> ChaCha8Rng {
+        let mut r = ChaCha8Rng::seed_from_u64(self.config.seed);
+        r.set_stream(((self.step as u64) << 32) ^ particle as u64);
+        r
+    }
+
+    /// One step with an objective to maximise (−∞ = infeasible). Sequences passed to `objective`
+    /// always have the start's length and symbols in 0..v.
+    pub fn step<F>(&mut self, objective: F) -> StepReport
+    where
+        F: Fn(&[u32]) -> f64 + Sync,
+    {
+        let p = self.particles.len();
+        // 1. score (loss = −f, as in holo-bench)
+        let loss: Vec<f64> = self.particles.par_iter().map(|x| -objective(x)).collect();
+        // 2. best of this population (first argmin)
+        let mut arg = 0;
+        for i in 1..p {
+            if loss[i] < loss[arg] {
+                arg = i;
+            }
+        }
+        let population_best = -loss[arg];
+        if self.best.as_ref().is_none_or(|(b, _)| population_best > *b) {
+            self.best = Some((population_best, self.particles[arg].clone()));
+        }
+        let feasible_fraction = loss.iter().filter(|l| l.is_finite()).count() as f64 / p as f64;
+        // 3. survivors: loss ≤ τ = quantile(loss, α) (linear interpolation); all if τ not finite
+        let tau = quantile(&loss, self.config.survival_quantile);
+        let survivors: Vec<usize> = if tau.is_finite() {
+            (0..p).filter(|&i| loss[i] <= tau).collect()
+        } else {
+            (0..p).collect()
+        };
+        let mut is_survivor = vec![false; p];
+        survivors.iter().for_each(|&i| is_survivor[i] = true);
+        // 4–5. children for non-survivors, then mutate everyone
+        let old = &self.particles;
+        let cfg = &self.config;
+        let v = self.num_states;
+        let next: Vec<Vec<u32>> = (0..p)
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = self.rng(i);
+                let mut x = if is_survivor[i] {
+                    old[i].clone()
+                } else {
+                    let a = &old[survivors[rng.random_range(0..survivors.len())]];
+                    let b = &old[survivors[rng.random_range(0..survivors.len())]];
+                    a.iter()
+                        .zip(b)
+                        .map(|(&sa, &sb)| {
+                            if rng.random::<f64>() < cfg.recombine_prob {
+                                sa
+                            } else {
+                                sb
+                            }
+                        })
+                        .collect()
+                };
+                for s in &mut x {
+                    if rng.random::<f64>() < cfg.mutation_prob {
+                        *s = rng.random_range(0..v);
+                    }
+                }
+                x
+            })
+            .collect();
+        self.particles = next;
+        let report = StepReport {
+            step: self.step,
+            population_best,
+            running_best: self.best.as_ref().map_or(population_best, |b| b.0),
+            feasible_fraction,
+        };
+        self.step += 1;
+        report
+    }
+
+    /// Runs on an Ehrlich function until the running best reaches `target` or `max_steps` steps ran.
+    /// Returns the number of steps run and the last report.
+    pub fn run(
+        &mut self,
+        f: &Ehrlich,
+        target: f64,
+        max_steps: usize,
+    ) -> (usize, Option<StepReport>) {
+        let mut last = None;
+        for n in 1..=max_steps {
+            let r = self.step(|x| f.value_unchecked(x));
+            let done = r.running_best >= target;
+            last = Some(r);
+            if done {
+                return (n, last);
+            }
+        }
+        (max_steps, last)
+    }
+}
+
+/// torch.quantile with linear interpolation; +∞ entries sort last. NaN if interpolating into +∞.
+pub fn quantile(values: &[f64], alpha: f64) -> f64 {
+    let mut s = values.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    let pos = alpha * (s.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(s.len() - 1);
+    let frac = pos - lo as f64;
+    if frac == 0.0 || s[lo] == s[hi] {
+        s[lo]
+    } else {
+        s[lo] + (s[hi] - s[lo]) * frac
+    }
+}

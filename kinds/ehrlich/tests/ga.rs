@@ -1,0 +1,74 @@
+//! The GA baseline on the reference instance Ehr(32, 32, 2, 4, q=4), seed 0.
+
+use ansatz_ehrlich::{DiscreteEvolution, Ehrlich, GaConfig};
+
+fn instance() -> Ehrlich {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/ehrlich_v32_L32_c2_k4_q4_s0.json"
+    ));
+    Ehrlich::from_vector_json(text).expect("vector file")
+}
+
+fn config(seed: u64, l: usize) -> GaConfig {
+    GaConfig {
+        num_particles: 1000,
+        mutation_prob: 1.1 / l as f64,
+        recombine_prob: 1.1 / l as f64,
+        survival_quantile: 0.1,
+        seed,
+    }
+}
+
+#[test]
+fn deterministic_for_a_seed() {
+    let f = instance();
+    let run = || {
+        let mut ga = DiscreteEvolution::for_function(config(3, 32), &f).expect("config");
+        (0..5)
+            .map(|_| ga.step(|x| f.evaluate(x).unwrap_or(f64::NEG_INFINITY)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn invalid_config_is_an_error() {
+    let f = instance();
+    let mut c = config(0, 32);
+    c.survival_quantile = 0.001;
+    assert!(DiscreteEvolution::for_function(c, &f).is_err());
+    let mut c = config(0, 32);
+    c.mutation_prob = 0.0;
+    assert!(DiscreteEvolution::for_function(c, &f).is_err());
+}
+
+/// Solves the instance within 256 steps (reference: 109–148 steps).
+#[test]
+fn solves_v32_l32_c2_k4_within_256_steps() {
+    let f = instance();
+    let mut ga = DiscreteEvolution::for_function(config(0, 32), &f).expect("config");
+    let (steps, last) = ga.run(&f, 1.0, 256);
+    let best = last.expect("ran").running_best;
+    println!("seed 0: best {best} after {steps} steps");
+    assert_eq!(best, 1.0, "not solved in 256 steps");
+    let (v, x) = ga.best().expect("best");
+    assert_eq!(f.evaluate(x), Ok(v));
+}
+
+#[test]
+fn same_result_with_one_or_two_threads() {
+    let f = instance();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let mut ga = DiscreteEvolution::for_function(config(7, 32), &f).expect("config");
+            let r = ga.run(&f, 1.0, 20);
+            (r, ga.particles().to_vec())
+        })
+    };
+    assert_eq!(run(1), run(2));
+}
