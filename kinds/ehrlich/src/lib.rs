@@ -17,9 +17,11 @@ pub mod construct;
 pub mod error;
 pub mod function;
 pub mod ga;
+pub mod parse;
 pub mod vectors;
 
 pub use error::EhrlichError;
 pub use function::{BannedTransition, Ehrlich, EhrlichParams, Explanation, MotifReport};
 pub use ga::{DiscreteEvolution, GaConfig, GaConfigError, StepReport};
+pub use parse::{ParseError, parse_sequence};
 pub use vectors::VectorFile;
