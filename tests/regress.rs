@@ -97,7 +97,9 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     );
     let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
     assert!(tex.contains("\\sigma"), "{tex}");
-    assert!(out.join("exports/best.py").exists() && out.join("exports/best_numpy.py").exists());
+    assert!(
+        out.join("exports/best.sympy.py").exists() && out.join("exports/best.numpy.py").exists()
+    );
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     assert_eq!(preds.lines().count(), 101);
 }
@@ -161,7 +163,7 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
     let mut lines = preds.lines();
     assert_eq!(lines.next(), Some(names("tau").join(",").as_str()));
     assert_eq!(lines.count(), 60);
-    assert!(out.join("exports/best.py").exists());
+    assert!(out.join("exports/best.sympy.py").exists());
 }
 
 #[test]

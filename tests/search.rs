@@ -484,7 +484,29 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
         );
         assert!(out.stopped.contains("target loss"), "{}", out.stopped);
         assert!(dir.join("run/best.law").exists());
-        assert!(dir.join("run/exports/best.tex").exists());
+        let exports = dir.join("run/exports");
+        for name in [
+            "best.tex",
+            "best.sympy.py",
+            "best.numpy.py",
+            "best.torch.py",
+            "best.rs",
+        ] {
+            assert!(exports.join(name).exists(), "{name} is missing");
+        }
+        // The Python exports run: the NumPy module and the SymPy expression load and execute.
+        let ran = std::process::Command::new("python3")
+            .arg("-c")
+            .arg("import runpy, sys; [runpy.run_path(p) for p in sys.argv[1:]]")
+            .arg(exports.join("best.numpy.py"))
+            .arg(exports.join("best.sympy.py"))
+            .output()
+            .expect("python3 runs (install numpy and sympy: python3 -m pip install numpy sympy)");
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
     }
 }
 

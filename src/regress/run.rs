@@ -404,8 +404,8 @@ fn scalar_target(
             comma = if vars.law.len() == 1 { "," } else { "" },
             names = vars.law.join(" "),
         );
-        write(&dir.join("exports/best.py"), &sympy)?;
-        write(&dir.join("exports/best_numpy.py"), &numpy)?;
+        write(&dir.join("exports/best.sympy.py"), &sympy)?;
+        write(&dir.join("exports/best.numpy.py"), &numpy)?;
         write(
             &dir.join("exports/best.tex"),
             &format!("{} = {}\n", latex_target(target), result.latex),
@@ -539,11 +539,8 @@ fn matrix_target(
         if let Ok(law) = load(&text, &signature) {
             latex = ansatz_grammar::export::export(&law, ansatz_grammar::export::Target::Latex);
             params = law.params();
-            for t in ansatz_grammar::export::Target::ALL {
-                write(
-                    &dir.join(format!("exports/best.{}", t.extension())),
-                    &ansatz_grammar::export::export(&law, t),
-                )?;
+            for (name, text) in ansatz_grammar::export::export_files(&law, "best") {
+                write(&dir.join("exports").join(name), &text)?;
             }
         }
         law_text = text;
@@ -668,7 +665,7 @@ fn scalar_report(r: &TargetResult, out: &GpOutcome) -> String {
     let _ = writeln!(s, "```\n{}\n```\n", r.law);
     let _ = writeln!(
         s,
-        "Exports: `exports/best.tex` (LaTeX), `exports/best.py` (SymPy), `exports/best_numpy.py` (NumPy).\n"
+        "Exports: `exports/best.tex` (LaTeX), `exports/best.sympy.py` (SymPy), `exports/best.numpy.py` (NumPy).\n"
     );
     front_table(&mut s, r, "size", |row| {
         row.expression.clone().unwrap_or_default()

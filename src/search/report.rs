@@ -8,7 +8,7 @@ use super::candidate::Candidate;
 use super::ledger::{LedgerError, RunDir};
 use super::problem::Problem;
 use crate::plot::{Series, line_chart};
-use ansatz_grammar::export::{Target, export};
+use ansatz_grammar::export::{Target, export, export_files};
 use ansatz_grammar::{CheckedProgram, check, parse};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -198,9 +198,8 @@ pub fn write(
             path: dir.clone(),
             source,
         })?;
-        for target in Target::ALL {
-            let path = dir.join(format!("best.{}", target.extension()));
-            run.write_atomic(&path, export(&law, target).as_bytes())?;
+        for (name, text) in export_files(&law, "best") {
+            run.write_atomic(&dir.join(name), text.as_bytes())?;
         }
     }
     let mut best = f64::INFINITY;

@@ -83,6 +83,27 @@ impl Target {
             Target::Rust => "rs",
         }
     }
+
+    /// The file name of this target's export of a law called `stem`: distinct for every
+    /// target (`best.tex`, `best.sympy.py`, `best.numpy.py`, `best.torch.py`, `best.rs`).
+    pub fn file_name(self, stem: &str) -> String {
+        let suffix = match self {
+            Target::Latex => "tex",
+            Target::Sympy => "sympy.py",
+            Target::Numpy => "numpy.py",
+            Target::Pytorch => "torch.py",
+            Target::Rust => "rs",
+        };
+        format!("{stem}.{suffix}")
+    }
+}
+
+/// Every export of `program`: each target's file name (see [`Target::file_name`]) and text.
+pub fn export_files(program: &CheckedProgram, stem: &str) -> Vec<(String, String)> {
+    Target::ALL
+        .into_iter()
+        .map(|t| (t.file_name(stem), export(program, t)))
+        .collect()
 }
 
 impl fmt::Display for Target {
