@@ -558,7 +558,18 @@ fn a_person_answers_through_files() {
 
 #[test]
 fn ctrl_c_ends_a_search_cleanly_with_the_results_so_far() {
-    let dir = scratch("ctrlc");
+    a_signal_ends_a_search_cleanly("INT");
+}
+
+#[test]
+fn sigterm_ends_a_search_like_ctrl_c() {
+    a_signal_ends_a_search_cleanly("TERM");
+}
+
+/// Sends `signal` to a search in round 1: it stops with the results so far, a report, and
+/// resumes to the end.
+fn a_signal_ends_a_search_cleanly(signal: &str) {
+    let dir = scratch(&format!("signal-{signal}"));
     let task_path = tiny_task(&dir, "jelly", 40, 6);
     let out = dir.join("run");
     let args: Vec<String> = [
@@ -586,9 +597,9 @@ fn ctrl_c_ends_a_search_cleanly_with_the_results_so_far() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
-        .expect("kill -INT");
+        .expect("kill");
     assert!(status.success());
     let output = child.wait_with_output().expect("search ends");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -106,7 +106,8 @@ pub struct SearchArgs {
     pub fit_evaluations: Option<usize>,
 }
 
-/// The Ctrl-C flag: the first press stops the run cleanly, a second one exits at once.
+/// The stop flag, set by Ctrl-C or SIGTERM (or SIGHUP): the first signal stops the run
+/// cleanly (report written, resumable), a second one exits at once.
 pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn install_ctrlc() {
@@ -115,7 +116,10 @@ pub(crate) fn install_ctrlc() {
             eprintln!("\nstopping now");
             std::process::exit(130);
         }
-        eprintln!("\nstopping after the fits in progress (Ctrl-C again to quit at once)");
+        eprintln!(
+            "\nstopping: the fits in progress are cut (not recorded; --resume fits them again) \
+             and the report is written (Ctrl-C again to quit at once)"
+        );
     });
 }
 

@@ -47,6 +47,104 @@ pub struct Proposal {
     /// Why the proposer could not produce a text (a failed model request), if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The length in bytes and FNV-1a digest of a reply that was cut to
+    /// [`MAX_REPLY_BYTES`] before it was stored (see [`Proposal::bounded`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<CutReply>,
+}
+
+/// The most bytes of a reply the engine keeps: a longer reply is a failed proposal whose
+/// stored text is its first [`KEPT_OF_LONG_REPLY`] bytes, so no record or prompt grows
+/// with what a proposer writes.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+/// How much of a reply over [`MAX_REPLY_BYTES`] is kept in the records.
+pub const KEPT_OF_LONG_REPLY: usize = 2 * 1024;
+
+/// What is known of a reply that was cut: its whole length and digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CutReply {
+    /// Length of the whole reply, bytes.
+    pub bytes: usize,
+    /// FNV-1a 64-bit digest of the whole reply, hexadecimal.
+    pub fnv1a: String,
+}
+
+/// The FNV-1a 64-bit digest of `bytes`.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl Proposal {
+    /// The proposal with its text bounded: a text over [`MAX_REPLY_BYTES`] becomes a failed
+    /// proposal that keeps the first [`KEPT_OF_LONG_REPLY`] bytes, the whole length and a
+    /// digest.
+    pub fn bounded(mut self) -> Proposal {
+        if self.text.len() > MAX_REPLY_BYTES {
+            let bytes = self.text.len();
+            self.cut = Some(CutReply {
+                bytes,
+                fnv1a: format!("{:016x}", fnv1a(self.text.as_bytes())),
+            });
+            self.text = prefix(&self.text, KEPT_OF_LONG_REPLY).to_string();
+            self.error.get_or_insert(format!(
+                "the reply has {bytes} bytes, over the limit of {MAX_REPLY_BYTES}: \
+                 write the laws alone, without long text"
+            ));
+        }
+        self
+    }
+
+    /// A proposal made of raw bytes that should be UTF-8 text (a reply file): invalid
+    /// UTF-8 becomes a failed proposal naming the byte offset.
+    pub fn from_bytes(
+        proposer: &str,
+        how: String,
+        parents: Vec<usize>,
+        bytes: &[u8],
+    ) -> Result<String, Proposal> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) if text.len() <= MAX_REPLY_BYTES => Ok(text.to_string()),
+            Ok(text) => Err(Proposal {
+                proposer: proposer.into(),
+                how,
+                parents,
+                text: text.to_string(),
+                tokens: Tokens::default(),
+                error: None,
+                cut: None,
+            }
+            .bounded()),
+            Err(e) => {
+                let offset = e.valid_up_to();
+                Err(Proposal {
+                    proposer: proposer.into(),
+                    how,
+                    parents,
+                    text: prefix(&String::from_utf8_lossy(bytes), KEPT_OF_LONG_REPLY).to_string(),
+                    tokens: Tokens::default(),
+                    error: Some(format!(
+                        "the reply is not UTF-8 text: invalid byte at offset {offset}"
+                    )),
+                    cut: (bytes.len() > KEPT_OF_LONG_REPLY).then(|| CutReply {
+                        bytes: bytes.len(),
+                        fnv1a: format!("{:016x}", fnv1a(bytes)),
+                    }),
+                })
+            }
+        }
+    }
 }
 
 /// One evaluated candidate: a line of the ledger.
@@ -260,4 +358,49 @@ pub fn screen(
     seen.insert(canonical.hash, id);
     c.seconds = started.elapsed().as_secs_f64();
     Screened::Fit(Box::new(Checked { candidate: c, law }))
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    fn proposal(text: String) -> Proposal {
+        Proposal {
+            proposer: "human".into(),
+            how: String::new(),
+            parents: vec![],
+            text,
+            tokens: Tokens::default(),
+            error: None,
+            cut: None,
+        }
+    }
+
+    #[test]
+    fn a_long_reply_is_cut_and_failed_with_its_length_and_digest() {
+        let long = "é".repeat(MAX_REPLY_BYTES); // two bytes each: twice the limit
+        let p = proposal(long.clone()).bounded();
+        assert!(p.text.len() <= KEPT_OF_LONG_REPLY && long.starts_with(&p.text));
+        let cut = p.cut.expect("cut recorded");
+        assert_eq!(cut.bytes, long.len());
+        assert_eq!(cut.fnv1a, format!("{:016x}", fnv1a(long.as_bytes())));
+        assert!(p.error.expect("failed").contains("over the limit"));
+        // A reply within the limit is left alone.
+        let short = proposal("return F".into()).bounded();
+        assert_eq!(
+            (short.text.as_str(), short.cut, short.error),
+            ("return F", None, None)
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_failed_proposal_naming_the_offset() {
+        let bytes = b"```law\nreturn F\xff\xfe\n```".to_vec();
+        let failed = Proposal::from_bytes("human", "r".into(), vec![], &bytes).expect_err("fails");
+        assert!(failed.error.expect("error").contains("offset 15"));
+        assert_eq!(
+            Proposal::from_bytes("human", "r".into(), vec![], b"return F").expect("ok"),
+            "return F"
+        );
+    }
 }

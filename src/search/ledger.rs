@@ -228,6 +228,7 @@ mod tests {
                 text: "return F\n".into(),
                 tokens: Tokens::default(),
                 error: None,
+                cut: None,
             },
             law: Some("return F\n".into()),
             shown: None,

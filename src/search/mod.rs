@@ -298,6 +298,7 @@ impl Search<'_> {
                 text,
                 tokens: Tokens::default(),
                 error: None,
+                cut: None,
             };
             events.round(0, 1, false);
             stopped = self.evaluate(
@@ -343,6 +344,7 @@ impl Search<'_> {
                     };
                     match self.proposer.propose(&ctx) {
                         Ok(p) => {
+                            let p: Vec<Proposal> = p.into_iter().map(Proposal::bounded).collect();
                             self.run.save_round(round, &p)?;
                             (p, false)
                         }
@@ -545,6 +547,7 @@ mod tests {
                 text: String::new(),
                 tokens: Tokens::default(),
                 error: None,
+                cut: None,
             },
             law: None,
             shown: None,

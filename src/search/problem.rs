@@ -104,6 +104,7 @@
 //!             text: "param a = 3.0\nreturn a * x".into(),
 //!             tokens: Tokens::default(),
 //!             error: None,
+//!             cut: None,
 //!         }])
 //!     }
 //! }

@@ -73,6 +73,7 @@ impl Proposer for EvolveProposer {
                 text: o.source,
                 tokens: Tokens::default(),
                 error: None,
+                cut: None,
             })
             .collect())
     }

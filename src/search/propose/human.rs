@@ -116,9 +116,14 @@ impl Proposer for HumanProposer {
             }
             std::thread::sleep(self.poll);
         }
-        let text = std::fs::read_to_string(&reply)
-            .map_err(|e| err(format!("{}: {e}", reply.display())))?;
+        let bytes = std::fs::read(&reply).map_err(|e| err(format!("{}: {e}", reply.display())))?;
         let parents = ctx.shown.to_vec();
+        let how = format!("round-{:03}.reply.md", ctx.round);
+        // A reply that is not UTF-8 or too long is one failed proposal; the run goes on.
+        let text = match Proposal::from_bytes("human", how, parents.clone(), &bytes) {
+            Ok(text) => text,
+            Err(failed) => return Ok(vec![failed]),
+        };
         Ok(split(&text)
             .into_iter()
             .map(|text| Proposal {
@@ -128,6 +133,7 @@ impl Proposer for HumanProposer {
                 text,
                 tokens: Tokens::default(),
                 error: None,
+                cut: None,
             })
             .collect())
     }

@@ -92,6 +92,7 @@ impl Proposer for LlmProposer {
                             text,
                             tokens: share,
                             error: None,
+                            cut: None,
                         });
                     }
                 }
@@ -115,6 +116,7 @@ impl Proposer for LlmProposer {
                             text: String::new(),
                             tokens: Tokens::default(),
                             error: Some(format!("the model request failed: {e}")),
+                            cut: None,
                         });
                     }
                 }
