@@ -47,11 +47,11 @@ pub struct EhrlichParams {
 /// The reason a sequence is infeasible: the first banned transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BannedTransition {
-    /// Position t of the second symbol (the pair is x[t−1] → x[t]).
+    /// Position t of the second symbol (the pair is `x[t−1] → x[t]`).
     pub position: usize,
-    /// The symbol x[t−1].
+    /// The symbol `x[t−1]`.
     pub from: u32,
-    /// The symbol x[t].
+    /// The symbol `x[t]`.
     pub to: u32,
 }
 
@@ -364,7 +364,7 @@ impl Ehrlich {
         })
     }
 
-    /// log(1/v) + Σ log T[x_{t−1}, x_t] (−∞ if infeasible); `None` when T is unknown.
+    /// log(1/v) + Σ log `T[x_{t−1}, x_t]` (−∞ if infeasible); `None` when T is unknown.
     pub fn log_likelihood(&self, x: &[u32]) -> Result<Option<f64>, EhrlichError> {
         self.check(x)?;
         let Some(t) = &self.transition else {

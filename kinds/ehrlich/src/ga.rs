@@ -226,3 +226,16 @@ pub fn quantile(values: &[f64], alpha: f64) -> f64 {
         s[lo] + (s[hi] - s[lo]) * frac
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn quantile_interpolates_and_handles_infinity() {
+        assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0, 5.0], 0.5), 3.0);
+        assert_eq!(quantile(&[0.0, 1.0], 0.25), 0.25);
+        assert!(!quantile(&[0.0, f64::INFINITY, f64::INFINITY], 0.1).is_finite());
+        assert_eq!(quantile(&[0.0, 0.0, f64::INFINITY], 0.1), 0.0);
+    }
+}

@@ -31,7 +31,7 @@ pub struct VectorConfig {
 pub struct VectorParams {
     /// Row-stochastic v×v matrix.
     pub transition_matrix: Vec<Vec<f64>>,
-    /// All (i, j) with T[i][j] = 0.
+    /// All (i, j) with `T[i][j] = 0`.
     pub banned_transitions: Vec<(u32, u32)>,
     /// Stationary distribution π.
     pub stationary_dist: Vec<f64>,

@@ -130,3 +130,40 @@ fn explain_reports_banned_transition_position() {
     assert!(ex.summary().contains("banned"));
     assert_eq!(ex.motifs.len(), 2);
 }
+
+/// holo-bench's `motif_search` test (notes §5): contiguous motif [0,1,2,3] on five rows.
+#[test]
+fn motif_search_partial_credit_as_in_holo_bench() {
+    use ansatz_ehrlich::EhrlichParams;
+    let build = |q: usize, motif: Vec<u32>, spacings: Vec<usize>| {
+        Ehrlich::from_params(EhrlichParams {
+            num_states: 10,
+            dim: 5,
+            motifs: vec![motif],
+            spacings: vec![spacings],
+            quantization: q,
+            epistasis: 0.0,
+            banned_transitions: vec![],
+            transition: None,
+            initial_solution: vec![0; 5],
+        })
+        .expect("valid params")
+    };
+    let rows = [
+        [0, 1, 2, 3, 4],
+        [0, 1, 2, 4, 5],
+        [0, 1, 4, 5, 6],
+        [0, 4, 5, 6, 7],
+        [4, 5, 6, 7, 8],
+    ];
+    let f1 = build(1, vec![0, 1, 2, 3], vec![1, 1, 1]);
+    let f4 = build(4, vec![0, 1, 2, 3], vec![1, 1, 1]);
+    let h = |f: &Ehrlich, x: &[u32]| f.motif_presence(x).expect("valid")[0].0;
+    let got1: Vec<f64> = rows.iter().map(|x| h(&f1, x)).collect();
+    let got4: Vec<f64> = rows.iter().map(|x| h(&f4, x)).collect();
+    assert_eq!(got1, [1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(got4, [1.0, 0.75, 0.5, 0.25, 0.0]);
+    let spaced = build(1, vec![0, 2, 4], vec![2, 2]);
+    let got: Vec<f64> = rows.iter().map(|x| h(&spaced, x)).collect();
+    assert_eq!(got, [1.0, 0.0, 0.0, 0.0, 0.0]);
+}
