@@ -617,3 +617,33 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
     let stdout = String::from_utf8_lossy(&resumed.stdout);
     assert!(stdout.contains("3 rounds done"), "{stdout}");
 }
+
+#[test]
+fn a_dead_model_server_ends_the_search_with_an_error() {
+    let dir = scratch("dead-server");
+    let task_path = tiny_task(&dir, "jelly", 20, 3);
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(["search", &task_path.display().to_string(), "--out"])
+        .arg(dir.join("run"))
+        .args(["--proposer", "llm", "--model", "test-model", "--base-url"])
+        .arg(format!("http://127.0.0.1:{port}/v1"))
+        .args(["--threads", "1"])
+        .output()
+        .expect("ansatz search runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "exit {:?}: {stderr}",
+        output.status
+    );
+    assert!(stderr.contains("cannot reach the model server"), "{stderr}");
+    assert!(seconds < 30.0, "{seconds} s");
+    // What was done is recorded (the starting law) and reported.
+    assert!(dir.join("run/report.md").exists());
+}

@@ -379,5 +379,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
         None => println!("no candidate has a finite loss"),
     }
     println!("run directory: {}", dir.display());
+    if let Some(error) = &outcome.proposer_error {
+        // The results so far are recorded and the run can be resumed once the cause is fixed.
+        eprintln!("error: the proposer could not go on: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }

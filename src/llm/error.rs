@@ -1,5 +1,9 @@
 //! What can go wrong talking to a model.
 
+/// Retries of a request whose connection could not be made at all (a dead server is not
+/// waited for as long as a busy one).
+pub const UNREACHABLE_RETRIES: u32 = 2;
+
 /// A failed chat request. Messages quote at most about 300 characters of what the server
 /// said and never contain the API key.
 ///
@@ -59,6 +63,15 @@ pub enum ChatError {
         attempts: u32,
         /// The timeout of one request.
         seconds: f64,
+    },
+    /// No connection could be made (refused, unknown host): the server is not there.
+    /// Retried at most [`UNREACHABLE_RETRIES`] times, then fatal for a search.
+    #[error("cannot reach the model server after {attempts} attempts: {message}")]
+    Unreachable {
+        /// Requests made.
+        attempts: u32,
+        /// What failed.
+        message: String,
     },
     /// The connection failed or broke (also: the HTTP client could not be built, with
     /// `attempts` zero).

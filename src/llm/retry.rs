@@ -2,7 +2,7 @@
 //! `Retry-After`, and the mapping of HTTP failures to [`ChatError`].
 
 use super::ClientConfig;
-use super::error::{ChatError, excerpt, server_message};
+use super::error::{ChatError, UNREACHABLE_RETRIES, excerpt, server_message};
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde::Serialize;
@@ -248,11 +248,17 @@ impl Http {
                 seconds: self.timeout.as_secs_f64(),
             });
         }
-        let failure = ChatError::Transport {
-            attempts,
-            message: excerpt(&self.redact(&error_chain(error))),
-        };
-        if error.is_connect() || error.is_request() || error.is_body() {
+        let message = excerpt(&self.redact(&error_chain(error)));
+        if error.is_connect() {
+            let unreachable = ChatError::Unreachable { attempts, message };
+            return if attempts > UNREACHABLE_RETRIES {
+                Outcome::Fail(unreachable)
+            } else {
+                retry(unreachable)
+            };
+        }
+        let failure = ChatError::Transport { attempts, message };
+        if error.is_request() || error.is_body() {
             retry(failure)
         } else {
             Outcome::Fail(failure)

@@ -172,6 +172,9 @@ pub struct Outcome {
     pub best: Option<usize>,
     /// Why the run stopped.
     pub stopped: String,
+    /// The proposer's error, when the run stopped because the proposer could not go on
+    /// (a dead model server, a bad key): the command then fails.
+    pub proposer_error: Option<String>,
     /// The last round reached.
     pub rounds: usize,
     /// Tokens spent (whole run, resumed parts included).
@@ -287,6 +290,7 @@ impl Search<'_> {
             }
         }
         let mut stopped = None;
+        let mut proposer_error = None;
         // Whether the report shows the population as it is (it is rewritten after a round).
         let mut written = false;
         if !population.iter().any(|c| c.id == 0) {
@@ -350,6 +354,7 @@ impl Search<'_> {
                         }
                         Err(e) => {
                             stopped = Some(format!("the proposer stopped: {e}"));
+                            proposer_error = Some(e.to_string());
                             round -= 1;
                             break;
                         }
@@ -402,6 +407,7 @@ impl Search<'_> {
             best: best_of(&population),
             candidates: population,
             stopped,
+            proposer_error,
             rounds: round,
             tokens,
             seconds: started.elapsed().as_secs_f64(),

@@ -30,6 +30,7 @@ fn is_fatal(e: &ChatError) -> bool {
         ChatError::MissingKey { .. }
             | ChatError::Unauthorized { .. }
             | ChatError::NotFound { .. }
+            | ChatError::Unreachable { .. }
             | ChatError::InvalidRequest { .. }
     )
 }
