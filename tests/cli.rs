@@ -54,3 +54,20 @@ fn check_reports_a_missing_file_without_exit_code_2() {
     assert_ne!(code, 2, "exit 2 is reserved for invalid laws");
     assert!(err.contains("no-such-law.law"), "{err}");
 }
+
+#[test]
+fn an_error_is_said_once() {
+    for args in [
+        &["search", "nosuch-task.toml"][..],
+        &["check", "nosuch-law.law"],
+        &["simulate", "nosuch-task.toml", "--out", "nosuch-out.npz"],
+    ] {
+        let (code, _, stderr) = ansatz(args);
+        assert_ne!(code, 0, "{args:?}");
+        assert_eq!(
+            stderr.matches("No such file or directory").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+    }
+}
