@@ -17,7 +17,7 @@ use crate::search::{Brief, Candidate, Checked, Problem};
 use ansatz_grammar::{Compiled, Signature, Type, Value};
 use ansatz_linalg::{DualSVec64, Real};
 use nalgebra::Matrix3;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -230,10 +230,19 @@ impl Problem for TableProblem {
         let law = checked.law.compiled();
         let start: Vec<f64> = law.defaults().to_vec();
         let evaluations = RefCell::new(Vec::<Evaluation>::new());
-        let stopped = RefCell::new(false);
+        let stopped = Cell::new(false);
         let limit = settings.max_evaluations.max(1);
+        // Each start gets `limit` evaluations, all of them `max_seconds` (at most
+        // lsq::MAX_SECONDS); the line search checks both, and the stop flag, at every
+        // evaluation and ends with an error rather than loop on a refused point.
+        let limits = lsq::Limits {
+            evaluations: limit,
+            deadline: lsq::deadline_in(settings.max_seconds),
+            stop: Some(&stopped),
+        };
         let mut eval = |p: &[f64], grad: bool| -> LossGrad {
-            if *stopped.borrow() || evaluations.borrow().len() >= limit * (self.restarts + 1) {
+            if stopped.get() || evaluations.borrow().len() >= limit * (self.restarts + 1) {
+                stopped.set(true);
                 return None;
             }
             let t = Instant::now();
@@ -249,12 +258,13 @@ impl Problem for TableProblem {
                 seconds: t.elapsed().as_secs_f64(),
             };
             if !observer(&e) {
-                *stopped.borrow_mut() = true;
+                stopped.set(true);
             }
             evaluations.borrow_mut().push(e);
             r
         };
-        let fitted = lsq::restarts(&mut eval, &start, limit as u64, self.restarts, 0);
+        let fitted =
+            lsq::restarts_within(&mut eval, &start, limit as u64, self.restarts, 0, &limits);
         let evaluations = evaluations.into_inner();
         let best = evaluations
             .iter()
