@@ -50,7 +50,8 @@ impl Trajectory {
             .map(|i| &self.states[i].1)
     }
 
-    /// Checks sizes and ordering against a particle count.
+    /// Checks sizes, ordering and finiteness (positions and velocities, naming the frame and
+    /// particle) against a particle count.
     pub fn validate(&self, n_particles: usize) -> Result<(), SimError> {
         let bad = |m: String| Err(SimError::InvalidTarget(m));
         if self.frames.len() != self.positions.len() {
@@ -79,6 +80,21 @@ impl Trajectory {
                 "a frame has {} particles, expected {n_particles}",
                 f.len()
             ));
+        }
+        let named = [
+            ("position", Some(&self.positions)),
+            ("velocity", self.velocities.as_ref()),
+        ];
+        for (what, frames) in named {
+            for (k, frame) in frames.into_iter().flatten().enumerate() {
+                if let Some(p) = frame.iter().position(|x| !x.iter().all(|c| c.is_finite())) {
+                    return bad(format!(
+                        "the {what} of particle {p} at frame {} is not finite ({:?})",
+                        self.frames.get(k).copied().unwrap_or(k),
+                        frame[p].as_slice()
+                    ));
+                }
+            }
         }
         if let Some((frame, _)) = self
             .states
@@ -294,4 +310,32 @@ fn decode_x_planes(npz: &Npz) -> Result<(Vec<usize>, VectorFrames), TrajectoryEr
         out.push(frame);
     }
     Ok((frames, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_value_is_refused_with_its_frame_and_particle() {
+        let frame = |v: f64| vec![Vector3::new(0.1, 0.2, 0.3), Vector3::new(v, 0.5, 0.5)];
+        let mut t = Trajectory {
+            frames: vec![0, 505],
+            positions: vec![frame(0.4), frame(f64::NAN)],
+            ..Trajectory::default()
+        };
+        let message = t.validate(2).expect_err("NaN refused").to_string();
+        assert!(
+            message.contains("position of particle 1 at frame 505"),
+            "{message}"
+        );
+        t.positions[1] = frame(0.4);
+        assert!(t.validate(2).is_ok());
+        t.velocities = Some(vec![frame(0.0), frame(f64::INFINITY)]);
+        let message = t.validate(2).expect_err("inf refused").to_string();
+        assert!(
+            message.contains("velocity of particle 1 at frame 505"),
+            "{message}"
+        );
+    }
 }
