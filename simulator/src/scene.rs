@@ -116,6 +116,13 @@ impl Scene {
         if self.grid_size < 3 {
             return bad(format!("grid_size {} < 3", self.grid_size));
         }
+        if 2 * self.bound >= self.grid_size {
+            return bad(format!(
+                "walls {} nodes thick on both sides leave no free node of a {}-node grid \
+                 (bound must be below grid_size / 2)",
+                self.bound, self.grid_size
+            ));
+        }
         if self.velocities.len() != self.positions.len() {
             return bad(format!(
                 "{} velocities for {} particles",
@@ -150,6 +157,23 @@ impl Scene {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walls_wider_than_the_grid_are_refused() {
+        let scene = Scene {
+            bound: 100,
+            grid_size: 20,
+            ..Scene::sga_cube()
+        };
+        let message = scene.validate().expect_err("refused").to_string();
+        assert!(message.contains("no free node"), "{message}");
+        let scene = Scene {
+            bound: 9,
+            grid_size: 20,
+            ..Scene::sga_cube()
+        };
+        assert!(scene.validate().is_ok());
+    }
 
     #[test]
     fn sga_cube_matches_spec() {
