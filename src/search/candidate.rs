@@ -113,22 +113,24 @@ impl Proposal {
         how: String,
         parents: Vec<usize>,
         bytes: &[u8],
-    ) -> Result<String, Proposal> {
+    ) -> Result<String, Box<Proposal>> {
         match std::str::from_utf8(bytes) {
             Ok(text) if text.len() <= MAX_REPLY_BYTES => Ok(text.to_string()),
-            Ok(text) => Err(Proposal {
-                proposer: proposer.into(),
-                how,
-                parents,
-                text: text.to_string(),
-                tokens: Tokens::default(),
-                error: None,
-                cut: None,
-            }
-            .bounded()),
+            Ok(text) => Err(Box::new(
+                Proposal {
+                    proposer: proposer.into(),
+                    how,
+                    parents,
+                    text: text.to_string(),
+                    tokens: Tokens::default(),
+                    error: None,
+                    cut: None,
+                }
+                .bounded(),
+            )),
             Err(e) => {
                 let offset = e.valid_up_to();
-                Err(Proposal {
+                Err(Box::new(Proposal {
                     proposer: proposer.into(),
                     how,
                     parents,
@@ -141,7 +143,7 @@ impl Proposal {
                         bytes: bytes.len(),
                         fnv1a: format!("{:016x}", fnv1a(bytes)),
                     }),
-                })
+                }))
             }
         }
     }

@@ -122,7 +122,7 @@ impl Proposer for HumanProposer {
         // A reply that is not UTF-8 or too long is one failed proposal; the run goes on.
         let text = match Proposal::from_bytes("human", how, parents.clone(), &bytes) {
             Ok(text) => text,
-            Err(failed) => return Ok(vec![failed]),
+            Err(failed) => return Ok(vec![*failed]),
         };
         Ok(split(&text)
             .into_iter()
