@@ -66,7 +66,11 @@ fn transition_matrix(v: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>, Ehrlich
 }
 
 /// Whether the zero pattern of T has an all-positive power T^m, m = (v−1)²+1 (Wielandt's bound).
+/// Returns false when `t` is not v×v or v = 0.
 pub fn is_primitive(t: &[f64], v: usize) -> bool {
+    if v == 0 || t.len() != v * v {
+        return false;
+    }
     let base: Vec<bool> = t.iter().map(|&x| x > 0.0).collect();
     let mul = |a: &[bool], b: &[bool]| -> Vec<bool> {
         let mut c = vec![false; v * v];
@@ -99,8 +103,12 @@ pub fn is_primitive(t: &[f64], v: usize) -> bool {
     result.is_some_and(|r| r.iter().all(|&x| x))
 }
 
-/// Stationary distribution of a primitive stochastic matrix by power iteration.
+/// Stationary distribution of a primitive stochastic matrix by power iteration
+/// (empty when `t` is not v×v or v = 0).
 pub fn stationary(t: &[f64], v: usize) -> Vec<f64> {
+    if v == 0 || t.len() != v * v {
+        return Vec::new();
+    }
     let mut pi = vec![1.0 / v as f64; v];
     for _ in 0..100_000 {
         let mut next = vec![0.0; v];
