@@ -35,11 +35,12 @@ import sympy as sp
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-# ../shared beside the repository (as on CI), unless the environment says otherwise.
+# The SRBench data come from the shared folder beside the repository (not needed by the tests),
+# unless the environment says otherwise.
 SHARED = Path(os.environ.get("SRBENCH_SHARED", REPO.parent / "shared" / "srbench"))
 FEYNMAN_CSV = SHARED / "feynman_equations.csv"
 STROGATZ_CSV = SHARED / "strogatz_odes.csv"
-NEO_NPZ = Path(os.environ.get("SRBENCH_NEO_NPZ", REPO.parent / "shared" / "reference" / "gt_neohookean.npz"))
+NEO_NPZ = Path(os.environ.get("SRBENCH_NEO_NPZ", REPO / "tests" / "data" / "reference" / "gt_neohookean.npz"))
 DEFAULT_ANSATZ = REPO / "target" / "release" / "ansatz"
 
 ALL_METHODS = ["ansatz", "operon", "gplearn", "ffx", "mlp", "xgboost", "lightgbm"]
