@@ -120,7 +120,7 @@ impl Proposer for HumanProposer {
         let parents = ctx.shown.to_vec();
         let how = format!("round-{:03}.reply.md", ctx.round);
         // A reply that is not UTF-8 or too long is one failed proposal; the run goes on.
-        let text = match Proposal::from_bytes("human", how, parents.clone(), &bytes) {
+        let text = match Proposal::from_bytes("human", how.clone(), parents.clone(), &bytes) {
             Ok(text) => text,
             Err(failed) => return Ok(vec![*failed]),
         };
@@ -128,7 +128,7 @@ impl Proposer for HumanProposer {
             .into_iter()
             .map(|text| Proposal {
                 proposer: "human".into(),
-                how: format!("round-{:03}.reply.md", ctx.round),
+                how: how.clone(),
                 parents: parents.clone(),
                 text,
                 tokens: Tokens::default(),
