@@ -212,7 +212,13 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             seconds: t0.elapsed().as_secs_f64(),
         }];
         save_records(&records)?;
-        dir.write_json("state.json", &Progress { round: 0, phase: Phase::Labelled })?;
+        dir.write_json(
+            "state.json",
+            &Progress {
+                round: 0,
+                phase: Phase::Labelled,
+            },
+        )?;
     }
     let model = Model::new(mcfg, config.seed)?;
     let start = completed.map_or(1, |c| c + 1);
@@ -223,20 +229,36 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             .ok_or_else(|| LlomeError::Config("run directory has no round 0 record".into()))?
             .clone();
         let mut labels: Vec<Labelled> = Vec::new();
-        let first = if config.train_on_all_labels { 0 } else { round - 1 };
+        let first = if config.train_on_all_labels {
+            0
+        } else {
+            round - 1
+        };
         for r in first..round {
             let l: Vec<Labelled> = dir.read_json(&labels_name(r))?;
             labels.extend(l);
         }
-        let objective = if round == 1 { Objective::Sft } else { config.objective };
-        let tcfg = if round == 1 { &config.first_train } else { &config.train };
+        let objective = if round == 1 {
+            Objective::Sft
+        } else {
+            config.objective
+        };
+        let tcfg = if round == 1 {
+            &config.first_train
+        } else {
+            &config.train
+        };
         let mut prng = rng_for(config.seed, round, 0);
         let pairs = build_pairs(&labels, &config.pairs, &mut prng);
         let triples = match objective {
             Objective::Dpo { .. } => build_triples(&labels, &config.pairs, &mut prng),
             _ => Vec::new(),
         };
-        let trained = progress == Some(Progress { round, phase: Phase::Trained });
+        let trained = progress
+            == Some(Progress {
+                round,
+                phase: Phase::Trained,
+            });
         let train_loss: Option<(f64, f64)>;
         if trained {
             model.load(&dir.path(&model_name(round)))?;
@@ -260,7 +282,13 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             dir.write_json(&train_name(round), &train_loss)?;
             dir.write_with(&model_name(round), |p| model.save(p))?;
             dir.write_with(&optim_name(round), |p| opt.save(p))?;
-            dir.write_json("state.json", &Progress { round, phase: Phase::Trained })?;
+            dir.write_json(
+                "state.json",
+                &Progress {
+                    round,
+                    phase: Phase::Trained,
+                },
+            )?;
         }
         let shift = temperature_shift((round > 1).then_some(last.diversity));
         let seeds = seeds_from_pairs(&pairs, config.generation.num_seeds);
@@ -298,7 +326,10 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             .collect();
         let (ll, fv): (Vec<f64>, Vec<f64>) = new_labels
             .iter()
-            .filter_map(|l| lik.get(l.x.as_slice()).map(|ll| (*ll, feasible_or_zero(l.value))))
+            .filter_map(|l| {
+                lik.get(l.x.as_slice())
+                    .map(|ll| (*ll, feasible_or_zero(l.value)))
+            })
             .unzip();
         let (feas, div, best) = summary(&new_labels);
         let running = last.running_best.max(best);
@@ -307,7 +338,11 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
         records.push(RoundRecord {
             round,
             objective: objective.name().into(),
-            pairs: if triples.is_empty() { pairs.len() } else { triples.len() },
+            pairs: if triples.is_empty() {
+                pairs.len()
+            } else {
+                triples.len()
+            },
             train_loss,
             generated: report.generated,
             parsed: report.candidates.len(),
@@ -324,7 +359,13 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             seconds: t0.elapsed().as_secs_f64(),
         });
         save_records(&records)?;
-        dir.write_json("state.json", &Progress { round, phase: Phase::Labelled })?;
+        dir.write_json(
+            "state.json",
+            &Progress {
+                round,
+                phase: Phase::Labelled,
+            },
+        )?;
     }
     Ok(records)
 }

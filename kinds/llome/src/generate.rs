@@ -98,7 +98,9 @@ fn decode(
     let flat: Vec<u32> = prompts.iter().flatten().copied().collect();
     let input = Tensor::from_vec(flat, (b, plen), model.device())?;
     let mut cache = KvCache::new();
-    let mut logits = model.forward(&input, Some(&mut cache))?.narrow(1, plen - 1, 1)?;
+    let mut logits = model
+        .forward(&input, Some(&mut cache))?
+        .narrow(1, plen - 1, 1)?;
     let mut out: Vec<Decoded> = (0..b)
         .map(|_| Decoded {
             tokens: Vec::new(),

@@ -51,7 +51,10 @@ fn encode(vocab: &Vocab, model: &Model, pairs: &[(&[u32], &[u32])]) -> Result<(T
         if x.len() != lx || y.len() != ly {
             return Err(LlomeError::Config("batch rows of different lengths".into()));
         }
-        if x.iter().chain(y.iter()).any(|&s| s as usize >= vocab.num_states()) {
+        if x.iter()
+            .chain(y.iter())
+            .any(|&s| s as usize >= vocab.num_states())
+        {
             return Err(LlomeError::Config("symbol outside the alphabet".into()));
         }
         flat.extend(vocab.prompt(x));

@@ -52,7 +52,7 @@ impl ModelConfig {
         if self.f64 { DType::F64 } else { DType::F32 }
     }
     fn validate(&self) -> Result<()> {
-        if self.n_heads == 0 || self.d_model % self.n_heads != 0 || self.n_layers == 0 {
+        if self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) || self.n_layers == 0 {
             return Err(LlomeError::Config(format!(
                 "model: d_model {} must be a positive multiple of n_heads {} and n_layers >= 1",
                 self.d_model, self.n_heads
@@ -122,30 +122,58 @@ impl Model {
         let dt = c.dtype();
         let proj_std = 0.02 / (2.0 * c.n_layers as f64).sqrt();
         let mut shapes: Vec<(String, Vec<usize>, Init)> = vec![
-            ("tok_emb".into(), vec![c.vocab_size, c.d_model], Init::Normal(0.02)),
-            ("pos_emb".into(), vec![c.max_len, c.d_model], Init::Normal(0.02)),
+            (
+                "tok_emb".into(),
+                vec![c.vocab_size, c.d_model],
+                Init::Normal(0.02),
+            ),
+            (
+                "pos_emb".into(),
+                vec![c.max_len, c.d_model],
+                Init::Normal(0.02),
+            ),
         ];
         for l in 0..c.n_layers {
             let p = format!("h{l}");
             shapes.extend([
                 (format!("{p}.ln1.w"), vec![c.d_model], Init::One),
                 (format!("{p}.ln1.b"), vec![c.d_model], Init::Zero),
-                (format!("{p}.qkv.w"), vec![3 * c.d_model, c.d_model], Init::Normal(0.02)),
+                (
+                    format!("{p}.qkv.w"),
+                    vec![3 * c.d_model, c.d_model],
+                    Init::Normal(0.02),
+                ),
                 (format!("{p}.qkv.b"), vec![3 * c.d_model], Init::Zero),
-                (format!("{p}.proj.w"), vec![c.d_model, c.d_model], Init::Normal(proj_std)),
+                (
+                    format!("{p}.proj.w"),
+                    vec![c.d_model, c.d_model],
+                    Init::Normal(proj_std),
+                ),
                 (format!("{p}.proj.b"), vec![c.d_model], Init::Zero),
                 (format!("{p}.ln2.w"), vec![c.d_model], Init::One),
                 (format!("{p}.ln2.b"), vec![c.d_model], Init::Zero),
-                (format!("{p}.fc.w"), vec![c.d_ff, c.d_model], Init::Normal(0.02)),
+                (
+                    format!("{p}.fc.w"),
+                    vec![c.d_ff, c.d_model],
+                    Init::Normal(0.02),
+                ),
                 (format!("{p}.fc.b"), vec![c.d_ff], Init::Zero),
-                (format!("{p}.out.w"), vec![c.d_model, c.d_ff], Init::Normal(proj_std)),
+                (
+                    format!("{p}.out.w"),
+                    vec![c.d_model, c.d_ff],
+                    Init::Normal(proj_std),
+                ),
                 (format!("{p}.out.b"), vec![c.d_model], Init::Zero),
             ]);
         }
         shapes.extend([
             ("ln_f.w".into(), vec![c.d_model], Init::One),
             ("ln_f.b".into(), vec![c.d_model], Init::Zero),
-            ("head.w".into(), vec![c.vocab_size, c.d_model], Init::Normal(0.02)),
+            (
+                "head.w".into(),
+                vec![c.vocab_size, c.d_model],
+                Init::Normal(0.02),
+            ),
         ]);
         {
             let mut data = varmap.data().lock().expect("fresh varmap lock");
@@ -241,7 +269,9 @@ impl Model {
         let dt = c.dtype();
         let (d, h) = (c.d_model, c.n_heads);
         let dh = d / h;
-        let emb = self.var("tok_emb")?.index_select(&tokens.flatten_all()?, 0)?;
+        let emb = self
+            .var("tok_emb")?
+            .index_select(&tokens.flatten_all()?, 0)?;
         let pos = self.var("pos_emb")?.narrow(0, offset, t)?;
         let mut x = emb.reshape((b, t, d))?.broadcast_add(&pos)?;
         let s = offset + t;

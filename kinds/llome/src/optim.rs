@@ -64,7 +64,11 @@ impl AdamW {
         let mut sq = 0.0;
         for (_, v) in &vars {
             if let Some(g) = grads.get(v) {
-                sq += g.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?;
+                sq += g
+                    .to_dtype(DType::F64)?
+                    .sqr()?
+                    .sum_all()?
+                    .to_scalar::<f64>()?;
             }
         }
         let norm = sq.sqrt();

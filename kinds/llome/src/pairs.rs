@@ -189,7 +189,11 @@ pub fn build_triples(data: &[Labelled], cfg: &PairConfig, rng: &mut ChaCha8Rng) 
     for (i, js) in nb.iter().enumerate() {
         let fx = data[i].value;
         let better: Vec<usize> = js.iter().copied().filter(|&j| data[j].value > fx).collect();
-        let worse: Vec<usize> = js.iter().copied().filter(|&j| data[j].value <= fx).collect();
+        let worse: Vec<usize> = js
+            .iter()
+            .copied()
+            .filter(|&j| data[j].value <= fx)
+            .collect();
         if worse.is_empty() {
             continue;
         }
@@ -213,7 +217,10 @@ pub fn build_triples(data: &[Labelled], cfg: &PairConfig, rng: &mut ChaCha8Rng) 
 pub fn seeds_from_pairs(pairs: &[EditPair], n: usize) -> Vec<Vec<u32>> {
     let mut idx: Vec<usize> = (0..pairs.len()).collect();
     idx.sort_by(|&a, &b| pairs[b].fy.total_cmp(&pairs[a].fy).then(a.cmp(&b)));
-    idx.into_iter().take(n).map(|i| pairs[i].y.clone()).collect()
+    idx.into_iter()
+        .take(n)
+        .map(|i| pairs[i].y.clone())
+        .collect()
 }
 
 /// The label budget: among new, distinct candidates `(sequence, length-normalised
@@ -245,8 +252,10 @@ pub fn select_for_labelling(
     let cut = if lls.is_empty() {
         f64::NEG_INFINITY
     } else {
-        let pos = (quantile.clamp(0.0, 1.0) * (lls.len() - 1) as f64).floor() as usize;
-        lls[pos]
+        // linear interpolation, as numpy.percentile
+        let pos = quantile.clamp(0.0, 1.0) * (lls.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        lls[lo] + (pos - lo as f64) * (lls[hi] - lls[lo])
     };
     let mut kept: Vec<Vec<u32>> = order
         .into_iter()

@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::config::LlomeConfig;
 use crate::error::{LlomeError, Result, io_err, json_err};

@@ -30,7 +30,12 @@ fn grad_check(model: &Model, loss: &LossFn) -> f64 {
             .expect("flatten")
             .to_vec1::<f64>()
             .expect("vec");
-        let base = var.as_tensor().flatten_all().expect("flatten").to_vec1::<f64>().expect("vec");
+        let base = var
+            .as_tensor()
+            .flatten_all()
+            .expect("flatten")
+            .to_vec1::<f64>()
+            .expect("vec");
         let n = base.len();
         for &i in &[0, n / 3, n / 2, n - 1] {
             let mut plus = base.clone();
@@ -38,11 +43,14 @@ fn grad_check(model: &Model, loss: &LossFn) -> f64 {
             let mut minus = base.clone();
             minus[i] -= eps;
             let shape = var.as_tensor().shape().clone();
-            var.set(&Tensor::from_vec(plus, shape.clone(), model.device()).expect("t")).expect("set");
+            var.set(&Tensor::from_vec(plus, shape.clone(), model.device()).expect("t"))
+                .expect("set");
             let lp = scalar(&loss(model));
-            var.set(&Tensor::from_vec(minus, shape.clone(), model.device()).expect("t")).expect("set");
+            var.set(&Tensor::from_vec(minus, shape.clone(), model.device()).expect("t"))
+                .expect("set");
             let lm = scalar(&loss(model));
-            var.set(&Tensor::from_vec(base.clone(), shape, model.device()).expect("t")).expect("set");
+            var.set(&Tensor::from_vec(base.clone(), shape, model.device()).expect("t"))
+                .expect("set");
             let fd = (lp - lm) / (2.0 * eps);
             let err = (fd - g[i]).abs() / (fd.abs() + g[i].abs()).max(1e-4);
             worst = worst.max(err);
@@ -61,7 +69,10 @@ fn data() -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
 }
 
 fn pairs<'a>(xs: &'a [Vec<u32>], ys: &'a [Vec<u32>]) -> Vec<(&'a [u32], &'a [u32])> {
-    xs.iter().zip(ys).map(|(x, y)| (x.as_slice(), y.as_slice())).collect()
+    xs.iter()
+        .zip(ys)
+        .map(|(x, y)| (x.as_slice(), y.as_slice()))
+        .collect()
 }
 
 #[test]
@@ -69,7 +80,9 @@ fn sft_gradient_matches_finite_differences() {
     let model = Model::new(tiny_config(), 1).expect("model");
     let vocab = Vocab::new(4);
     let (xs, ys) = data();
-    let worst = grad_check(&model, &|m| sft_loss(m, &vocab, &pairs(&xs, &ys)).expect("loss"));
+    let worst = grad_check(&model, &|m| {
+        sft_loss(m, &vocab, &pairs(&xs, &ys)).expect("loss")
+    });
     assert!(worst < 1e-4, "worst relative error {worst}");
 }
 
@@ -95,8 +108,14 @@ fn triples() -> Vec<DpoTriple> {
 
 fn ref_logps(model: &Model, t: &[DpoTriple]) -> (Vec<f64>, Vec<f64>) {
     let vocab = Vocab::new(4);
-    let w: Vec<(&[u32], &[u32])> = t.iter().map(|t| (t.x.as_slice(), t.chosen.as_slice())).collect();
-    let l: Vec<(&[u32], &[u32])> = t.iter().map(|t| (t.x.as_slice(), t.rejected.as_slice())).collect();
+    let w: Vec<(&[u32], &[u32])> = t
+        .iter()
+        .map(|t| (t.x.as_slice(), t.chosen.as_slice()))
+        .collect();
+    let l: Vec<(&[u32], &[u32])> = t
+        .iter()
+        .map(|t| (t.x.as_slice(), t.rejected.as_slice()))
+        .collect();
     (
         ansatz_llome::train::reference_logprobs(model, &vocab, &w, 8).expect("ref"),
         ansatz_llome::train::reference_logprobs(model, &vocab, &l, 8).expect("ref"),
@@ -120,11 +139,15 @@ fn dpo_gradient_matches_finite_differences() {
     let other = Model::new(tiny_config(), 5).expect("model");
     let (rw, rl) = ref_logps(&other, &t);
     let vocab = Vocab::new(4);
-    let worst = grad_check(&model, &|m| dpo_loss(m, &vocab, &t, &rw, &rl, 0.4).expect("loss"));
+    let worst = grad_check(&model, &|m| {
+        dpo_loss(m, &vocab, &t, &rw, &rl, 0.4).expect("loss")
+    });
     assert!(worst < 1e-4, "worst relative error {worst}");
 }
 
-fn marge_setup(model: &Model) -> (Vec<Vec<u32>>, Vec<Vec<u32>>, Vec<f64>, Vec<f64>) {
+type MargeData = (Vec<Vec<u32>>, Vec<Vec<u32>>, Vec<f64>, Vec<f64>);
+
+fn marge_setup(model: &Model) -> MargeData {
     let (xs, ys) = data();
     let other = Model::new(tiny_config(), 7).expect("model");
     let rf = ansatz_llome::train::reference_logprobs(&other, &Vocab::new(4), &pairs(&xs, &ys), 8)
@@ -139,11 +162,18 @@ fn marge_gradient_matches_finite_differences_both_normalisations() {
     let vocab = Vocab::new(4);
     let (xs, ys, r, rf) = marge_setup(&model);
     for self_normalize in [true, false] {
-        let cfg = MargeConfig { alpha: 1.0, beta: 0.1, self_normalize };
+        let cfg = MargeConfig {
+            alpha: 1.0,
+            beta: 0.1,
+            self_normalize,
+        };
         let worst = grad_check(&model, &|m| {
             marge_loss(m, &vocab, &pairs(&xs, &ys), &r, &rf, &cfg).expect("loss")
         });
-        assert!(worst < 1e-4, "self_normalize {self_normalize}: worst relative error {worst}");
+        assert!(
+            worst < 1e-4,
+            "self_normalize {self_normalize}: worst relative error {worst}"
+        );
     }
 }
 
@@ -162,7 +192,11 @@ fn marge_weights_normalise_and_match_the_loss() {
     let lp = ansatz_llome::train::reference_logprobs(&model, &vocab, &p, 8).expect("lp");
     let n = 5.0; // L + 2 target tokens
     for sn in [true, false] {
-        let cfg = MargeConfig { alpha: 1.0, beta: 10.0, self_normalize: sn };
+        let cfg = MargeConfig {
+            alpha: 1.0,
+            beta: 10.0,
+            self_normalize: sn,
+        };
         let w = marge_weights(&lp, &rf, sn);
         let expect: f64 = (0..3)
             .map(|i| cfg.alpha * w[i] * (lp[i] / n - r[i]) - cfg.beta * lp[i] / n)
@@ -181,7 +215,11 @@ fn marge_batch_one_self_normalised_is_scaled_sft() {
     let vocab = Vocab::new(4);
     let (x, y) = (vec![0u32, 1, 2], vec![0u32, 1, 3]);
     let p = [(x.as_slice(), y.as_slice())];
-    let cfg = MargeConfig { alpha: 1.0, beta: 10.0, self_normalize: true };
+    let cfg = MargeConfig {
+        alpha: 1.0,
+        beta: 10.0,
+        self_normalize: true,
+    };
     let grads = |r: f64| {
         let l = marge_loss(&model, &vocab, &p, &[r], &[-3.0], &cfg).expect("loss");
         let g = l.backward().expect("backward");
@@ -189,7 +227,12 @@ fn marge_batch_one_self_normalised_is_scaled_sft() {
             .named_vars()
             .iter()
             .flat_map(|(_, v)| {
-                g.get(v).expect("grad").flatten_all().expect("f").to_vec1::<f64>().expect("v")
+                g.get(v)
+                    .expect("grad")
+                    .flatten_all()
+                    .expect("f")
+                    .to_vec1::<f64>()
+                    .expect("v")
             })
             .collect::<Vec<f64>>()
     };
@@ -199,13 +242,23 @@ fn marge_batch_one_self_normalised_is_scaled_sft() {
     let gsft: Vec<f64> = model
         .named_vars()
         .iter()
-        .flat_map(|(_, v)| gs.get(v).expect("grad").flatten_all().expect("f").to_vec1::<f64>().expect("v"))
+        .flat_map(|(_, v)| {
+            gs.get(v)
+                .expect("grad")
+                .flatten_all()
+                .expect("f")
+                .to_vec1::<f64>()
+                .expect("v")
+        })
         .collect();
     // sft = −ℓ, so ∇[(α − β)ℓ] = (β − α)·∇sft
     let scale = cfg.beta - cfg.alpha;
     let max_abs = gsft.iter().fold(0f64, |m, g| m.max(g.abs()));
     for i in 0..g0.len() {
-        assert!((g0[i] - g1[i]).abs() < 1e-12 * max_abs.max(1.0), "reward changed the gradient");
+        assert!(
+            (g0[i] - g1[i]).abs() < 1e-12 * max_abs.max(1.0),
+            "reward changed the gradient"
+        );
         assert!((g0[i] - scale * gsft[i]).abs() < 1e-9 * max_abs.max(1.0));
     }
 }
