@@ -29,6 +29,8 @@ pub struct EvolutionConfig {
     pub crossover_rate: f64,
     /// Random seed.
     pub seed: u64,
+    /// How many of the built-in seed molecules start the search (in file order).
+    pub max_seeds: usize,
 }
 
 impl Default for EvolutionConfig {
@@ -37,6 +39,7 @@ impl Default for EvolutionConfig {
             population: 20,
             crossover_rate: 0.5,
             seed: 0,
+            max_seeds: usize::MAX,
         }
     }
 }
@@ -102,6 +105,7 @@ impl Evolution {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .take(self.config.max_seeds)
             .filter(|s| !self.proposed.contains(*s))
             .take(n)
             .map(|s| Proposal {

@@ -194,7 +194,7 @@ impl Task {
 
     fn check(&self) -> Result<(), TaskError> {
         let bad = |m: &str| Err(TaskError::Invalid(m.to_string()));
-        if !(self.normalisation.std_ha > 0.0) {
+        if self.normalisation.std_ha.is_nan() || self.normalisation.std_ha <= 0.0 {
             return bad("normalisation.std_ha must be positive");
         }
         if !self.target.is_finite() || !self.calibration.slope.is_finite() {
