@@ -1,10 +1,11 @@
 //! Runs one molecule task for a few rounds with the offline proposer and prints the best molecule.
 //!
 //! ```text
-//! cargo run --release -p ansatz-molecules --example offline_run -- TASK ROUNDS PER_ROUND THREADS [SEED] [OUT_DIR]
+//! cargo run --release -p ansatz-molecules --example offline_run -- TASK ROUNDS PER_ROUND THREADS [SEED] [OUT_DIR] [MINUTES]
 //! cargo run --release -p ansatz-molecules --example offline_run -- gap_minus2 5 8 2
 //! ```
-//! With OUT_DIR, writes candidates.csv, best.sdf, best.xyz and best.svg there.
+//! With OUT_DIR (`-` for none), writes candidates.csv, best.sdf, best.xyz and best.svg there;
+//! MINUTES stops the run after the round during which that much wall time passed.
 
 use std::time::Instant;
 
@@ -33,6 +34,10 @@ fn run() -> Result<(), String> {
         rounds: arg(&args, 1, 5)?,
         per_round: arg(&args, 2, 8)?,
         threads: arg(&args, 3, 2)?,
+        max_seconds: match args.get(6) {
+            None => None,
+            Some(_) => Some(arg::<f64>(&args, 6, 0.0)? * 60.0),
+        },
         config: EvolutionConfig {
             seed: arg(&args, 4, 0)?,
             ..EvolutionConfig::default()
@@ -68,7 +73,7 @@ fn run() -> Result<(), String> {
     if let Some(b) = best.first() {
         println!("best:\n{}", prompt::feedback(&task, b));
     }
-    if let Some(dir) = args.get(5) {
+    if let Some(dir) = args.get(5).filter(|d| d.as_str() != "-") {
         let dir = std::path::Path::new(dir);
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         let write = |f: &str, s: &str| std::fs::write(dir.join(f), s).map_err(|e| e.to_string());

@@ -189,6 +189,9 @@ pub struct OfflineRun {
     pub per_round: usize,
     /// Molecules evaluated at the same time.
     pub threads: usize,
+    /// Stop after the round during which this many wall seconds passed (None: no limit).
+    #[serde(default)]
+    pub max_seconds: Option<f64>,
 }
 
 /// Runs the offline proposer for `run.rounds` rounds of `run.per_round` proposals, evaluating
@@ -205,7 +208,14 @@ pub fn run_offline(
     let mut evo = Evolution::new(run.config.clone(), task.rules.clone(), tools.python.clone());
     let mut all: Vec<MoleculeEvaluation> = Vec::new();
     let mut reports = Vec::new();
+    let start = std::time::Instant::now();
     for round in 1..=rounds {
+        if run
+            .max_seconds
+            .is_some_and(|s| start.elapsed().as_secs_f64() >= s)
+        {
+            break;
+        }
         let proposals = evo.propose(per_round)?;
         let replies: Vec<&str> = proposals.iter().map(|p| p.reply.as_str()).collect();
         let screened = screen_many(&replies, &task.rules, &tools.python);

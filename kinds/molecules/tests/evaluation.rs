@@ -83,6 +83,33 @@ fn cresol_end_to_end() {
     let sdf = export::sdf(&task, &[&eval]);
     assert!(sdf.contains("M  END") && sdf.contains("> <gfn2_homo_eV>"));
     assert!(export::xyz(&eval).expect("xyz").starts_with("16\n"));
+
+    // The paper's format: the relaxed heavy-atom coordinates sent back as the only start.
+    let with_coords = ansatz_molecules::Molecule {
+        coordinates: Some(m.heavy_coordinates()),
+        ..mol.clone()
+    };
+    let again = ansatz_molecules::screen(&with_coords.to_block(), &task.rules, &t.python)
+        .expect("own block screens");
+    assert_eq!(again.coordinates.as_ref().map(Vec::len), Some(8));
+    let only_given = Budget {
+        conformers: 0,
+        ..small_budget()
+    };
+    let eval2 = evaluate(&again, &task, &only_given, &t);
+    let m2 = eval2
+        .outcome
+        .as_ref()
+        .expect("evaluates from the given coordinates");
+    assert_eq!(m2.starts, 1);
+    // Hydrogens are placed anew, so the OH may relax into the other rotamer (measured
+    // -10.2525 eV): same molecule, HOMO within 0.1 eV.
+    assert!(
+        (m2.orbitals.homo_ev - CRESOL_HOMO_EV).abs() < 0.1,
+        "{}",
+        m2.orbitals.homo_ev
+    );
+    assert!((m2.orbitals.energy_eh - m.orbitals.energy_eh).abs() * 627.5 < 3.0);
 }
 
 #[test]

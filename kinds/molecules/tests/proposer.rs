@@ -70,6 +70,7 @@ fn three_generations_on_a_tiny_budget() {
         rounds: 3,
         per_round: 4,
         threads: 2,
+        max_seconds: None,
     };
     let (evals, reports) = run_offline(&task, &budget, &t, &run, |_| {}).expect("run");
     assert_eq!(reports.len(), 3);
