@@ -145,14 +145,11 @@ impl<C: Cluster> Round<'_, C> {
     /// The loop: results, stop, deadline, submissions, queries, until every item has ended.
     fn run(&mut self, stop: &AtomicBool, started: Instant) -> Result<RoundEnd, SlurmError> {
         let mut last_query: Option<Instant> = None;
+        let mut last_look: Option<Instant> = None;
         loop {
-            for i in 0..self.items.len() {
-                if self.status[i].is_none() && self.result_path(i).exists() {
-                    self.status[i] = Some(ItemStatus::Done {
-                        result: self.result_path(i),
-                    });
-                    self.to_submit.retain(|&j| j != i);
-                }
+            if last_look.is_none_or(|t| t.elapsed() >= self.settings.result_check_interval) {
+                last_look = Some(Instant::now());
+                self.look_for_results();
             }
             if self.status.iter().all(Option::is_some) {
                 return Ok(RoundEnd::Complete);
@@ -175,10 +172,22 @@ impl<C: Cluster> Round<'_, C> {
             if last_query.is_none_or(|t| t.elapsed() >= self.settings.poll_interval) {
                 last_query = Some(Instant::now());
                 self.query()?;
+                last_look = None; // what ended may have left its result: look at once
                 continue;
             }
-            let nap = self.settings.result_check_interval.min(MAX_NAP);
-            std::thread::sleep(nap);
+            std::thread::sleep(self.settings.result_check_interval.min(MAX_NAP));
+        }
+    }
+
+    /// Mark the items whose result file exists as done.
+    fn look_for_results(&mut self) {
+        for i in 0..self.items.len() {
+            if self.status[i].is_none() && self.result_path(i).exists() {
+                self.status[i] = Some(ItemStatus::Done {
+                    result: self.result_path(i),
+                });
+                self.to_submit.retain(|&j| j != i);
+            }
         }
     }
 
@@ -214,7 +223,13 @@ impl<C: Cluster> Round<'_, C> {
             }
             // Recorded before sbatch runs: a driver killed in between finds the job by name.
             self.state.save(&self.run_dir)?;
-            let args = self.sbatch_args(&name, number, chunk.len());
+            let args = crate::script::sbatch_args(
+                self.settings,
+                &self.run_dir,
+                &name,
+                number,
+                chunk.len(),
+            );
             let script = self
                 .run_dir
                 .join("slurm")
@@ -252,40 +267,6 @@ impl<C: Cluster> Round<'_, C> {
             self.report.submitted += chunk.len();
         }
         Ok(())
-    }
-
-    fn sbatch_args(&self, name: &str, number: u32, tasks: usize) -> Vec<String> {
-        let s = self.settings;
-        let log = self
-            .run_dir
-            .join("slurm")
-            .join("logs")
-            .join(format!("b{number}_%a.log"));
-        let mut array = format!("--array=0-{}", tasks.saturating_sub(1));
-        if let Some(n) = s.max_running {
-            array.push_str(&format!("%{n}"));
-        }
-        let mut args = vec![
-            "--parsable".to_string(),
-            format!("--job-name={name}"),
-            array,
-            format!("--output={}", log.display()),
-            format!("--chdir={}", self.run_dir.display()),
-            format!("--cpus-per-task={}", s.cpus_per_task),
-            // Retries after node failures are this crate's, counted against max_node_retries.
-            "--no-requeue".to_string(),
-        ];
-        if let Some(p) = &s.partition {
-            args.push(format!("--partition={p}"));
-        }
-        if let Some(t) = &s.time_limit {
-            args.push(format!("--time={t}"));
-        }
-        if let Some(m) = &s.memory {
-            args.push(format!("--mem={m}"));
-        }
-        args.extend(s.extra_sbatch_args.iter().cloned());
-        args
     }
 
     /// Ask Slurm about the jobs of the items still running, and act on what ended.

@@ -48,6 +48,45 @@ pub fn array_script(items: &[&WorkItem], run_dir: &Path, header: &str) -> String
     text
 }
 
+/// The `sbatch` arguments of batch `number` (job name `name`, `tasks` array tasks).
+pub(crate) fn sbatch_args(
+    s: &crate::SlurmSettings,
+    run_dir: &Path,
+    name: &str,
+    number: u32,
+    tasks: usize,
+) -> Vec<String> {
+    let log = run_dir
+        .join("slurm")
+        .join("logs")
+        .join(format!("b{number}_%a.log"));
+    let mut array = format!("--array=0-{}", tasks.saturating_sub(1));
+    if let Some(n) = s.max_running {
+        array.push_str(&format!("%{n}"));
+    }
+    let mut args = vec![
+        "--parsable".to_string(),
+        format!("--job-name={name}"),
+        array,
+        format!("--output={}", log.display()),
+        format!("--chdir={}", run_dir.display()),
+        format!("--cpus-per-task={}", s.cpus_per_task),
+        // Retries after node failures are this crate's, counted against max_node_retries.
+        "--no-requeue".to_string(),
+    ];
+    if let Some(p) = &s.partition {
+        args.push(format!("--partition={p}"));
+    }
+    if let Some(t) = &s.time_limit {
+        args.push(format!("--time={t}"));
+    }
+    if let Some(m) = &s.memory {
+        args.push(format!("--mem={m}"));
+    }
+    args.extend(s.extra_sbatch_args.iter().cloned());
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +117,34 @@ mod tests {
         assert!(text.contains("if [ -e /abs/b.json ]"));
         assert!(text.contains("exec sh -c 'exit 3'\n"));
         assert!(text.contains("*)\n"));
+    }
+
+    #[test]
+    fn sbatch_arguments_carry_the_settings() {
+        let settings = crate::SlurmSettings {
+            cpus_per_task: 4,
+            partition: Some("gpu".into()),
+            time_limit: Some("00:30:00".into()),
+            memory: Some("2G".into()),
+            max_running: Some(10),
+            extra_sbatch_args: vec!["--account=lab".into()],
+            ..crate::SlurmSettings::default()
+        };
+        let args = sbatch_args(&settings, &PathBuf::from("/run"), "ansatz-t-3", 3, 5);
+        for expected in [
+            "--parsable",
+            "--job-name=ansatz-t-3",
+            "--array=0-4%10",
+            "--output=/run/slurm/logs/b3_%a.log",
+            "--chdir=/run",
+            "--cpus-per-task=4",
+            "--no-requeue",
+            "--partition=gpu",
+            "--time=00:30:00",
+            "--mem=2G",
+            "--account=lab",
+        ] {
+            assert!(args.iter().any(|a| a == expected), "{expected} in {args:?}");
+        }
     }
 }

@@ -30,6 +30,7 @@ pub struct SlurmSettings {
     pub result_grace: Duration,
     /// The round gives up after this long: its jobs are cancelled and unfinished items are
     /// reported as [`crate::ItemStatus::Unfinished`]. `None` waits as long as Slurm runs them.
+    /// Default: 24 hours (a job that can never start must not hang the search).
     pub deadline: Option<Duration>,
     /// At most this many tasks per job array (keep it at most the cluster's `MaxArraySize`
     /// minus one); a larger round is submitted as several arrays.
@@ -65,7 +66,7 @@ impl Default for SlurmSettings {
             poll_interval: Duration::from_secs(2),
             result_check_interval: Duration::from_millis(100),
             result_grace: Duration::from_secs(30),
-            deadline: None,
+            deadline: Some(Duration::from_secs(24 * 3600)),
             max_array_size: 1000,
             max_running: None,
             max_query_failures: 10,
