@@ -148,3 +148,52 @@ impl Cluster for CommandCluster<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{SlurmError, SlurmExecutor, SlurmSettings};
+
+    #[test]
+    fn a_missing_sbatch_says_how_to_install_it() {
+        let settings = SlurmSettings {
+            sbatch: "ansatz-slurm-no-such-sbatch".into(),
+            ..SlurmSettings::default()
+        };
+        let err = SlurmExecutor::new(settings).check().expect_err("no sbatch");
+        assert!(matches!(err, SlurmError::ProgramMissing { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("ansatz-slurm-no-such-sbatch"), "{message}");
+        assert!(
+            message.contains("apt-get install slurm-client"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_rejected_submission_shows_sbatch_stderr() {
+        // `sh` running a script that refuses as sbatch does, with its reason on stderr.
+        let dir = std::env::temp_dir().join(format!("ansatz-slurm-reject-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let fake_sbatch = dir.join("sbatch");
+        std::fs::write(
+            &fake_sbatch,
+            "#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n",
+        )
+        .expect("script");
+        let settings = SlurmSettings {
+            sbatch: "sh".into(),
+            ..SlurmSettings::default()
+        };
+        let cluster = super::CommandCluster::new(&settings);
+        let args = vec![fake_sbatch.to_string_lossy().into_owned()];
+        let err =
+            super::Cluster::submit(&cluster, &dir.join("job.sh"), &args).expect_err("refused");
+        let message = err.to_string();
+        assert!(matches!(err, SlurmError::SubmitRejected { .. }), "{err:?}");
+        assert!(
+            message.contains("invalid partition specified: nope"),
+            "{message}"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+}
