@@ -346,10 +346,23 @@ fn stop_cancels_and_a_later_round_submits_again() {
         fake.inner.borrow().cancelled,
         vec!["1_0".to_string(), "1_1".to_string()]
     );
-    // The cancelled items are submitted again, not reported as CANCELLED.
-    let fake2 = FakeCluster::default();
-    let report = drive(&fake2, &settings(), &dir, &items(&["a", "b"]), &stop).expect("again");
+    // The cancelled items are submitted again, not reported as CANCELLED, whether Slurm still
+    // shows their jobs cancelled or has forgotten them.
+    let mut fake = fake;
+    fake.never_end = false;
+    let report = drive(&fake, &settings(), &dir, &items(&["a", "b"]), &stop).expect("again");
     assert_eq!((report.submitted, report.done().count()), (2, 2));
+    assert_eq!(report.reattached, 2);
+    let dir = run_dir("stop-forgotten");
+    let fake = FakeCluster {
+        never_end: true,
+        ..FakeCluster::default()
+    };
+    drive(&fake, &s, &dir, &items(&["c"]), &stop).expect("deadline");
+    let fresh = FakeCluster::default();
+    let report = drive(&fresh, &settings(), &dir, &items(&["c"]), &stop).expect("again");
+    assert_eq!((report.submitted, report.done().count()), (1, 1));
+    assert_eq!(report.node_retries, 0);
 }
 
 #[test]

@@ -133,7 +133,9 @@ impl<C: Cluster> Round<'_, C> {
                 });
             } else if let Some(failure) = record.and_then(|r| r.failure.clone()) {
                 self.status[i] = Some(ItemStatus::Failed(failure));
-            } else if self.current_attempt(i).is_some() && !record.is_some_and(|r| r.cancelled) {
+            } else if self.current_attempt(i).is_some() {
+                // Also a job a driver cancelled: it may still finish; if it ended cancelled,
+                // the item is submitted again (see `query`).
                 self.report.reattached += 1;
             } else {
                 self.to_submit.push(i);
@@ -322,9 +324,18 @@ impl<C: Cluster> Round<'_, C> {
             if self.result_path(i).exists() {
                 continue; // seen as done on the next pass of the loop
             }
+            let cancelled_by_driver = self
+                .state
+                .items
+                .get(&self.items[i].id)
+                .is_some_and(|r| r.cancelled);
             let Some(record) = known.get(&(job, attempt.task)) else {
                 let since = *self.watch[i].missing_since.get_or_insert(now);
                 if now.duration_since(since) >= self.settings.result_grace {
+                    if cancelled_by_driver {
+                        self.to_submit.push(i);
+                        continue;
+                    }
                     self.node_failure(
                         i,
                         attempt,
@@ -337,7 +348,14 @@ impl<C: Cluster> Round<'_, C> {
             };
             self.watch[i].missing_since = None;
             let word = job_state::state_word(&record.state).to_string();
-            match job_state::classify(&record.state) {
+            let class = job_state::classify(&record.state);
+            if cancelled_by_driver
+                && matches!(class, StateClass::NodeFailure | StateClass::OwnFailure)
+            {
+                self.to_submit.push(i); // stopped, not failed: run it now
+                continue;
+            }
+            match class {
                 StateClass::Live => {}
                 StateClass::Completed => {
                     let since = *self.watch[i].completed_since.get_or_insert(now);
