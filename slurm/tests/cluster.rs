@@ -293,7 +293,11 @@ fn a_killed_driver_is_resumed_without_running_anything_twice() {
         report.submitted, 0,
         "everything was submitted by the killed driver"
     );
-    assert_eq!(report.reattached, 6 - done_before);
+    // Items may have finished between the kill and the resume; the rest were re-attached.
+    assert!(
+        report.reattached >= 1 && report.reattached <= 6 - done_before,
+        "{report:?}"
+    );
     for k in 0..6 {
         assert_eq!(runs(&dir, &format!("r{k}")), 1, "r{k} ran more than once");
     }
