@@ -56,6 +56,8 @@
 //! # Ok::<(), ansatz_slurm::SlurmError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod cluster;
 mod error;
 mod item;

@@ -1,11 +1,16 @@
 //! How rounds are submitted and watched.
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Settings of the Slurm executor. [`SlurmSettings::default`] suits a small cluster; every field
-/// is public so a command line or a task file can set it.
-#[derive(Debug, Clone, PartialEq)]
+/// is public so a command line can set it, and it deserializes (serde, missing fields default,
+/// durations in seconds) so a task file can hold it, e.g. a TOML table
+/// `[slurm]` with `cpus_per_task = 4`, `partition = "cpu"`, `time_limit = "00:30:00"`,
+/// `poll_interval = 5`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SlurmSettings {
     /// `--cpus-per-task` of each array task (one item per task).
     pub cpus_per_task: u32,
@@ -22,15 +27,19 @@ pub struct SlurmSettings {
     pub max_node_retries: u32,
     /// How often `squeue` is asked about the round's jobs. Result files are looked for more
     /// often (every [`SlurmSettings::result_check_interval`]).
+    #[serde(with = "secs")]
     pub poll_interval: Duration,
     /// How often the run directory is looked at for new result files.
+    #[serde(with = "secs")]
     pub result_check_interval: Duration,
     /// How long a job may be `COMPLETED` with no result file before the item counts as failed
     /// (room for a shared file system's attribute cache).
+    #[serde(with = "secs")]
     pub result_grace: Duration,
     /// The round gives up after this long: its jobs are cancelled and unfinished items are
     /// reported as [`crate::ItemStatus::Unfinished`]. `None` waits as long as Slurm runs them.
     /// Default: 24 hours (a job that can never start must not hang the search).
+    #[serde(with = "opt_secs")]
     pub deadline: Option<Duration>,
     /// At most this many tasks per job array (keep it at most the cluster's `MaxArraySize`
     /// minus one); a larger round is submitted as several arrays.
@@ -52,6 +61,43 @@ pub struct SlurmSettings {
     pub sacct: Option<PathBuf>,
     /// The `scancel` program.
     pub scancel: PathBuf,
+}
+
+/// Durations as seconds (a float) in settings files.
+mod secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Optional durations as seconds.
+mod opt_secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        match Option::<f64>::deserialize(d)? {
+            Some(secs) => Duration::try_from_secs_f64(secs)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
 }
 
 impl Default for SlurmSettings {
@@ -104,5 +150,41 @@ impl SlurmSettings {
             return bad("job_name_prefix must be letters, digits, '-', '_' or '.'");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_from_a_file_with_defaults_and_seconds() {
+        let s: SlurmSettings = serde_json::from_str(
+            r#"{"cpus_per_task": 4, "partition": "cpu", "poll_interval": 5, "deadline": 0.5,
+                "extra_sbatch_args": ["--qos=low"], "sacct": null}"#,
+        )
+        .expect("settings");
+        assert_eq!(s.cpus_per_task, 4);
+        assert_eq!(s.partition.as_deref(), Some("cpu"));
+        assert_eq!(s.poll_interval, Duration::from_secs(5));
+        assert_eq!(s.deadline, Some(Duration::from_millis(500)));
+        assert_eq!(s.sacct, None);
+        assert_eq!(
+            s.max_node_retries,
+            SlurmSettings::default().max_node_retries
+        );
+        let back: SlurmSettings =
+            serde_json::from_str(&serde_json::to_string(&s).expect("json")).expect("back");
+        assert_eq!(back, s);
+        assert!(serde_json::from_str::<SlurmSettings>(r#"{"cpus": 4}"#).is_err());
+        assert!(serde_json::from_str::<SlurmSettings>(r#"{"poll_interval": -1}"#).is_err());
+        assert!(
+            SlurmSettings {
+                cpus_per_task: 0,
+                ..s
+            }
+            .validate()
+            .is_err()
+        );
     }
 }
