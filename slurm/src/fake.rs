@@ -392,6 +392,23 @@ fn vanished_jobs_are_retried_and_silent_completions_fail() {
 }
 
 #[test]
+fn an_id_reused_with_another_command_is_a_new_item() {
+    let dir = run_dir("reuse");
+    let fake = FakeCluster::with_ends(&[("x", &["TIMEOUT", "COMPLETED"])]);
+    let stop = AtomicBool::new(false);
+    let first = drive(&fake, &settings(), &dir, &items(&["x"]), &stop).expect("first");
+    assert!(matches!(status(&first, "x"), ItemStatus::Failed(_)));
+    let mut other = items(&["x"]);
+    other[0].result = PathBuf::from("results/x-round2.json");
+    let second = drive(&fake, &settings(), &dir, &other, &stop).expect("second");
+    assert!(
+        matches!(status(&second, "x"), ItemStatus::Done { .. }),
+        "{second:?}"
+    );
+    assert_eq!((second.submitted, second.reattached), (1, 0));
+}
+
+#[test]
 fn rejection_large_rounds_and_existing_results() {
     let dir = run_dir("misc");
     let stop = AtomicBool::new(false);

@@ -125,6 +125,7 @@ impl<C: Cluster> Round<'_, C> {
                 }
             }
         }
+        self.state.forget_changed(self.items);
         for i in 0..self.items.len() {
             let record = self.state.items.get(&self.items[i].id);
             if self.result_path(i).exists() {
@@ -214,12 +215,14 @@ impl<C: Cluster> Round<'_, C> {
                 job_id: None,
                 items: ids.clone(),
             });
-            for (task, id) in ids.iter().enumerate() {
+            for (task, (id, &i)) in ids.iter().zip(chunk).enumerate() {
                 let attempt = Attempt {
                     batch: number,
                     task: task as u32,
                 };
                 let record = self.state.items.entry(id.clone()).or_default();
+                record.command.clone_from(&self.items[i].command);
+                record.result.clone_from(&self.items[i].result);
                 record.attempts.push(attempt);
                 record.cancelled = false;
             }

@@ -36,6 +36,13 @@ pub(crate) struct Attempt {
 /// What the run directory knows of one item.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub(crate) struct ItemRecord {
+    /// The command it was submitted with: an item under the same id with another command or
+    /// result file is a new item, and its record starts afresh.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// The result file it was submitted with.
+    #[serde(default)]
+    pub result: PathBuf,
     /// Its jobs, oldest first; the last is the current one.
     pub attempts: Vec<Attempt>,
     /// Jobs of it that ended for a node reason.
@@ -130,6 +137,17 @@ impl RunState {
     pub fn job_id(&self, attempt: Attempt) -> Option<String> {
         let id = self.batch(attempt.batch)?.job_id?;
         Some(format!("{id}_{}", attempt.task))
+    }
+
+    /// Forget the records of items whose id is reused with another command or result file:
+    /// they are new items.
+    pub fn forget_changed(&mut self, items: &[crate::WorkItem]) {
+        for item in items {
+            let same = |r: &ItemRecord| r.command == item.command && r.result == item.result;
+            if self.items.get(&item.id).is_some_and(|r| !same(r)) {
+                self.items.remove(&item.id);
+            }
+        }
     }
 
     /// The job name of a batch.
