@@ -153,11 +153,11 @@ impl LlomeConfig {
                 },
             },
             generation: GenerationConfig {
-                num_seeds: 32,
+                num_seeds: 64,
                 iterations: 3,
                 temperatures: vec![0.6, 0.8, 1.0, 1.2, 1.4, 1.6],
                 samples_per_temperature: 2,
-                batch_rows: 512,
+                batch_rows: 256,
             },
         }
     }

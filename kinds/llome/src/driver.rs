@@ -62,6 +62,10 @@ pub struct RoundRecord {
     pub regret: f64,
     /// Wall-clock seconds of the round.
     pub seconds: f64,
+    /// Of which training (0 when resumed after training).
+    pub train_seconds: f64,
+    /// Of which generation.
+    pub generate_seconds: f64,
 }
 
 /// The records of a run, one per completed round.
@@ -210,6 +214,8 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             running_best: best,
             regret: 1.0 - feasible_or_zero(best),
             seconds: t0.elapsed().as_secs_f64(),
+            train_seconds: 0.0,
+            generate_seconds: 0.0,
         }];
         save_records(&records)?;
         dir.write_json(
@@ -290,10 +296,13 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
                 },
             )?;
         }
+        let train_seconds = t0.elapsed().as_secs_f64();
+        let tg = Instant::now();
         let shift = temperature_shift((round > 1).then_some(last.diversity));
         let seeds = seeds_from_pairs(&pairs, config.generation.num_seeds);
         let mut grng = rng_for(config.seed, round, 2);
         let report = generate(&model, &vocab, &seeds, &config.generation, shift, &mut grng)?;
+        let generate_seconds = tg.elapsed().as_secs_f64();
         let cands: Vec<(Vec<u32>, f64)> = report
             .candidates
             .iter()
@@ -357,6 +366,8 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             running_best: running,
             regret: 1.0 - feasible_or_zero(running),
             seconds: t0.elapsed().as_secs_f64(),
+            train_seconds,
+            generate_seconds,
         });
         save_records(&records)?;
         dir.write_json(

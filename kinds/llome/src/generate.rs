@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use candle_core::{D, Tensor};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +91,7 @@ fn decode(
     prompts: &[Vec<u32>],
     temps: &[f64],
     max_new: usize,
-    rng: &mut ChaCha8Rng,
+    rngs: &mut [ChaCha8Rng],
 ) -> Result<Vec<Decoded>> {
     let b = prompts.len();
     let plen = prompts[0].len();
@@ -119,7 +119,7 @@ fn decode(
                 next.push(vocab.pad());
                 continue;
             }
-            let tok = sample(row, temps[i], rng);
+            let tok = sample(row, temps[i], &mut rngs[i]);
             let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let lse = max + row.iter().map(|l| (l - max).exp()).sum::<f64>().ln();
             out[i].logp += row[tok] - lse;
@@ -196,7 +196,9 @@ pub fn generate(
     let mut current: Vec<Vec<u32>> = seeds.to_vec();
     let mut best: Vec<Option<Candidate>> = vec![None; seeds.len()];
     let chunk = (cfg.batch_rows / per).max(1);
-    for _ in 0..cfg.iterations {
+    // every output row has its own stream, so results do not depend on `batch_rows`
+    let base: u64 = rng.random();
+    for iteration in 0..cfg.iterations {
         for start in (0..current.len()).step_by(chunk) {
             let end = (start + chunk).min(current.len());
             let mut prompts = Vec::with_capacity((end - start) * per);
@@ -208,7 +210,14 @@ pub fn generate(
                     row_temps.push(t);
                 }
             }
-            let decoded = decode(model, vocab, &prompts, &row_temps, dim + 2, rng)?;
+            let mut rngs: Vec<ChaCha8Rng> = (start * per..end * per)
+                .map(|row| {
+                    let mut r = ChaCha8Rng::seed_from_u64(base);
+                    r.set_stream(((iteration as u64) << 40) | row as u64);
+                    r
+                })
+                .collect();
+            let decoded = decode(model, vocab, &prompts, &row_temps, dim + 2, &mut rngs)?;
             for (r, d) in decoded.into_iter().enumerate() {
                 let traj = start + r / per;
                 report.generated += 1;

@@ -320,13 +320,13 @@ impl Model {
             k.len = s;
         }
         let x = self.layer_norm(&x, "", "ln_f")?;
-        Ok(x.broadcast_matmul(&self.var("head.w")?.t()?)?)
+        Ok(matmul_2d(&x, &self.var("head.w")?)?)
     }
 
     fn linear(&self, x: &Tensor, name: &str) -> Result<Tensor> {
         let w = self.var(&format!("{name}.w"))?;
         let bias = self.var(&format!("{name}.b"))?;
-        Ok(x.broadcast_matmul(&w.t()?)?.broadcast_add(&bias)?)
+        Ok(matmul_2d(x, &w)?.broadcast_add(&bias)?)
     }
 
     fn layer_norm(&self, x: &Tensor, prefix: &str, name: &str) -> Result<Tensor> {
@@ -343,6 +343,14 @@ impl Model {
         let xn = xc.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
         Ok(xn.broadcast_mul(&w)?.broadcast_add(&bias)?)
     }
+}
+
+/// `x · wᵀ` for `x` of shape `[B, T, in]` and `w` of shape `[out, in]`, as one 2-D product (a
+/// broadcast batched product would copy `w` once per batch row).
+fn matmul_2d(x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+    let (b, t, d) = x.dims3()?;
+    let out = w.dim(0)?;
+    x.reshape((b * t, d))?.matmul(&w.t()?)?.reshape((b, t, out))
 }
 
 enum Init {

@@ -33,8 +33,9 @@ pub fn toy_config(objective: &str, seed: u64) -> LlomeConfig {
         seed,
     );
     cfg.rounds = 2;
-    cfg.ga.num_particles = 60;
-    cfg.ga_steps = 3;
+    cfg.ga.num_particles = 100;
+    cfg.ga.mutation_prob = 0.05;
+    cfg.ga_steps = 4;
     cfg.labels_per_round = 24;
     cfg.model = ModelShape {
         d_model: 16,
@@ -42,11 +43,12 @@ pub fn toy_config(objective: &str, seed: u64) -> LlomeConfig {
         n_heads: 2,
         d_ff: 32,
     };
-    cfg.pairs.max_pairs = 96;
-    cfg.first_train.epochs = 1;
+    cfg.pairs.max_pairs = 200;
+    cfg.first_train.epochs = 6;
+    cfg.first_train.adam.lr = 1e-2;
     cfg.first_train.batch_size = 16;
     cfg.train.batch_size = 16;
-    cfg.generation.num_seeds = 3;
+    cfg.generation.num_seeds = 4;
     cfg.generation.iterations = 2;
     cfg.generation.samples_per_temperature = 1;
     cfg

@@ -15,6 +15,10 @@ fn same_seed_same_records_and_resume_continues_identically() {
     let (d1, d2) = (temp_dir("det-a"), temp_dir("det-b"));
     let a = run(&f, &cfg, &d1).expect("run a");
     assert_eq!(a.len(), 3);
+    assert!(
+        a[1].labelled > 0 && a[2].pairs > 0,
+        "the toy run trains on real pairs: {a:?}"
+    );
     assert_eq!(a[2].objective, "marge");
     assert!(a[1].labelled <= cfg.labels_per_round);
     assert_eq!(
@@ -43,6 +47,8 @@ fn same_seed_same_records_and_resume_continues_identically() {
         r.iter()
             .map(|x| ansatz_llome::RoundRecord {
                 seconds: 0.0,
+                train_seconds: 0.0,
+                generate_seconds: 0.0,
                 ..x.clone()
             })
             .collect::<Vec<_>>()
@@ -112,6 +118,21 @@ fn untrained_model_output_is_rejected_not_a_panic() {
     )
     .expect("generate");
     assert_eq!(rep, again);
+    // the batch size does not change the outputs
+    let g2 = GenerationConfig {
+        batch_rows: 1000,
+        ..g.clone()
+    };
+    let big = generate(
+        &m,
+        &vocab,
+        &seeds,
+        &g2,
+        0.0,
+        &mut ChaCha8Rng::seed_from_u64(0),
+    )
+    .expect("generate");
+    assert_eq!(rep, big);
     // hand-made junk
     let close = vocab.close();
     assert!(parse_output(&vocab, &[vocab.open(), 1, 2, close], 32).is_err());
