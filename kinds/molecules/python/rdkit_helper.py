@@ -119,7 +119,8 @@ def cmd_embed(req):
     count = int(req.get("count", 0))
     if count > 0:
         params = AllChem.ETKDGv3()
-        params.randomSeed = int(req.get("seed", 0))
+        # RDKit 2022.09 gives identical conformers for randomSeed = 0: offset the seed.
+        params.randomSeed = int(req.get("seed", 0)) + 61453
         params.pruneRmsThresh = 0.3
         params.numThreads = 1
         ids, _ = quiet(AllChem.EmbedMultipleConfs, molh, count, params)
