@@ -28,6 +28,8 @@
 //!   [`geometry`]: xtb runs and parsers, bond checks, Open Babel embedding, MOL/SDF text;
 //!   [`process`]: running a tool with a time limit.
 
+#![warn(missing_docs)]
+
 pub mod block;
 pub mod error;
 pub mod evaluate;
