@@ -203,6 +203,15 @@ fn relax_and_select(
 ) -> Result<Measured, EvaluationFailure> {
     let (embedding, embedder) = starts(mol, budget, tools)?;
     let limit = budget.tool_timeout();
+    let n = embedding.symbols.len();
+    if embedding.conformers.iter().any(|c| c.len() != n)
+        || embedding.bonds.iter().any(|&(i, j, _)| i >= n || j >= n)
+    {
+        return Err(EvaluationFailure::new(
+            Stage::Embed,
+            format!("{embedder} returned geometries inconsistent with its {n} atoms"),
+        ));
+    }
     let expected = bond_pairs(&embedding.bonds);
     let first = embedding
         .conformers

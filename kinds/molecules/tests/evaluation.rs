@@ -184,3 +184,22 @@ fn parallel_evaluation_is_deterministic() {
         assert_eq!(ma.coordinates, mb.coordinates);
     }
 }
+
+#[test]
+fn open_babel_embeds_the_cage_rdkit_cannot() {
+    // SGA's own example cage; RDKit's ETKDG fails on it (notes §2.2).
+    let t = tools();
+    let task = Task::builtin("gap").expect("task");
+    let mol = &molecules(&t, &["C1C2C3C4C5OC14C5N23"])[0];
+    let eval = evaluate(mol, &task, &small_budget(), &t);
+    println!(
+        "cage: {:.1} s, {:?}",
+        eval.seconds,
+        eval.outcome.as_ref().map(|m| m.value)
+    );
+    match &eval.outcome {
+        Ok(m) => assert_eq!(m.embedder, "obabel"),
+        // Open Babel's geometry is random; a strained cage may also open during relaxation.
+        Err(f) => assert_eq!(f.stage, Stage::Connectivity, "{f}"),
+    }
+}

@@ -192,13 +192,13 @@ fn xyz_and_molblock_round_trip() {
 
 #[test]
 fn connectivity_changes_are_named() {
-    let s = vec!["C".to_string(), "O".into(), "H".into()];
-    let expected: BTreeSet<(usize, usize)> = [(0, 1), (1, 2)].into_iter().collect();
-    let ok = [[0.0, 0.0, 0.0], [1.43, 0.0, 0.0], [1.8, 0.9, 0.0]];
+    let s = vec!["C".to_string(), "C".into(), "O".into(), "H".into()];
+    let expected: BTreeSet<(usize, usize)> = [(0, 1), (1, 2), (2, 3)].into_iter().collect();
+    let ok = [[0.0, 0.0, 0.0], [1.5, 0.0, 0.0], [2.2, 1.2, 0.0], [3.1, 1.0, 0.0]];
     assert_eq!(connectivity_change(&s, &ok, &expected), None);
-    let moved = [[0.0, 0.0, 0.0], [1.43, 0.0, 0.0], [0.0, 1.0, 0.0]];
-    let msg = connectivity_change(&s, &moved, &expected).expect("H moved to C");
-    assert!(msg.contains("O1-H2") && msg.contains("C0-H2"), "{msg}");
+    let moved = [[0.0, 0.0, 0.0], [1.5, 0.0, 0.0], [2.2, 1.2, 0.0], [0.0, 1.0, 0.0]];
+    let msg = connectivity_change(&s, &moved, &expected).expect("H moved from O to C");
+    assert!(msg.contains("O2-H3") && msg.contains("C0-H3"), "{msg}");
 }
 
 #[test]
@@ -221,4 +221,13 @@ fn a_process_over_its_time_limit_is_killed() {
     let path = dir.path().to_path_buf();
     drop(dir);
     assert!(!path.exists(), "temp dir removed on drop");
+}
+
+#[test]
+fn short_one_three_contacts_are_not_new_bonds() {
+    // A strained three-atom chain bent to 1.8 Å between its ends: geometry, not a bond.
+    let s = vec!["C".to_string(), "C".into(), "C".into()];
+    let expected: BTreeSet<(usize, usize)> = [(0, 1), (1, 2)].into_iter().collect();
+    let bent = [[0.0, 0.0, 0.0], [0.9, 1.2, 0.0], [1.8, 0.0, 0.0]];
+    assert_eq!(connectivity_change(&s, &bent, &expected), None);
 }
