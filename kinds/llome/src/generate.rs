@@ -165,12 +165,21 @@ fn sample(logits: &[f64], temperature: f64, rng: &mut ChaCha8Rng) -> usize {
 /// Why an output is rejected, or the parsed sequence.
 pub fn parse_output(vocab: &Vocab, tokens: &[u32], dim: usize) -> Result<Vec<u32>, String> {
     if tokens.last() != Some(&vocab.close()) {
-        return Err("unterminated".into());
+        return Err("unterminated (no ']')".into());
+    }
+    if tokens.first() != Some(&vocab.open()) {
+        return Err("does not start with '['".into());
     }
     let text = vocab.render(tokens);
-    ansatz_ehrlich::parse_sequence(&text, dim, vocab.num_states()).map_err(|e| {
-        let s = e.to_string();
-        s.split(':').next().unwrap_or("parse").trim().to_string()
+    ansatz_ehrlich::parse_sequence(&text, dim, vocab.num_states()).map_err(|e| match e {
+        ansatz_ehrlich::ParseError::WrongLength { .. } => "wrong length".to_string(),
+        _ if tokens[1..tokens.len() - 1]
+            .iter()
+            .any(|&t| t >= vocab.open()) =>
+        {
+            "format token inside the list".to_string()
+        }
+        other => other.to_string().chars().take(60).collect(),
     })
 }
 

@@ -1,7 +1,8 @@
 //! The run directory: configuration, labelled data per round, checkpoints and round records.
 //!
 //! Layout:
-//! - `config.json`: the [`LlomeConfig`]; resuming under another configuration is refused;
+//! - `config.json`: the [`LlomeConfig`]; resuming under another configuration is refused, except
+//!   for the number of rounds (a finished run can be extended);
 //! - `labels_R.json`: the sequences labelled in round R with their values (round 0 = GA data);
 //! - `model_R.safetensors`, `optim_R.safetensors`: weights and AdamW state after round R's training;
 //! - `state.json`: the last completed phase ([`Progress`]);
@@ -54,9 +55,15 @@ impl RunDir {
         let cfg_path = dir.path("config.json");
         if cfg_path.exists() {
             let old: LlomeConfig = dir.read_json("config.json")?;
-            if &old != config {
+            // only the number of rounds may change: a finished run can be extended
+            let same = LlomeConfig {
+                rounds: config.rounds,
+                ..old
+            } == *config;
+            if !same {
                 return Err(LlomeError::ConfigMismatch(root.to_path_buf()));
             }
+            dir.write_json("config.json", config)?;
         } else {
             dir.write_json("config.json", config)?;
         }

@@ -26,9 +26,9 @@ fn same_seed_same_records_and_resume_continues_identically() {
         a[0].oracle_calls + a[1].labelled + a[2].labelled
     );
     // a second run in another directory: the same records apart from timings
-    let mut one_round = cfg.clone();
-    one_round.rounds = 1;
-    let err = run(&f, &one_round, &d1).expect_err("config mismatch is refused");
+    let mut other = cfg.clone();
+    other.labels_per_round += 1;
+    let err = run(&f, &other, &d1).expect_err("config mismatch is refused");
     assert!(err.to_string().contains("different configuration"));
     // run to round 1 only, by simulating a kill after round 1: run the full config in d2 but
     // delete everything of round 2 first
@@ -142,4 +142,29 @@ fn untrained_model_output_is_rejected_not_a_panic() {
         parse_output(&vocab, &[vocab.open(), 1, 2, close], 2),
         Ok(vec![1, 2])
     );
+}
+
+#[test]
+fn a_finished_run_can_be_extended() {
+    let f = small_function();
+    let cfg = toy_config("marge", 9);
+    let (d1, d2) = (temp_dir("ext-a"), temp_dir("ext-b"));
+    let full = run(&f, &cfg, &d1).expect("two rounds");
+    let mut short = cfg.clone();
+    short.rounds = 1;
+    assert_eq!(run(&f, &short, &d2).expect("one round").len(), 2);
+    let extended = run(&f, &cfg, &d2).expect("extended");
+    let strip = |r: &[ansatz_llome::RoundRecord]| {
+        r.iter()
+            .map(|x| ansatz_llome::RoundRecord {
+                seconds: 0.0,
+                train_seconds: 0.0,
+                generate_seconds: 0.0,
+                ..x.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&full), strip(&extended));
+    std::fs::remove_dir_all(&d1).ok();
+    std::fs::remove_dir_all(&d2).ok();
 }
