@@ -1,10 +1,10 @@
 //! A law program inside the simulator against the hand-written Rust material, as in
 //! BENCHMARKS.md ("Law programs in the simulator"): one 1000-step rollout of the SGA cube
-//! scene per sample, with `ansatz::law::LawMaterial` (the compiled `.law` file, evaluated
+//! scene per sample, with `ansatz::kinds::mpm::material::LawMaterial` (the compiled `.law` file, evaluated
 //! in batches over all particles) or the hand-written law of `ansatz_simulator::materials`.
 //! Compare each `law_*` row with its `rust_*` twin from the same run.
 
-use ansatz::law::LawMaterial;
+use ansatz::kinds::mpm::material::LawMaterial;
 use ansatz_grammar::{CheckedProgram, Signature, load};
 use ansatz_linalg::DualSVec64;
 use ansatz_simulator::materials::{DruckerPrager, NeoHookean, VonMises, seed_params};

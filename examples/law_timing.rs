@@ -6,7 +6,7 @@
 //! plasticine. Under `valgrind --tool=callgrind` a few tens of steps give stable
 //! instruction counts (BENCHMARKS.md, "Law programs in the simulator").
 
-use ansatz::law::LawMaterial;
+use ansatz::kinds::mpm::material::LawMaterial;
 use ansatz_grammar::{Signature, load};
 use ansatz_linalg::DualSVec64;
 use ansatz_simulator::materials::{NeoHookean, VonMises, seed_params};

@@ -1,15 +1,13 @@
-//! ansatz: discover interpretable physical laws. The root crate joins the law language
-//! (`ansatz-grammar`) and the differentiable simulator (`ansatz-simulator`): law programs
-//! become materials ([`law`]), tasks say what to fit ([`task`]), and [`fit`] finds a law's
-//! constants by gradient descent through the simulation.
+//! ansatz: discovery by bilevel search. The search engine itself is the crate
+//! `ansatz-engine` (re-exported as [`engine`]); this crate holds the kinds of problem it
+//! solves, one folder each under [`kinds`] (constitutive laws fitted through the MPM
+//! simulator, laws fitted to tables), what law problems share ([`law`]), the offline law
+//! search ([`evolve`]) and symbolic regression on tables ([`regress`]).
 #![warn(missing_docs)]
 
+pub use ansatz_engine as engine;
+
 pub mod evolve;
-pub mod feedback;
-pub mod fit;
+pub mod kinds;
 pub mod law;
-pub mod llm;
-pub mod plot;
 pub mod regress;
-pub mod search;
-pub mod task;

@@ -1,9 +1,10 @@
 //! Fitting a law to observed motion: the reference Adam curve, L-BFGS recovery, failures
 //! that end in verdicts, feedback records and text, task files.
 
-use ansatz::feedback::{Feedback, KeyStates, key_frames, performance_text};
-use ansatz::fit::{Evaluation, FitRecord, FitSettings, Optimizer, Stage, Verdict, fit};
-use ansatz::task::{Task, TaskSpec};
+use ansatz::engine::{Stage, Verdict};
+use ansatz::kinds::mpm::feedback::{Feedback, KeyStates, key_frames, performance_text};
+use ansatz::kinds::mpm::fit::{Evaluation, FitRecord, FitSettings, Optimizer, fit};
+use ansatz::kinds::mpm::task::{Task, TaskSpec};
 use ansatz_grammar::{Signature, load};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -158,7 +159,7 @@ fn lbfgs_recovers_neohookean_constants_on_a_short_jelly() {
 }
 
 #[test]
-fn an_exploding_law_ends_with_a_simulate_verdict_naming_the_step() {
+fn an_exploding_law_ends_with_an_evaluate_verdict_naming_the_step() {
     let task = short_task("jelly.toml", 100, 50);
     let stiff = law(
         "param k = 1e12\nreturn k * (F @ F.T - I)",
@@ -172,7 +173,7 @@ fn an_exploding_law_ends_with_a_simulate_verdict_naming_the_step() {
         let record = fit(&task, &stiff, None, &settings, &mut never_stop);
         match &record.verdict {
             Verdict::Failed { stage, message } => {
-                assert_eq!(*stage, Stage::Simulate);
+                assert_eq!(*stage, Stage::Evaluate);
                 assert!(message.contains("at step"), "{message}");
             }
             v => panic!("{optimizer:?}: expected a failure, got {v:?}"),
@@ -184,7 +185,7 @@ fn an_exploding_law_ends_with_a_simulate_verdict_naming_the_step() {
             states: None,
         }
         .text();
-        assert!(text.contains("simulate stage"), "{text}");
+        assert!(text.contains("evaluate stage"), "{text}");
     }
 }
 
@@ -488,7 +489,7 @@ fn fit_command_writes_json_and_svg_and_rejects_bad_laws() {
 /// Hencky stage use the reference's own approximate decomposition. A bad name is refused.
 #[test]
 fn the_reference_svd_reproduces_a_reference_file_through_a_law_program() {
-    use ansatz::law::LawFactory;
+    use ansatz::kinds::mpm::material::LawFactory;
     use ansatz_linalg::SvdMethod;
     use ansatz_simulator::loss_and_gradient;
     let dir = std::env::temp_dir().join(format!("ansatz-refsvd-{}", std::process::id()));

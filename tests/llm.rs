@@ -5,7 +5,7 @@
 //! Every test uses its own server and its own key variable, so they run in parallel.
 
 use crate::support::chat_server::{ChatServer, Recorded, Reply, anthropic_body, openai_body};
-use ansatz::llm::{
+use ansatz::engine::llm::{
     ChatError, ChatRequest, ClientConfig, Completion, Message, Provider, Usage, client,
 };
 use serde_json::{Value, json};

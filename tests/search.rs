@@ -2,13 +2,14 @@
 //! determinism across thread counts, replay, and resuming after SIGKILL.
 
 use crate::support::chat_server::{ChatServer, Reply, anthropic_body, openai_body};
-use ansatz::fit::Stage;
-use ansatz::llm::{ClientConfig, Provider, client};
-use ansatz::search::candidate::Candidate;
-use ansatz::search::ledger::{RunDir, read_ledger};
-use ansatz::search::propose::{EvolveProposer, LlmProposer, Proposer, ReplayProposer};
-use ansatz::search::{Outcome, Search, SearchConfig, Silent};
-use ansatz::task::Task;
+use ansatz::engine::ledger::read_ledger;
+use ansatz::engine::llm::{ClientConfig, Provider, client};
+use ansatz::engine::propose::{LlmProposer, ReplayProposer};
+use ansatz::engine::{Proposer, RunDir, Search, Silent, Stage};
+use ansatz::evolve::EvolveProposer;
+use ansatz::kinds::mpm::fit::{FitSettings, settings_of};
+use ansatz::kinds::mpm::task::Task;
+use ansatz::law::LawDetail;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -49,13 +50,22 @@ fn tiny_task(dir: &Path, task: &str, steps: usize, fit_evaluations: usize) -> Pa
     path
 }
 
+type Candidate = ansatz::engine::Candidate<LawDetail>;
+type SearchConfig = ansatz::engine::SearchConfig<FitSettings>;
+type Outcome = ansatz::engine::Outcome<LawDetail>;
+
 fn config(task_path: &Path, task: &Task, proposer: &str) -> SearchConfig {
-    let mut c = SearchConfig::new(task_path, task).expect("config");
-    c.proposer = proposer.into();
+    let mut c = SearchConfig::new(task_path, settings_of(task).expect("fit settings"));
+    c.proposer = proposer.parse().expect("a proposer");
     c
 }
 
-fn run(task: &Task, config: &SearchConfig, dir: &Path, proposer: Box<dyn Proposer>) -> Outcome {
+fn run(
+    task: &Task,
+    config: &SearchConfig,
+    dir: &Path,
+    proposer: Box<dyn Proposer<Task>>,
+) -> Outcome {
     let stop = AtomicBool::new(false);
     Search {
         problem: task,
@@ -189,7 +199,10 @@ fn llm_run_survives_every_failure(provider: Provider) {
         by_id(1).fitness < by_id(0).fitness,
         "neo-Hookean beats linear"
     );
-    assert!(out.stopped.contains("401") || out.stopped.to_lowercase().contains("unauthor"));
+    assert!(
+        out.stopped.to_string().contains("401")
+            || out.stopped.to_string().to_lowercase().contains("unauthor")
+    );
     assert_eq!(out.rounds, 3);
     // Tokens: the usage of every successful reply.
     assert_eq!(out.tokens.prompt, 4000);
@@ -283,11 +296,11 @@ fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
 
     // Replay the first run: the same proposals, verdicts and losses, exactly.
     c.threads = 2;
-    c.proposer = "replay".into();
+    c.proposer = ansatz::engine::ProposerKind::Replay;
     let replayed = dir.join("replay");
     let proposer = ReplayProposer::open(&dir.join("t1")).expect("recording");
     let out = run(&task, &c, &replayed, Box::new(proposer));
-    let original = read_ledger(&dir.join("t1/ledger.jsonl")).expect("ledger");
+    let original: Vec<Candidate> = read_ledger(&dir.join("t1/ledger.jsonl")).expect("ledger");
     assert_eq!(out.candidates.len(), original.len());
     for (a, b) in original.iter().zip(&out.candidates) {
         assert_eq!(a.id, b.id);
@@ -299,12 +312,18 @@ fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
             "candidate #{}",
             a.id
         );
-        assert_eq!(a.hash, b.hash);
-        let bits = |c: &Candidate| c.loss_curve.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(a.detail.hash, b.detail.hash);
+        let bits = |c: &Candidate| {
+            c.detail
+                .loss_curve
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(bits(a), bits(b), "candidate #{}", a.id);
     }
     // A different seed proposes differently.
-    c.proposer = "evolve".into();
+    c.proposer = ansatz::engine::ProposerKind::Evolve;
     c.seed = 12;
     c.rounds = 1;
     let out = run(
@@ -408,7 +427,7 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
             "lost or refitted: {line}"
         );
     }
-    let candidates = read_ledger(&ledger).expect("ledger");
+    let candidates: Vec<Candidate> = read_ledger(&ledger).expect("ledger");
     let ids: Vec<usize> = candidates.iter().map(|c| c.id).collect();
     assert_eq!(
         ids,
@@ -423,11 +442,11 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
         .iter()
         .filter(|l| {
             serde_json::from_str::<Candidate>(l)
-                .map(|c| c.fit.is_some())
+                .map(|c| c.detail.fit.is_some())
                 .unwrap_or(false)
         })
         .count();
-    let fitted_total = candidates.iter().filter(|c| c.fit.is_some()).count();
+    let fitted_total = candidates.iter().filter(|c| c.detail.fit.is_some()).count();
     assert!(
         stdout.contains(&format!(
             "{} fitted in this invocation",
@@ -482,7 +501,11 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
             task.name(),
             best.fitness
         );
-        assert!(out.stopped.contains("target loss"), "{}", out.stopped);
+        assert!(
+            out.stopped.to_string().contains("target loss"),
+            "{}",
+            out.stopped
+        );
         assert!(dir.join("run/best.law").exists());
         let exports = dir.join("run/exports");
         for name in [
@@ -512,7 +535,7 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
 
 #[test]
 fn a_person_answers_through_files() {
-    use ansatz::search::propose::HumanProposer;
+    use ansatz::engine::propose::HumanProposer;
     let dir = scratch("human");
     let task_path = tiny_task(&dir, "jelly", 20, 3);
     let task = Task::load(&task_path).expect("task");
@@ -606,7 +629,7 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("interrupted"), "{stdout}");
     // Everything recorded is whole; the report exists; a resume finishes the run.
-    let candidates = read_ledger(&out.join("ledger.jsonl")).expect("ledger");
+    let candidates: Vec<Candidate> = read_ledger(&out.join("ledger.jsonl")).expect("ledger");
     assert!(!candidates.is_empty());
     assert!(out.join("report.md").exists());
     let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))

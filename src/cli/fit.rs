@@ -3,10 +3,11 @@
 //! the key-particle states) and `loss.svg` into the output directory.
 
 use super::{ProgressTicker, read_params};
-use ansatz::feedback::{Feedback, KeyStates};
-use ansatz::fit::{FitSettings, Optimizer, Verdict, fit};
-use ansatz::plot::{Series, line_chart};
-use ansatz::task::{Task, TaskError};
+use ansatz::engine::Verdict;
+use ansatz::engine::plot::{Series, line_chart};
+use ansatz::kinds::mpm::feedback::{Feedback, KeyStates};
+use ansatz::kinds::mpm::fit::{self as fitting, Optimizer, fit};
+use ansatz::kinds::mpm::task::{Task, TaskError};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,7 +43,7 @@ pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let mut settings = FitSettings::from_task(&task).map_err(anyhow::Error::msg)?;
+    let mut settings = fitting::settings_of(&task).map_err(anyhow::Error::msg)?;
     if let Some(o) = args.optimizer {
         settings.optimizer = o;
     }

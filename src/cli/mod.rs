@@ -42,7 +42,7 @@ pub enum Command {
         law: PathBuf,
         /// `lbfgs` (default of most tasks) or `adam` (the SGA reference's 30 updates).
         #[arg(long)]
-        optimizer: Option<ansatz::fit::Optimizer>,
+        optimizer: Option<ansatz::kinds::mpm::fit::Optimizer>,
         /// Starting parameter values, a JSON object {name: value} (default: the law's).
         #[arg(long)]
         params: Option<PathBuf>,
@@ -204,7 +204,7 @@ pub fn read_params(
             .with_context(|| format!("{}: parameter `{name}` is not a number", path.display()))?;
         overrides.insert(name.clone(), x);
     }
-    ansatz::task::resolve_params(law, &overrides)
+    ansatz::kinds::mpm::task::resolve_params(law, &overrides)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
@@ -271,7 +271,7 @@ mod tests {
         for cli in [&search, &regress] {
             let s = search::llm_settings(&llm(cli)).expect("settings");
             assert_eq!(s.model, "m1");
-            assert_eq!(s.provider, "openai");
+            assert_eq!(s.provider, ansatz::engine::llm::Provider::OpenAi);
             assert_eq!(s.base_url, "http://127.0.0.1:9/v1");
             assert_eq!(s.api_key_env, None);
             assert_eq!(s.timeout_seconds, 7.0);

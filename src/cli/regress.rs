@@ -1,12 +1,14 @@
 //! `ansatz regress DATA.csv [--target NAME ...] [--test TEST.csv] [--time-limit S]
 //! [--seed N] [--out DIR]`: symbolic regression on a table.
 
-use super::search::{ModelArgs, STOP, install_ctrlc, llm_settings, proposer};
-use ansatz::regress::problem::TableProblem;
-use ansatz::regress::run::{RegressConfig, load_split, run as run_regress};
-use ansatz::search::ledger::RunDir;
-use ansatz::search::propose::ReplayProposer;
-use ansatz::search::{FitSettings, Search, SearchConfig, Silent, report};
+use super::search::{ModelArgs, Terminal, install_ctrlc, llm_settings, run_search};
+use ansatz::engine::propose::ReplayProposer;
+use ansatz::engine::{ProposerKind, SearchConfig, Silent};
+use ansatz::kinds::Kind;
+use ansatz::kinds::table::TableKind;
+use ansatz::kinds::table::task::TableTask;
+use ansatz::law;
+use ansatz::regress::run::{RegressConfig, run as run_regress};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +31,7 @@ pub struct RegressArgs {
     /// Who writes the laws: evolve (the offline search, the default), llm, human, replay.
     /// The last three run the bilevel search loop of `ansatz search` on the table.
     #[arg(long, default_value = "evolve")]
-    pub proposer: String,
+    pub proposer: ProposerKind,
     /// The model and how to reach it (with --proposer llm).
     #[command(flatten)]
     pub llm: ModelArgs,
@@ -95,7 +97,7 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{line}");
         }
     };
-    if args.proposer != "evolve" {
+    if args.proposer != ProposerKind::Evolve {
         return search_loop(&args, &cfg);
     }
     match run_regress(&cfg, &mut log) {
@@ -122,97 +124,94 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `--proposer llm|human|replay`: the search loop of `ansatz search` on the table; the
-/// run directory holds its ledger and report, and `result.json` the best law's errors.
+/// `--proposer llm|human|replay`: the search loop of `ansatz search` on the table. The run
+/// directory holds its task file (`task.toml`, so `ansatz search --resume --out DIR`
+/// continues it), its ledger and report, and `result.json` with the best law's errors.
 fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCode> {
     install_ctrlc();
-    let (train, test, roles) = match load_split(cfg) {
-        Ok(t) => t,
+    if cfg.out.join("ledger.jsonl").exists() {
+        bail!(
+            "{} already holds a run: continue it with `ansatz search --resume --out {}`, or \
+             choose another --out",
+            cfg.out.display(),
+            cfg.out.display()
+        );
+    }
+    if cfg.targets.len() > 1 {
+        bail!(
+            "--proposer {} searches one target at a time; give one --target",
+            args.proposer
+        );
+    }
+    let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    let task = TableTask {
+        kind: Kind::Table,
+        data: absolute(&cfg.data),
+        target: cfg.targets.first().cloned(),
+        test: cfg.test.as_ref().map(absolute),
+        test_fraction: cfg.test_fraction,
+        seed: cfg.seed,
+        fit_evaluations: None,
+    };
+    let loaded = match task.load() {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    let [target] = roles.targets.as_slice() else {
-        bail!(
-            "--proposer {} searches one target at a time; give one --target",
-            args.proposer
-        );
-    };
-    let name = format!(
-        "{}: {}",
-        cfg.data
-            .file_stem()
-            .map_or("table".into(), |s| s.to_string_lossy()),
-        target.name()
-    );
-    let problem =
-        TableProblem::new(&name, &train, &roles.inputs, target).map_err(anyhow::Error::msg)?;
-    let test_problem =
-        TableProblem::new(&name, &test, &roles.inputs, target).map_err(anyhow::Error::msg)?;
-    let mut config = SearchConfig::with_fit(
-        cfg.data.clone(),
-        FitSettings {
-            max_evaluations: 100,
-            ..FitSettings::default()
-        },
-    );
-    config.proposer = args.proposer.clone();
+    std::fs::create_dir_all(&cfg.out).with_context(|| format!("creating {}", cfg.out.display()))?;
+    let task_path = cfg.out.join("task.toml");
+    std::fs::write(&task_path, toml::to_string(&task)?)
+        .with_context(|| format!("writing {}", task_path.display()))?;
+    let mut config = SearchConfig::new(absolute(&task_path), task.fit_settings());
+    config.proposer = args.proposer;
     config.seed = args.seed;
     config.replay = args.replay.clone();
     config.threads = args.threads.max(1);
     config.max_seconds = Some(args.time_limit);
     config.rounds = args.rounds.unwrap_or(5);
-    if config.proposer == "replay" && args.rounds.is_none() {
+    if config.proposer == ProposerKind::Replay && args.rounds.is_none() {
         let path = config
             .replay
             .as_ref()
             .context("--proposer replay needs --replay RUN")?;
         config.rounds = ReplayProposer::open(path)?.rounds();
     }
-    if config.proposer == "llm" {
+    if config.proposer == ProposerKind::Llm {
         config.llm = Some(llm_settings(&args.llm)?);
     }
-    if cfg.out.join("ledger.jsonl").exists() {
-        bail!(
-            "{} already holds a run: choose another --out",
-            cfg.out.display()
-        );
-    }
-    let run = RunDir::open(&cfg.out)?;
-    run.write_atomic(
-        &run.config_path(),
-        serde_json::to_string_pretty(&config)?.as_bytes(),
-    )?;
-    let search = Search {
-        problem: &problem,
-        config: &config,
-        run,
-        proposer: proposer(&config, ansatz_simulator::MaterialKind::Elastic)?,
-        stop: &STOP,
+    let outcome = if args.quiet {
+        run_search::<TableKind>(&loaded.train, &config, &cfg.out, &mut Silent)?
+    } else {
+        let mut terminal = Terminal::new();
+        let outcome = run_search::<TableKind>(&loaded.train, &config, &cfg.out, &mut terminal)?;
+        terminal.finish();
+        outcome
     };
-    let outcome = search.run(&mut Silent)?;
-    let best = outcome
-        .best
-        .and_then(|id| outcome.candidates.iter().find(|c| c.id == id));
-    let (law, train_nmse, test_r2) =
-        match best.and_then(|b| Some((b, report::fitted_law(&problem, b)?))) {
-            Some((b, law)) => {
-                let test_nmse = test_problem.nmse(&law, &b.params);
-                (law.program().to_string(), b.fitness, 1.0 - test_nmse)
-            }
-            None => (String::new(), f64::INFINITY, f64::NEG_INFINITY),
-        };
+    let best = outcome.best_candidate();
+    let (law, train_nmse, test_r2) = match best.and_then(|b| {
+        Some((
+            b,
+            law::fitted_law(&b.detail, law::LawProblem::signature(&loaded.train))?,
+        ))
+    }) {
+        Some((b, law)) => {
+            let test_nmse = loaded.test.nmse(&law, &b.detail.params);
+            (law.program().to_string(), b.fitness, 1.0 - test_nmse)
+        }
+        None => (String::new(), f64::INFINITY, f64::NEG_INFINITY),
+    };
     let result = serde_json::json!({
-        "target": target.name(),
+        "target": loaded.target,
         "proposer": config.proposer,
         "law": law,
         "train_nmse": train_nmse,
         "test_r2": test_r2,
-        "rows": [train.rows(), test.rows()],
+        "rows": [loaded.rows.0, loaded.rows.1],
         "fits": outcome.fitted,
         "seconds": outcome.seconds,
-        "stopped": outcome.stopped,
+        "stopped": outcome.stopped.to_string(),
         "tokens": [outcome.tokens.prompt, outcome.tokens.completion],
     });
     std::fs::write(
@@ -226,6 +225,10 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
             outcome.stopped, outcome.fitted
         );
         println!("run directory: {}", cfg.out.display());
+    }
+    if let ansatz::engine::StopReason::ProposerFailed { message } = &outcome.stopped {
+        eprintln!("error: the proposer could not go on: {message}");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,16 +2,16 @@
 //! [--seed S] [--out DIR] [--resume]`: the bilevel search, recorded in a run directory.
 
 use super::ProgressTicker;
-use ansatz::fit::Optimizer;
-use ansatz::llm::{ClientConfig, Provider, client};
-use ansatz::search::candidate::Candidate;
-use ansatz::search::propose::{
-    EvolveProposer, HumanProposer, LlmProposer, Proposer, ReplayProposer,
+use ansatz::engine::llm::{ClientConfig, Provider, client};
+use ansatz::engine::propose::{HumanProposer, LlmProposer, ReplayProposer};
+use ansatz::engine::{
+    Candidate, Detail, Events, LlmSettings, Outcome, Problem, Proposer, ProposerKind, RunDir,
+    Search, SearchConfig,
 };
-use ansatz::search::{Events, LlmSettings, Search, SearchConfig, ledger::RunDir, report};
-use ansatz::task::Task;
+use ansatz::kinds::mpm::fit::Optimizer;
+use ansatz::kinds::{Kind, KindVisitor, Overrides, ProblemKind};
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub struct ModelArgs {
     pub model: Option<String>,
     /// The model API: openai (any OpenAI-compatible server) or anthropic.
     #[arg(long, default_value = "openai")]
-    pub provider: String,
+    pub provider: Provider,
     /// API root, e.g. http://localhost:8000/v1 (vLLM), http://127.0.0.1:8080/v1 (llama.cpp),
     /// http://localhost:11434/v1 (Ollama). Default: the provider's public API.
     #[arg(long)]
@@ -44,7 +44,7 @@ impl Default for ModelArgs {
     fn default() -> Self {
         ModelArgs {
             model: None,
-            provider: "openai".into(),
+            provider: Provider::OpenAi,
             base_url: None,
             api_key_env: None,
             request_timeout: 300.0,
@@ -56,9 +56,9 @@ impl Default for ModelArgs {
 pub struct SearchArgs {
     /// The task file (tasks/*.toml). With --resume, may be omitted: the run's own is used.
     pub task: Option<PathBuf>,
-    /// Who writes the laws: evolve (offline, the default), llm, human, replay.
+    /// Who writes the solutions: evolve (offline, the default), llm, human, replay.
     #[arg(long)]
-    pub proposer: Option<String>,
+    pub proposer: Option<ProposerKind>,
     /// The model and how to reach it.
     #[command(flatten)]
     pub llm: ModelArgs,
@@ -123,41 +123,47 @@ pub(crate) fn install_ctrlc() {
     });
 }
 
-fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<SearchConfig> {
-    let mut config = match resumed {
-        Some(c) => c,
-        None => {
-            let path = args.task.clone().context("give the task file")?;
-            let task = Task::load(&path)?;
-            let mut c = SearchConfig::new(path, &task).map_err(anyhow::Error::msg)?;
-            c.proposer = match (&args.proposer, &args.llm.model) {
-                (Some(p), _) => p.clone(),
-                (None, Some(_)) => "llm".into(),
-                (None, None) => "evolve".into(),
-            };
-            c.seed = args.seed.unwrap_or(0);
-            c.replay = args.replay.clone();
-            if c.proposer == "replay" {
-                // Replay as many rounds as were recorded (unless --rounds says otherwise).
-                let path = c
-                    .replay
-                    .as_ref()
-                    .context("--proposer replay needs --replay RUN")?;
-                c.rounds = ReplayProposer::open(path)?.rounds();
-            }
-            if let Some(o) = args.optimizer {
-                c.fit.optimizer = o;
-            }
-            if let Some(n) = args.fit_evaluations {
-                c.fit.max_evaluations = n;
-            }
-            if c.proposer == "llm" {
-                c.llm = Some(llm_settings(&args.llm)?);
-            }
-            c
+/// The run's proposer from the command line (`--model` alone implies `llm`).
+fn proposer_kind(args: &SearchArgs) -> ProposerKind {
+    match (args.proposer, &args.llm.model) {
+        (Some(p), _) => p,
+        (None, Some(_)) => ProposerKind::Llm,
+        (None, None) => ProposerKind::Evolve,
+    }
+}
+
+/// `runs/search/TASK-PROPOSER-sSEED`.
+fn default_out(task: &Path, proposer: ProposerKind, seed: u64) -> PathBuf {
+    let stem = task
+        .file_stem()
+        .map_or("task".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from("runs/search").join(format!("{stem}-{proposer}-s{seed}"))
+}
+
+/// A new run's settings from the command line, over the kind's defaults `fit`.
+fn new_config<S>(args: &SearchArgs, task: &Path, fit: S) -> anyhow::Result<SearchConfig<S>> {
+    let mut c = SearchConfig::new(task, fit);
+    c.proposer = proposer_kind(args);
+    c.seed = args.seed.unwrap_or(0);
+    c.replay = args.replay.clone();
+    match c.proposer {
+        ProposerKind::Replay => {
+            // Replay as many rounds as were recorded (unless --rounds says otherwise).
+            let path = c
+                .replay
+                .as_ref()
+                .context("--proposer replay needs --replay RUN")?;
+            c.rounds = ReplayProposer::open(path)?.rounds();
         }
-    };
-    // Budgets and sizes may change on resume (e.g. more rounds); the rest is the run's.
+        ProposerKind::Llm => c.llm = Some(llm_settings(&args.llm)?),
+        ProposerKind::Start => bail!("`start` is not a proposer (evolve, llm, human, replay)"),
+        ProposerKind::Evolve | ProposerKind::Human => {}
+    }
+    Ok(c)
+}
+
+/// Budgets and sizes may change on resume (e.g. more rounds); the rest is the run's.
+fn apply_budgets<S>(args: &SearchArgs, config: &mut SearchConfig<S>) {
     if let Some(r) = args.rounds {
         config.rounds = r;
     }
@@ -182,13 +188,12 @@ fn resolve(args: &SearchArgs, resumed: Option<SearchConfig>) -> anyhow::Result<S
     if let Some(n) = args.explore {
         config.explore = n;
     }
-    Ok(config)
 }
 
 /// The model settings of `--model`, `--provider`, `--base-url`, `--api-key-env` and
 /// `--request-timeout`.
 pub(crate) fn llm_settings(args: &ModelArgs) -> anyhow::Result<LlmSettings> {
-    let provider: Provider = args.provider.parse().map_err(anyhow::Error::msg)?;
+    let provider = args.provider;
     let model = args.model.clone().context("--proposer llm needs --model")?;
     let key = match (&args.api_key_env, &args.base_url) {
         (Some(v), _) if v == "none" => None,
@@ -197,7 +202,7 @@ pub(crate) fn llm_settings(args: &ModelArgs) -> anyhow::Result<LlmSettings> {
         (None, None) => Some(provider.default_key_env().to_string()),
     };
     Ok(LlmSettings {
-        provider: args.provider.clone(),
+        provider,
         base_url: args
             .base_url
             .clone()
@@ -211,54 +216,68 @@ pub(crate) fn llm_settings(args: &ModelArgs) -> anyhow::Result<LlmSettings> {
     })
 }
 
-/// The proposer a run's settings name (`kind` picks the evolve library).
-pub(crate) fn proposer(
-    config: &SearchConfig,
-    kind: ansatz_simulator::MaterialKind,
-) -> anyhow::Result<Box<dyn Proposer>> {
-    Ok(match config.proposer.as_str() {
-        "evolve" => Box::new(EvolveProposer::new(kind)),
-        "human" => Box::new(HumanProposer::default()),
-        "replay" => {
+/// The proposer a run's settings name (`evolve`: the kind's offline proposer).
+pub(crate) fn proposer<K: ProblemKind>(
+    config: &SearchConfig<<K::Problem as Problem>::Settings>,
+    problem: &K::Problem,
+) -> anyhow::Result<Box<dyn Proposer<K::Problem>>> {
+    Ok(match config.proposer {
+        ProposerKind::Evolve => K::offline(problem),
+        ProposerKind::Human => Box::new(HumanProposer::default()),
+        ProposerKind::Replay => {
             let path = config
                 .replay
                 .as_ref()
                 .context("--proposer replay needs --replay RUN")?;
             Box::new(ReplayProposer::open(path)?)
         }
-        "llm" => {
+        ProposerKind::Llm => {
             let s = config
                 .llm
                 .as_ref()
                 .context("--proposer llm needs --model")?;
-            let provider: Provider = s.provider.parse().map_err(anyhow::Error::msg)?;
             let client_config = ClientConfig {
                 base_url: s.base_url.clone(),
                 api_key_env: s.api_key_env.clone(),
                 timeout: Duration::from_secs_f64(s.timeout_seconds),
                 max_retries: s.max_retries,
                 backoff: Duration::from_secs_f64(s.backoff_seconds),
-                ..ClientConfig::new(provider, s.model.clone())
+                ..ClientConfig::new(s.provider, s.model.clone())
             };
             let mut p = LlmProposer::new(client(&client_config)?);
             p.max_tokens = s.max_tokens;
             Box::new(p)
         }
-        other => bail!("unknown proposer {other:?} (evolve, llm, human, replay)"),
+        ProposerKind::Start => bail!("`start` is not a proposer (evolve, llm, human, replay)"),
     })
 }
 
 /// Progress on the terminal.
-struct Terminal {
+pub(crate) struct Terminal {
     bar: Option<ProgressTicker>,
     best: f64,
 }
 
-impl Events for Terminal {
-    fn round(&mut self, round: usize, proposals: usize, resumed: bool) {
+impl Terminal {
+    /// A terminal with nothing shown yet.
+    pub(crate) fn new() -> Terminal {
+        Terminal {
+            bar: None,
+            best: f64::INFINITY,
+        }
+    }
+
+    /// Ends the progress bar.
+    pub(crate) fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
             b.finish();
         }
+    }
+}
+
+impl<D: Detail> Events<D> for Terminal {
+    fn round(&mut self, round: usize, proposals: usize, resumed: bool) {
+        self.finish();
         let label = if resumed {
             format!("round {round} (resumed)")
         } else {
@@ -267,7 +286,7 @@ impl Events for Terminal {
         self.bar = Some(ProgressTicker::bar(proposals as u64, &label));
     }
 
-    fn candidate(&mut self, c: &Candidate) {
+    fn candidate(&mut self, c: &Candidate<D>) {
         if c.is_ok() && c.fitness < self.best {
             self.best = c.fitness;
         }
@@ -285,104 +304,151 @@ impl Events for Terminal {
     }
 }
 
+/// Runs a search of kind `K` on `problem` in `dir` with `config` (already saved there).
+pub(crate) fn run_search<'a, K: ProblemKind>(
+    problem: &'a K::Problem,
+    config: &'a SearchConfig<<K::Problem as Problem>::Settings>,
+    dir: &Path,
+    events: &mut dyn Events<<K::Problem as Problem>::Detail>,
+) -> anyhow::Result<Outcome<<K::Problem as Problem>::Detail>> {
+    let run = RunDir::open(dir)?;
+    run.write_atomic(
+        &run.config_path(),
+        serde_json::to_string_pretty(config)?.as_bytes(),
+    )?;
+    let search = Search {
+        problem,
+        config,
+        run,
+        proposer: proposer::<K>(config, problem)?,
+        stop: &STOP,
+    };
+    Ok(search.run(events)?)
+}
+
+/// `ansatz search` for the kind the task file names.
+struct SearchCommand {
+    args: SearchArgs,
+    task: PathBuf,
+    dir: PathBuf,
+    /// The saved configuration of a resumed run.
+    saved: Option<String>,
+}
+
+impl KindVisitor for SearchCommand {
+    type Output = anyhow::Result<ExitCode>;
+
+    fn visit<K: ProblemKind>(self, _kind: Kind) -> anyhow::Result<ExitCode> {
+        let SearchCommand {
+            args,
+            task,
+            dir,
+            saved,
+        } = self;
+        let ticker = ProgressTicker::spinner("loading the task");
+        let loaded = K::load(&task);
+        ticker.finish();
+        let (problem, settings) = loaded.map_err(|e| anyhow::anyhow!("{}: {e}", task.display()))?;
+        let mut config = match &saved {
+            Some(text) => serde_json::from_str(text)
+                .with_context(|| format!("parsing {}", dir.join("config.json").display()))?,
+            None => {
+                let mut settings = settings;
+                let overrides = Overrides {
+                    optimizer: args.optimizer,
+                    fit_evaluations: args.fit_evaluations,
+                };
+                K::apply(&mut settings, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
+                new_config(&args, &task, settings)?
+            }
+        };
+        apply_budgets(&args, &mut config);
+        let mut terminal = Terminal::new();
+        let outcome = run_search::<K>(&problem, &config, &dir, &mut terminal)?;
+        terminal.finish();
+        println!(
+            "{}: {} after round {} ({} candidates; {} fitted in this invocation, {:.0} s)",
+            problem.name(),
+            outcome.stopped,
+            outcome.rounds,
+            outcome.candidates.len(),
+            outcome.fitted,
+            outcome.seconds
+        );
+        if outcome.tokens.prompt + outcome.tokens.completion > 0 {
+            println!(
+                "tokens: {} prompt + {} completion",
+                outcome.tokens.prompt, outcome.tokens.completion
+            );
+        }
+        let start = outcome.candidates.iter().find(|c| c.id == 0);
+        match outcome.best_candidate() {
+            Some(best) => {
+                println!(
+                    "best: candidate #{} (round {}, {} {}) with loss {:.6e} (start {:.6e})",
+                    best.id,
+                    best.round,
+                    best.proposal.proposer,
+                    best.proposal.how,
+                    best.fitness,
+                    start.map_or(f64::NAN, |s| s.fitness)
+                );
+                let answer = K::answer(&problem, best);
+                if !answer.trim().is_empty() {
+                    println!("{}", answer.trim_end());
+                }
+            }
+            None => println!("no candidate has a finite loss"),
+        }
+        println!("run directory: {}", dir.display());
+        if let ansatz::engine::StopReason::ProposerFailed { message } = &outcome.stopped {
+            // The results so far are recorded and the run can be resumed once the cause is fixed.
+            eprintln!("error: the proposer could not go on: {message}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
 /// Runs `ansatz search`.
 pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     install_ctrlc();
-    let default_out = |c: &SearchConfig| {
-        let stem = c
-            .task
-            .file_stem()
-            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        PathBuf::from("runs/search").join(format!("{stem}-{}-s{}", c.proposer, c.seed))
-    };
-    let config = if args.resume {
-        let dir = match &args.out {
-            Some(d) => d.clone(),
-            None => default_out(&resolve(&args, None)?),
+    let (task, dir, saved) = if args.resume {
+        let dir = match (&args.out, &args.task) {
+            (Some(d), _) => d.clone(),
+            (None, Some(task)) => default_out(task, proposer_kind(&args), args.seed.unwrap_or(0)),
+            (None, None) => bail!("--resume needs --out RUN (or the task file of the run)"),
         };
         let path = dir.join("config.json");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("--resume: reading {}", path.display()))?;
-        let saved: SearchConfig =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        (resolve(&args, Some(saved))?, dir)
+        #[derive(serde::Deserialize)]
+        struct TaskOf {
+            task: PathBuf,
+        }
+        let task = serde_json::from_str::<TaskOf>(&text)
+            .with_context(|| format!("parsing {}", path.display()))?
+            .task;
+        (task, dir, Some(text))
     } else {
-        let c = resolve(&args, None)?;
-        let dir = args.out.clone().unwrap_or_else(|| default_out(&c));
+        let task = args.task.clone().context("give the task file")?;
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&task, proposer_kind(&args), args.seed.unwrap_or(0)));
         if dir.join("ledger.jsonl").exists() {
             bail!(
                 "{} already holds a run: add --resume to continue it, or choose another --out",
                 dir.display()
             );
         }
-        (c, dir)
+        (task, dir, None)
     };
-    let (config, dir) = config;
-    let run = RunDir::open(&dir)?;
-    run.write_atomic(
-        &run.config_path(),
-        serde_json::to_string_pretty(&config)?.as_bytes(),
-    )?;
-    let ticker = ProgressTicker::spinner("loading the task (simulating the ground truth)");
-    let task = Task::load(&config.task);
-    ticker.finish();
-    let task = task?;
-    let search = Search {
-        problem: &task,
-        config: &config,
-        run,
-        proposer: proposer(&config, task.kind)?,
-        stop: &STOP,
-    };
-    let mut terminal = Terminal {
-        bar: None,
-        best: f64::INFINITY,
-    };
-    let outcome = search.run(&mut terminal)?;
-    if let Some(b) = terminal.bar.take() {
-        b.finish();
-    }
-    println!(
-        "{}: {} after round {} ({} candidates; {} fitted in this invocation, {:.0} s)",
-        task.name(),
-        outcome.stopped,
-        outcome.rounds,
-        outcome.candidates.len(),
-        outcome.fitted,
-        outcome.seconds
-    );
-    if outcome.tokens.prompt + outcome.tokens.completion > 0 {
-        println!(
-            "tokens: {} prompt + {} completion",
-            outcome.tokens.prompt, outcome.tokens.completion
-        );
-    }
-    let start = outcome.candidates.iter().find(|c| c.id == 0);
-    match outcome
-        .best
-        .and_then(|id| outcome.candidates.iter().find(|c| c.id == id))
-    {
-        Some(best) => {
-            println!(
-                "best: candidate #{} (round {}, {} {}) with loss {:.6e} (start {:.6e})",
-                best.id,
-                best.round,
-                best.proposal.proposer,
-                best.proposal.how,
-                best.fitness,
-                start.map_or(f64::NAN, |s| s.fitness)
-            );
-            if let Some(law) = report::fitted_law(&task, best) {
-                println!("{}", law.program());
-            }
-        }
-        None => println!("no candidate has a finite loss"),
-    }
-    println!("run directory: {}", dir.display());
-    if let Some(error) = &outcome.proposer_error {
-        // The results so far are recorded and the run can be resumed once the cause is fixed.
-        eprintln!("error: the proposer could not go on: {error}");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    let kind = Kind::of_task_file(&task).map_err(|e| anyhow::anyhow!("{e}"))?;
+    kind.visit(SearchCommand {
+        args,
+        task,
+        dir,
+        saved,
+    })
 }

@@ -3,8 +3,8 @@
 //! NumPy can load (`x`, `v`, `frames`, full states every teacher-forcing interval).
 
 use super::{ProgressTicker, read_params};
-use ansatz::law::LawFactory;
-use ansatz::task::{Task, TaskError};
+use ansatz::kinds::mpm::material::LawFactory;
+use ansatz::kinds::mpm::task::{Task, TaskError};
 use ansatz_simulator::{MaterialFactory, Recording, rollout};
 use std::path::Path;
 use std::process::ExitCode;

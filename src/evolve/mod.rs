@@ -42,7 +42,10 @@
 mod hosts;
 pub mod library;
 mod mutate;
+mod proposer;
 mod tree;
+
+pub use proposer::EvolveProposer;
 
 use ansatz_grammar::{Program, Signature, check, egraph, parse};
 use ansatz_simulator::MaterialKind;

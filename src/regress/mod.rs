@@ -11,5 +11,4 @@ pub mod expr;
 pub mod gp;
 pub mod lsq;
 pub mod matrix;
-pub mod problem;
 pub mod run;

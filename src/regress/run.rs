@@ -6,7 +6,7 @@ use super::data::{Column, DataError, Roles, Table, roles};
 use super::expr::{Expr, Vars};
 use super::gp::{self, Data, GpConfig, GpOutcome};
 use super::matrix::{self, MatrixData, MatrixOutcome};
-use crate::plot::{Series, line_chart};
+use ansatz_engine::plot::{Series, line_chart};
 use ansatz_grammar::{Signature, load};
 use nalgebra::Matrix3;
 use serde::Serialize;

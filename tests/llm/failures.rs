@@ -2,7 +2,7 @@
 
 use super::{SHAPES, ask, assert_posted, config, set_key, simple_request, success, usage};
 use crate::support::chat_server::{ChatServer, Reply};
-use ansatz::llm::{
+use ansatz::engine::llm::{
     AnthropicClient, ChatError, ClientConfig, Message, OpenAiClient, Provider, client,
 };
 use serde_json::json;

@@ -1,40 +1,25 @@
-//! The bilevel search (SGA's outer loop, spec/sga.md section 5): proposers write laws, the
-//! inner fit judges them, round after round.
+//! The bilevel search (SGA's outer loop): proposers write solutions, the problem screens
+//! and evaluates them, round after round.
 //!
-//! The search is about a [`Problem`]: a simulation [`Task`](crate::task::Task), or any other
-//! kind that says what a law takes and returns, fits it and briefs the proposers (see
-//! [`problem`] for how a new kind plugs in).
+//! Round 0 evaluates the problem's starting solution. Each later round selects the best
+//! `shown` candidates (SGA: those with a finite fitness, or everyone when fewer than `shown`
+//! have one), shows them to the proposer worst first, asks for `exploit + explore`
+//! proposals, records them (`rounds/round-NNN.json`) before evaluating any, screens them in
+//! order (a deduplication key seen before is a duplicate), evaluates the new ones in
+//! parallel and appends each to the ledger as it finishes. The run stops after its rounds,
+//! at an evaluation or wall-time budget, at a target fitness, on a stop request (the stop
+//! flag: Ctrl-C, SIGTERM) or when the proposer cannot go on ([`StopReason`]); it can be
+//! resumed from its directory.
 //!
-//! Round 0 fits the problem's starting law. Each later round selects the best `shown`
-//! candidates (SGA: those with a finite fitness, or everyone when fewer than `shown` have
-//! one), shows them to the proposer worst first, asks for `exploit + explore` proposals,
-//! records them (`rounds/round-NNN.json`) before evaluating any, screens them in order
-//! (extract, parse, type, canonical hash: a hash seen before is a duplicate), fits the new
-//! ones in parallel and appends each to the ledger as it finishes. The run stops after its
-//! rounds, at an evaluation or wall-time budget, at a target loss, on Ctrl-C (the stop
-//! flag) or when the proposer cannot go on; it can be resumed from its directory.
-//!
-//! Determinism: fits do not depend on the thread count, the evolve proposer's randomness is
-//! seeded per round, and the ledger is rewritten in id order after each round, so two runs
-//! with the same seed give the same ledger apart from wall-clock fields (`seconds`).
+//! Determinism: evaluations do not depend on the thread count, proposers are seeded per
+//! round, and the ledger is rewritten in id order after each round, so two runs with the
+//! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
-pub mod candidate;
-pub mod extract;
-pub mod ledger;
-pub mod problem;
-pub mod prompt;
-pub mod propose;
-pub mod report;
-
-pub use crate::fit::{Evaluation, FitRecord, FitSettings};
-pub use candidate::{Candidate, Checked, Proposal, Tokens};
-pub use problem::Problem;
-pub use prompt::Brief;
-
-use crate::task::Task;
-use candidate::{Screened, screen};
-use ledger::{LedgerError, RunDir};
-use propose::{Proposer, RoundContext};
+use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::ledger::{LedgerError, RunDir};
+use crate::problem::Problem;
+use crate::propose::{Proposer, RoundContext};
+use crate::report;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -42,15 +27,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
-/// The settings of a run (saved as `config.json` in the run directory).
+/// The settings of a run (saved as `config.json` in the run directory). `F` is the
+/// problem's evaluation settings ([`Problem::Settings`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SearchConfig {
-    /// The problem's file (a task file, for a simulation task).
+pub struct SearchConfig<F> {
+    /// The problem's file (a task file).
     pub task: PathBuf,
-    /// The proposer: `evolve`, `llm`, `human` or `replay`.
-    pub proposer: String,
-    /// Rounds after the starting law.
+    /// Who writes the solutions.
+    pub proposer: ProposerKind,
+    /// Rounds after the starting solution.
     pub rounds: usize,
     /// Candidates shown to the proposer each round (SGA's K).
     pub shown: usize,
@@ -64,17 +50,17 @@ pub struct SearchConfig {
     pub explore_temperature: f64,
     /// The seed of every random choice.
     pub seed: u64,
-    /// Most candidates fitted in the whole run (the starting law included).
+    /// Most candidates evaluated in the whole run (the starting solution included).
     pub max_evaluations: Option<usize>,
     /// Wall-clock budget of the run, seconds.
     pub max_seconds: Option<f64>,
-    /// Stop once a candidate's fitness is at most this (the fits still running are cut and
-    /// not recorded: a resumed run fits them).
+    /// Stop once a candidate's fitness is at most this (the evaluations still running are
+    /// cut and not recorded: a resumed run evaluates them).
     pub target_loss: Option<f64>,
-    /// Worker threads for the fits (0: one per core).
+    /// Worker threads for the evaluations (0: one per core).
     pub threads: usize,
-    /// The inner fit.
-    pub fit: FitSettings,
+    /// The settings of one evaluation.
+    pub fit: F,
     /// The language model (`llm` proposer).
     pub llm: Option<LlmSettings>,
     /// The recorded run to replay (`replay` proposer).
@@ -85,8 +71,8 @@ pub struct SearchConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LlmSettings {
-    /// `openai` (any OpenAI-compatible server) or `anthropic`.
-    pub provider: String,
+    /// Which API the server speaks.
+    pub provider: crate::llm::Provider,
     /// API root (see [`crate::llm::ClientConfig::base_url`]).
     pub base_url: String,
     /// Model name.
@@ -103,22 +89,14 @@ pub struct LlmSettings {
     pub max_tokens: Option<u32>,
 }
 
-impl SearchConfig {
-    /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds)
-    /// with the task's fit settings.
-    pub fn new(task_path: impl Into<PathBuf>, task: &Task) -> Result<SearchConfig, String> {
-        Ok(SearchConfig::with_fit(
-            task_path,
-            FitSettings::from_task(task)?,
-        ))
-    }
-
-    /// SGA's defaults (as [`SearchConfig::new`]) with the given fit settings: for a
-    /// problem that is not a simulation task (`path` names its file).
-    pub fn with_fit(path: impl Into<PathBuf>, fit: FitSettings) -> SearchConfig {
+impl<F> SearchConfig<F> {
+    /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds, the
+    /// evolve proposer, seed 0) with the given evaluation settings; `path` names the
+    /// problem's file.
+    pub fn new(path: impl Into<PathBuf>, fit: F) -> SearchConfig<F> {
         SearchConfig {
             task: path.into(),
-            proposer: "evolve".into(),
+            proposer: ProposerKind::Evolve,
             rounds: 5,
             shown: 5,
             exploit: 4,
@@ -137,19 +115,75 @@ impl SearchConfig {
     }
 }
 
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum StopReason {
+    /// Every round was done.
+    RoundsDone {
+        /// The rounds of the run.
+        rounds: usize,
+    },
+    /// The evaluation budget was used.
+    EvaluationBudget {
+        /// The budget.
+        max: usize,
+    },
+    /// The wall-time budget was used.
+    WallTime {
+        /// The budget, seconds.
+        seconds: f64,
+    },
+    /// A candidate reached the target fitness.
+    TargetReached {
+        /// The target.
+        target: f64,
+    },
+    /// A stop was requested (Ctrl-C, SIGTERM).
+    Interrupted,
+    /// The proposer could not go on (a dead model server, a bad key, the end of a
+    /// recording).
+    ProposerFailed {
+        /// The proposer's error.
+        message: String,
+    },
+}
+
+impl StopReason {
+    /// Whether the run ended because something went wrong (the command then fails).
+    pub fn is_error(&self) -> bool {
+        matches!(self, StopReason::ProposerFailed { .. })
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::RoundsDone { rounds } => write!(f, "{rounds} rounds done"),
+            StopReason::EvaluationBudget { max } => {
+                write!(f, "evaluation budget of {max} fits used")
+            }
+            StopReason::WallTime { seconds } => write!(f, "wall-time budget of {seconds} s used"),
+            StopReason::TargetReached { target } => write!(f, "target loss {target:e} reached"),
+            StopReason::Interrupted => f.write_str("interrupted"),
+            StopReason::ProposerFailed { message } => write!(f, "the proposer stopped: {message}"),
+        }
+    }
+}
+
 /// What the caller hears while a run goes on.
-pub trait Events {
+pub trait Events<D> {
     /// A round starts with `proposals` proposals to evaluate (`resumed`: read back).
     fn round(&mut self, _round: usize, _proposals: usize, _resumed: bool) {}
     /// A candidate is finished (recorded in the ledger).
-    fn candidate(&mut self, _candidate: &Candidate) {}
+    fn candidate(&mut self, _candidate: &Candidate<D>) {}
     /// Something worth saying.
     fn note(&mut self, _message: &str) {}
 }
 
 /// Events nobody listens to.
 pub struct Silent;
-impl Events for Silent {}
+impl<D> Events<D> for Silent {}
 
 /// A problem that ends a run with an error (everything finished so far stays recorded).
 #[derive(Debug, thiserror::Error)]
@@ -165,39 +199,45 @@ pub enum SearchError {
 
 /// How a run ended.
 #[derive(Clone, Debug)]
-pub struct Outcome {
+pub struct Outcome<D> {
     /// Every candidate, by id.
-    pub candidates: Vec<Candidate>,
-    /// Id of the best candidate (lowest finite fitness).
+    pub candidates: Vec<Candidate<D>>,
+    /// Id of the best candidate (lowest finite fitness, simplest among ties).
     pub best: Option<usize>,
     /// Why the run stopped.
-    pub stopped: String,
-    /// The proposer's error, when the run stopped because the proposer could not go on
-    /// (a dead model server, a bad key): the command then fails.
-    pub proposer_error: Option<String>,
+    pub stopped: StopReason,
     /// The last round reached.
     pub rounds: usize,
     /// Tokens spent (whole run, resumed parts included).
     pub tokens: Tokens,
-    /// Candidates fitted by this invocation (a resumed run does not count the old ones).
+    /// Candidates evaluated by this invocation (a resumed run does not count the old ones).
     pub fitted: usize,
     /// Wall time of this invocation, seconds.
     pub seconds: f64,
 }
 
-/// How many candidates reached the fit (duplicates and rejected texts did not).
-pub fn fitted_count(candidates: &[Candidate]) -> usize {
-    candidates.iter().filter(|c| c.fit.is_some()).count()
+impl<D> Outcome<D> {
+    /// The best candidate.
+    pub fn best_candidate(&self) -> Option<&Candidate<D>> {
+        let id = self.best?;
+        self.candidates.iter().find(|c| c.id == id)
+    }
 }
 
-/// Losses within this fraction of the starting law's loss of the lowest one count as
-/// equal: floating-point noise of a law that reproduces the target (1e-19 against 1e-30).
+/// How many candidates reached their evaluation (duplicates and rejected texts did not).
+pub fn fitted_count<D: Detail>(candidates: &[Candidate<D>]) -> usize {
+    candidates.iter().filter(|c| c.evaluated()).count()
+}
+
+/// Losses within this fraction of the starting solution's loss of the lowest one count as
+/// equal: floating-point noise of a solution that reproduces the target (1e-19 against
+/// 1e-30).
 pub const LOSS_TIE: f64 = 1e-12;
 
-/// The id of the best candidate: the simplest (lowest canonical complexity) among those
-/// whose loss ties with the lowest (see [`LOSS_TIE`]); then the lower loss, then the
+/// The id of the best candidate: the simplest (lowest complexity) among those whose
+/// fitness ties with the lowest (see [`LOSS_TIE`]); then the lower fitness, then the
 /// earlier id.
-pub fn best_of(candidates: &[Candidate]) -> Option<usize> {
+pub fn best_of<D: Detail>(candidates: &[Candidate<D>]) -> Option<usize> {
     let lowest = candidates
         .iter()
         .filter(|c| c.is_ok())
@@ -212,8 +252,8 @@ pub fn best_of(candidates: &[Candidate]) -> Option<usize> {
         .iter()
         .filter(|c| c.is_ok() && c.fitness <= tie)
         .min_by(|a, b| {
-            let ca = a.complexity.unwrap_or(u64::MAX);
-            let cb = b.complexity.unwrap_or(u64::MAX);
+            let ca = a.detail.complexity().unwrap_or(u64::MAX);
+            let cb = b.detail.complexity().unwrap_or(u64::MAX);
             ca.cmp(&cb)
                 .then(a.fitness.total_cmp(&b.fitness))
                 .then(a.id.cmp(&b.id))
@@ -224,58 +264,58 @@ pub fn best_of(candidates: &[Candidate]) -> Option<usize> {
 /// SGA's selection: the `k` best by fitness among those with a finite fitness, or among
 /// everyone when fewer than `k` have one (failures then ranked newest first); returned
 /// worst first, best last, as the prompt shows them.
-pub fn select(candidates: &[Candidate], k: usize) -> Vec<usize> {
-    let finite: Vec<&Candidate> = candidates.iter().filter(|c| c.is_ok()).collect();
-    let mut pool: Vec<&Candidate> = if finite.len() >= k {
+pub fn select<D: Detail>(candidates: &[Candidate<D>], k: usize) -> Vec<usize> {
+    let finite: Vec<&Candidate<D>> = candidates.iter().filter(|c| c.is_ok()).collect();
+    let mut pool: Vec<&Candidate<D>> = if finite.len() >= k {
         finite
     } else {
         candidates.iter().collect()
     };
-    pool.sort_by(|a, b| {
-        let fa = if a.fitness.is_nan() {
+    let key = |c: &Candidate<D>| {
+        if c.fitness.is_nan() {
             f64::INFINITY
         } else {
-            a.fitness
-        };
-        let fb = if b.fitness.is_nan() {
-            f64::INFINITY
-        } else {
-            b.fitness
-        };
-        fa.total_cmp(&fb).then(b.id.cmp(&a.id))
-    });
+            c.fitness
+        }
+    };
+    pool.sort_by(|a, b| key(a).total_cmp(&key(b)).then(b.id.cmp(&a.id)));
     pool.truncate(k);
     pool.iter().rev().map(|c| c.id).collect()
 }
 
-fn parse_hash(hex: &str) -> Option<u64> {
-    u64::from_str_radix(hex, 16).ok()
-}
-
 /// A search run over one problem.
-pub struct Search<'a> {
-    /// The problem (e.g. a simulation task).
-    pub problem: &'a dyn Problem,
+pub struct Search<'a, P: Problem> {
+    /// The problem.
+    pub problem: &'a P,
     /// The settings.
-    pub config: &'a SearchConfig,
+    pub config: &'a SearchConfig<P::Settings>,
     /// Where everything is recorded.
     pub run: RunDir,
     /// The proposer.
-    pub proposer: Box<dyn Proposer + 'a>,
-    /// Set from outside (Ctrl-C) to stop cleanly.
+    pub proposer: Box<dyn Proposer<P> + 'a>,
+    /// Set from outside (Ctrl-C, SIGTERM) to stop cleanly.
     pub stop: &'a AtomicBool,
 }
 
-impl Search<'_> {
+/// A screened proposal waiting for its evaluation.
+struct Pending<P: Problem> {
+    candidate: Candidate<P::Detail>,
+    solution: P::Solution,
+}
+
+impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
     /// evaluated again) until a stop condition holds.
-    pub fn run(mut self, events: &mut dyn Events) -> Result<Outcome, SearchError> {
+    pub fn run(
+        mut self,
+        events: &mut dyn Events<P::Detail>,
+    ) -> Result<Outcome<P::Detail>, SearchError> {
         let started = Instant::now();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.config.threads)
             .build()
             .map_err(|e| SearchError::Threads(e.to_string()))?;
-        let mut population = self.run.load()?;
+        let mut population: Vec<Candidate<P::Detail>> = self.run.load()?;
         if !population.is_empty() {
             events.note(&format!(
                 "resuming: {} candidates already in the ledger",
@@ -283,27 +323,28 @@ impl Search<'_> {
             ));
         }
         let fitted_before = fitted_count(&population);
-        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in &population {
-            if let (Some(h), None) = (c.hash.as_deref().and_then(parse_hash), c.duplicate_of) {
-                seen.entry(h).or_insert(c.id);
+            if let (Some(key), None) = (c.detail.key(), c.duplicate_of) {
+                seen.entry(key.to_string()).or_insert(c.id);
             }
         }
         let mut stopped = None;
-        let mut proposer_error = None;
         // Whether the report shows the population as it is (it is rewritten after a round).
         let mut written = false;
-        if !population.iter().any(|c| c.id == 0) {
-            let (how, text) = self.problem.start();
+        if !population.iter().any(|c| c.id == 0)
+            && let Some((how, text)) = self.problem.start()
+        {
             let start = Proposal {
-                proposer: "start".into(),
+                proposer: ProposerKind::Start,
                 how,
                 parents: Vec::new(),
                 text,
                 tokens: Tokens::default(),
                 error: None,
                 cut: None,
-            };
+            }
+            .bounded();
             events.round(0, 1, false);
             stopped = self.evaluate(
                 &pool,
@@ -323,7 +364,9 @@ impl Search<'_> {
                 break;
             }
             if round >= self.config.rounds {
-                stopped = Some(format!("{} rounds done", self.config.rounds));
+                stopped = Some(StopReason::RoundsDone {
+                    rounds: self.config.rounds,
+                });
                 break;
             }
             round += 1;
@@ -331,7 +374,7 @@ impl Search<'_> {
                 Some(p) => (p, true),
                 None => {
                     let shown = select(&population, self.config.shown);
-                    let seen_set: BTreeSet<u64> = seen.keys().copied().collect();
+                    let seen_keys: BTreeSet<String> = seen.keys().cloned().collect();
                     let ctx = RoundContext {
                         round,
                         problem: self.problem,
@@ -341,7 +384,7 @@ impl Search<'_> {
                         explore: self.config.explore,
                         exploit_temperature: self.config.exploit_temperature,
                         explore_temperature: self.config.explore_temperature,
-                        seen: &seen_set,
+                        seen: &seen_keys,
                         seed: self.config.seed,
                         run: &self.run,
                         stop: self.stop,
@@ -353,8 +396,9 @@ impl Search<'_> {
                             (p, false)
                         }
                         Err(e) => {
-                            stopped = Some(format!("the proposer stopped: {e}"));
-                            proposer_error = Some(e.to_string());
+                            stopped = Some(StopReason::ProposerFailed {
+                                message: e.to_string(),
+                            });
                             round -= 1;
                             break;
                         }
@@ -389,13 +433,18 @@ impl Search<'_> {
             if let Some(target) = self.config.target_loss {
                 let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
                 if reached && stopped.is_none() {
-                    stopped = Some(format!("target loss {target:e} reached"));
+                    stopped = Some(StopReason::TargetReached { target });
                 }
             }
         }
-        let stopped = stopped.unwrap_or_default();
+        let stopped = stopped.unwrap_or(StopReason::RoundsDone {
+            rounds: self.config.rounds,
+        });
         if !written {
             report::write(&self.run, self.problem, &population, round)?;
+        }
+        if let StopReason::ProposerFailed { message } = &stopped {
+            report::append_error(&self.run, message)?;
         }
         let mut tokens = Tokens::default();
         for c in &population {
@@ -407,78 +456,145 @@ impl Search<'_> {
             best: best_of(&population),
             candidates: population,
             stopped,
-            proposer_error,
             rounds: round,
             tokens,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
 
-    /// Why no more candidates may be fitted, if so.
-    fn budget_reason(&self, population: &[Candidate], started: Instant) -> Option<String> {
+    /// Why no more candidates may be evaluated, if so.
+    fn budget_reason(
+        &self,
+        population: &[Candidate<P::Detail>],
+        started: Instant,
+    ) -> Option<StopReason> {
         if self.stop.load(Ordering::SeqCst) {
-            return Some("interrupted".into());
+            return Some(StopReason::Interrupted);
         }
-        if let Some(max) = self.config.max_evaluations {
-            let fitted = fitted_count(population);
-            if fitted >= max {
-                return Some(format!("evaluation budget of {max} fits used"));
-            }
+        if let Some(max) = self.config.max_evaluations
+            && fitted_count(population) >= max
+        {
+            return Some(StopReason::EvaluationBudget { max });
         }
         if let Some(max) = self.config.max_seconds
             && started.elapsed().as_secs_f64() >= max
         {
-            return Some(format!("wall-time budget of {max} s used"));
+            return Some(StopReason::WallTime { seconds: max });
         }
         None
     }
 
-    /// Screens `pending` in order, fits the survivors in parallel and records everything.
-    /// Returns a stop reason when a fit was interrupted or the budget ran out mid-round.
+    /// The screen of one proposal: a failed proposal, a rejection, a duplicate, or a
+    /// solution to evaluate. A new key is added to `seen`.
+    fn screen(
+        &self,
+        id: usize,
+        round: usize,
+        proposal: Proposal,
+        seen: &mut BTreeMap<String, usize>,
+    ) -> Result<Pending<P>, Candidate<P::Detail>> {
+        let started = Instant::now();
+        let noun = self.problem.noun();
+        if let Some(message) = proposal.error.clone() {
+            return Err(Candidate::failed(
+                id,
+                round,
+                proposal,
+                P::Detail::default(),
+                Stage::Propose,
+                message,
+                noun,
+            ));
+        }
+        let screening = self.problem.screen(&proposal);
+        let mut c = Candidate::failed(
+            id,
+            round,
+            proposal,
+            screening.detail,
+            Stage::Fit,
+            String::new(),
+            noun,
+        );
+        c.shown = screening.shown;
+        match screening.outcome {
+            Err((stage, message)) => {
+                c.feedback = format!("The {noun} was rejected at the {stage} stage: {message}");
+                c.verdict = Verdict::Failed { stage, message };
+                c.seconds = started.elapsed().as_secs_f64();
+                Err(c)
+            }
+            Ok(solution) => {
+                if let Some(key) = c.detail.key().map(str::to_string) {
+                    if let Some(&first) = seen.get(&key) {
+                        let message = self.problem.duplicate_message(first);
+                        c.feedback =
+                            format!("The {noun} was rejected at the duplicate stage: {message}");
+                        c.verdict = Verdict::Failed {
+                            stage: Stage::Duplicate,
+                            message,
+                        };
+                        c.duplicate_of = Some(first);
+                        c.seconds = started.elapsed().as_secs_f64();
+                        return Err(c);
+                    }
+                    seen.insert(key, id);
+                }
+                c.seconds = started.elapsed().as_secs_f64();
+                Ok(Pending {
+                    candidate: c,
+                    solution,
+                })
+            }
+        }
+    }
+
+    /// Screens `pending` in order, evaluates the survivors in parallel and records
+    /// everything. Returns a stop reason when an evaluation was interrupted or the budget
+    /// ran out mid-round.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
         pool: &rayon::ThreadPool,
         round: usize,
         pending: Vec<(usize, Proposal)>,
-        seen: &mut BTreeMap<u64, usize>,
-        population: &mut Vec<Candidate>,
-        events: &mut dyn Events,
+        seen: &mut BTreeMap<String, usize>,
+        population: &mut Vec<Candidate<P::Detail>>,
+        events: &mut dyn Events<P::Detail>,
         started: Instant,
-    ) -> Result<Option<String>, SearchError> {
+    ) -> Result<Option<StopReason>, SearchError> {
         let mut to_fit = Vec::new();
         for (id, proposal) in pending {
-            match screen(self.problem, id, round, proposal, seen) {
-                Screened::Done(c) => {
+            match self.screen(id, round, proposal, seen) {
+                Err(c) => {
                     self.run.append(&c)?;
                     events.candidate(&c);
-                    population.push(*c);
+                    population.push(c);
                 }
-                Screened::Fit(checked) => to_fit.push(*checked),
+                Ok(p) => to_fit.push(p),
             }
         }
         let mut stopped = None;
         if let Some(max) = self.config.max_evaluations {
-            let fitted = fitted_count(population);
-            let room = max.saturating_sub(fitted);
+            let room = max.saturating_sub(fitted_count(population));
             if to_fit.len() > room {
                 to_fit.truncate(room);
-                stopped = Some(format!("evaluation budget of {max} fits used"));
+                stopped = Some(StopReason::EvaluationBudget { max });
             }
         }
         let deadline = self.config.max_seconds;
         let stop = self.stop;
         let interrupted = AtomicBool::new(false);
-        // Set when a candidate reaches the target loss: the fits still running are cut
-        // (and fitted again by a resumed run), the ones not started are skipped.
+        // Set when a candidate reaches the target: the evaluations still running are cut
+        // (and evaluated again by a resumed run), the ones not started are skipped.
         let target = self.config.target_loss;
         let reached = AtomicBool::new(
             target.is_some_and(|t| population.iter().any(|c| c.is_ok() && c.fitness <= t)),
         );
-        let (tx, rx) = mpsc::channel::<Candidate>();
+        let (tx, rx) = mpsc::channel::<Candidate<P::Detail>>();
         let mut result: Result<(), SearchError> = Ok(());
         pool.in_place_scope(|scope| {
-            for checked in to_fit {
+            for pending in to_fit {
                 let tx = tx.clone();
                 let interrupted = &interrupted;
                 let reached = &reached;
@@ -490,7 +606,7 @@ impl Search<'_> {
                         return;
                     }
                     let mut cut = false;
-                    let mut observer = |_: &Evaluation| {
+                    let mut go_on = || {
                         let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
                         if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
                             cut = true;
@@ -499,13 +615,23 @@ impl Search<'_> {
                             true
                         }
                     };
-                    let c = problem.fit(checked, settings, &mut observer);
+                    let evaluation_started = Instant::now();
+                    let Pending {
+                        mut candidate,
+                        solution,
+                    } = pending;
+                    let judged =
+                        problem.evaluate(solution, &mut candidate.detail, settings, &mut go_on);
                     if cut {
-                        // An interrupted fit is not a result: a resumed run fits it again.
+                        // An interrupted evaluation is not a result: a resumed run does it again.
                         interrupted.store(true, Ordering::SeqCst);
-                    } else {
-                        let _ = tx.send(c);
+                        return;
                     }
+                    candidate.fitness = judged.fitness;
+                    candidate.verdict = judged.verdict;
+                    candidate.feedback = judged.feedback;
+                    candidate.seconds += evaluation_started.elapsed().as_secs_f64();
+                    let _ = tx.send(candidate);
                 });
             }
             drop(tx);
@@ -525,11 +651,15 @@ impl Search<'_> {
         self.run.rewrite(population)?;
         if interrupted.load(Ordering::SeqCst) {
             stopped = Some(if stop.load(Ordering::SeqCst) {
-                "interrupted".into()
+                StopReason::Interrupted
             } else if reached.load(Ordering::SeqCst) {
-                format!("target loss {:e} reached", target.unwrap_or(0.0))
+                StopReason::TargetReached {
+                    target: target.unwrap_or(0.0),
+                }
             } else {
-                "wall-time budget used".into()
+                StopReason::WallTime {
+                    seconds: deadline.unwrap_or(0.0),
+                }
             });
         }
         Ok(stopped)
@@ -539,15 +669,27 @@ impl Search<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::{Stage, Verdict};
 
-    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate {
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Simple {
+        complexity: Option<u64>,
+    }
+    impl Detail for Simple {
+        fn key(&self) -> Option<&str> {
+            None
+        }
+        fn complexity(&self) -> Option<u64> {
+            self.complexity
+        }
+    }
+
+    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
         let ok = fitness.is_finite();
         Candidate {
             id,
             round: usize::from(id > 0),
             proposal: Proposal {
-                proposer: "evolve".into(),
+                proposer: ProposerKind::Evolve,
                 how: String::new(),
                 parents: vec![],
                 text: String::new(),
@@ -555,16 +697,11 @@ mod tests {
                 error: None,
                 cut: None,
             },
-            law: None,
             shown: None,
-            canonical: None,
-            hash: None,
-            complexity: Some(complexity),
             duplicate_of: None,
-            param_names: vec![],
-            params: vec![],
-            loss_curve: vec![],
-            velocity_curve: vec![],
+            detail: Simple {
+                complexity: Some(complexity),
+            },
             fitness,
             verdict: if ok {
                 Verdict::Ok {
@@ -577,7 +714,6 @@ mod tests {
                 }
             },
             feedback: String::new(),
-            fit: None,
             seconds: 0.0,
         }
     }
@@ -615,7 +751,7 @@ mod tests {
 
     #[test]
     fn selection_shows_the_best_k_worst_first_and_failures_only_when_short() {
-        let mut pop: Vec<Candidate> = (0..8)
+        let mut pop: Vec<Candidate<Simple>> = (0..8)
             .map(|i| candidate(i, 1.0 / (i as f64 + 1.0), 9))
             .collect();
         pop.push(candidate(8, f64::INFINITY, 9));

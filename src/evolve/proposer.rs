@@ -1,9 +1,12 @@
 //! The built-in offline proposer: [`crate::evolve::Evolve`] over the shown laws.
 
-use super::{ProposeError, Proposer, RoundContext};
 use crate::evolve::{Evolve, EvolveConfig, Parent};
-use crate::search::candidate::{Proposal, Tokens};
+use crate::law::LawProblem;
+use ansatz_engine::{
+    Candidate, Proposal, ProposeError, Proposer, ProposerKind, RoundContext, Tokens,
+};
 use ansatz_simulator::MaterialKind;
+use std::collections::BTreeSet;
 
 /// Proposes by mutation and recombination; deterministic for a seed (each round draws from
 /// a generator seeded by the run's seed and the round, so a resumed run proposes the same).
@@ -28,13 +31,9 @@ impl EvolveProposer {
     }
 }
 
-impl Proposer for EvolveProposer {
-    fn name(&self) -> &str {
-        "evolve"
-    }
-
-    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError> {
-        let shown: Vec<&crate::search::candidate::Candidate> = ctx
+impl<P: LawProblem> Proposer<P> for EvolveProposer {
+    fn propose(&mut self, ctx: &RoundContext<'_, P>) -> Result<Vec<Proposal>, ProposeError> {
+        let shown: Vec<&Candidate<crate::law::LawDetail>> = ctx
             .shown
             .iter()
             .filter_map(|&id| ctx.candidate(id))
@@ -42,16 +41,16 @@ impl Proposer for EvolveProposer {
         let parents: Vec<Parent<'_>> = shown
             .iter()
             .filter_map(|c| {
-                c.law.as_deref().map(|source| Parent {
+                c.detail.law.as_deref().map(|source| Parent {
                     source,
                     fitness: c.fitness,
-                    params: &c.params,
+                    params: &c.detail.params,
                 })
             })
             .collect();
         let ids: Vec<usize> = shown
             .iter()
-            .filter(|c| c.law.is_some())
+            .filter(|c| c.detail.law.is_some())
             .map(|c| c.id)
             .collect();
         let config = EvolveConfig {
@@ -59,11 +58,16 @@ impl Proposer for EvolveProposer {
             ..self.config
         };
         let mut evolve = Evolve::new(ctx.problem.signature().clone(), self.kind, config);
-        let offspring = evolve.propose(&parents, ctx.wanted(), ctx.seen);
+        let seen: BTreeSet<u64> = ctx
+            .seen
+            .iter()
+            .filter_map(|h| u64::from_str_radix(h, 16).ok())
+            .collect();
+        let offspring = evolve.propose(&parents, ctx.wanted(), &seen);
         Ok(offspring
             .into_iter()
             .map(|o| Proposal {
-                proposer: "evolve".into(),
+                proposer: ProposerKind::Evolve,
                 how: o.operator.to_string(),
                 parents: o
                     .parents

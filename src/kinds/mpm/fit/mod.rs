@@ -6,7 +6,7 @@
 //!   relative to their starting value so that one step means the same for every parameter.
 //!   A failed evaluation (NaN, an exploding state) inside the line search counts as a large
 //!   finite penalty, so the search backs off instead of stopping.
-//! * [`Optimizer::Adam`]: the SGA reference exactly (spec/sga.md, section 4.2): 30 Adam
+//! * [`Optimizer::Adam`]: the SGA reference exactly (the SGA paper's inner loop): 30 Adam
 //!   updates (lr 3e-2, torch defaults), global-norm gradient clipping at 1, 31 evaluations,
 //!   fitness = best loss of the curve; a NaN stops the curve.
 //!
@@ -14,84 +14,19 @@
 //! simulated ends with a [`Verdict`] naming the stage and the message, and the curve so far.
 
 mod adam;
-pub mod json;
 mod lbfgs;
 
-use crate::law::LawFactory;
-use crate::task::Task;
+use super::material::LawFactory;
+use super::task::Task;
+pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer};
+use ansatz_engine::{Stage, Verdict};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{LossGradient, MAX_PARAMS, loss_and_gradient};
-use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Which optimiser fits the constants.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Optimizer {
-    /// L-BFGS with the Moré–Thuente line search (argmin).
-    #[default]
-    Lbfgs,
-    /// The SGA reference's Adam (lr 3e-2, clipping at 1, 30 updates).
-    Adam,
-}
-
-impl std::str::FromStr for Optimizer {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "lbfgs" | "l-bfgs" => Ok(Optimizer::Lbfgs),
-            "adam" => Ok(Optimizer::Adam),
-            other => Err(format!(
-                "unknown optimizer {other:?} (expected lbfgs or adam)"
-            )),
-        }
-    }
-}
-
-/// Settings of one fit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FitSettings {
-    /// The optimiser.
-    pub optimizer: Optimizer,
-    /// Adam learning rate.
-    pub adam_lr: f64,
-    /// Adam updates (the curve has one more evaluation).
-    pub adam_epochs: usize,
-    /// Global gradient-norm clip of Adam.
-    pub clip_norm: f64,
-    /// L-BFGS iterations.
-    pub lbfgs_iterations: u64,
-    /// L-BFGS memory.
-    pub lbfgs_memory: usize,
-    /// Stop once the loss is at or below this.
-    pub target_loss: f64,
-    /// Most evaluations (rollouts).
-    pub max_evaluations: usize,
-    /// Wall-clock limit, seconds (`null` in JSON: none).
-    #[serde(with = "json::inf_null")]
-    pub max_seconds: f64,
-}
-
-impl Default for FitSettings {
-    fn default() -> Self {
-        FitSettings {
-            optimizer: Optimizer::Lbfgs,
-            adam_lr: 3e-2,
-            adam_epochs: 30,
-            clip_norm: 1.0,
-            lbfgs_iterations: 40,
-            lbfgs_memory: 7,
-            target_loss: 0.0,
-            max_evaluations: 200,
-            max_seconds: f64::INFINITY,
-        }
-    }
-}
-
-impl FitSettings {
-    /// The settings of a task file (defaults where it is silent).
-    pub fn from_task(task: &Task) -> Result<FitSettings, String> {
-        let spec = &task.spec.fit;
+/// The fit settings of a task file (defaults where it is silent).
+pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
+    let spec = &task.spec.fit;
         let d = FitSettings::default();
         Ok(FitSettings {
             optimizer: match &spec.optimizer {
@@ -107,138 +42,6 @@ impl FitSettings {
             max_evaluations: spec.max_evaluations.unwrap_or(d.max_evaluations),
             max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
         })
-    }
-}
-
-/// One loss evaluation (one rollout with gradient).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Parameter values, in the law's declaration order.
-    #[serde(with = "json::vec_nan_null")]
-    pub params: Vec<f64>,
-    /// Position loss (the fitted objective); NaN when the evaluation failed.
-    #[serde(with = "json::nan_null")]
-    pub loss: f64,
-    /// Velocity loss (reported only), when the target has velocities.
-    pub velocity: Option<f64>,
-    /// Gradient of the position loss (empty when the evaluation failed).
-    #[serde(with = "json::vec_nan_null")]
-    pub gradient: Vec<f64>,
-    /// Why the evaluation failed, if it did (e.g. "non-finite particle state at step 312").
-    pub error: Option<String>,
-    /// Wall time of the evaluation, seconds.
-    pub seconds: f64,
-}
-
-impl Evaluation {
-    /// True when the loss is a finite number.
-    pub fn ok(&self) -> bool {
-        self.error.is_none() && self.loss.is_finite()
-    }
-}
-
-/// Where a candidate failed (see ARCHITECTURE.md, "Flow of one candidate").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    /// The proposer could not produce a text (a model request failed).
-    Propose,
-    /// The law's text held no law block.
-    Extract,
-    /// The law does not parse.
-    Parse,
-    /// The law does not type-check against the signature.
-    Type,
-    /// The law is a re-spelling of one evaluated before.
-    Duplicate,
-    /// The simulation failed (NaN, infinite, exploding).
-    Simulate,
-    /// The fit could not proceed (too many parameters, the optimiser stopped on an error).
-    Fit,
-    /// A time or evaluation budget ran out before the first evaluation finished.
-    Timeout,
-}
-
-impl std::fmt::Display for Stage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = match self {
-            Stage::Propose => "propose",
-            Stage::Extract => "extract",
-            Stage::Parse => "parse",
-            Stage::Type => "type",
-            Stage::Duplicate => "duplicate",
-            Stage::Simulate => "simulate",
-            Stage::Fit => "fit",
-            Stage::Timeout => "timeout",
-        };
-        f.write_str(s)
-    }
-}
-
-/// How a fit ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-pub enum Verdict {
-    /// At least one evaluation succeeded; `note` says why the optimiser stopped.
-    Ok {
-        /// Why the optimiser stopped.
-        note: String,
-    },
-    /// No usable loss: the stage and the message.
-    Failed {
-        /// Where it failed.
-        stage: Stage,
-        /// What happened.
-        message: String,
-    },
-}
-
-/// The record of one fit: everything a proposer is shown, as data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FitRecord {
-    /// Task name.
-    pub task: String,
-    /// The optimiser and its settings.
-    pub settings: FitSettings,
-    /// The law in canonical form.
-    pub law: String,
-    /// Parameter names, declaration order.
-    pub param_names: Vec<String>,
-    /// Starting parameter values.
-    pub start_params: Vec<f64>,
-    /// Every evaluation, in order (Adam: one per epoch; L-BFGS: every rollout).
-    pub evaluations: Vec<Evaluation>,
-    /// Index of the best evaluation (lowest finite loss), if any.
-    pub best: Option<usize>,
-    /// The best loss (the fitness; +∞ when nothing succeeded).
-    #[serde(with = "json::inf_null")]
-    pub fitness: f64,
-    /// Parameters after the optimiser (Adam: the last logged epoch; L-BFGS: the best).
-    pub final_params: Vec<f64>,
-    /// How it ended.
-    pub verdict: Verdict,
-    /// Wall time of the whole fit, seconds.
-    pub seconds: f64,
-}
-
-impl FitRecord {
-    /// The position-loss curve.
-    pub fn loss_curve(&self) -> Vec<f64> {
-        self.evaluations.iter().map(|e| e.loss).collect()
-    }
-
-    /// The parameters of the best evaluation (the start when nothing succeeded).
-    pub fn best_params(&self) -> &[f64] {
-        match self.best {
-            Some(i) => &self.evaluations[i].params,
-            None => &self.start_params,
-        }
-    }
-
-    /// True when the fit produced a finite fitness.
-    pub fn is_ok(&self) -> bool {
-        matches!(self.verdict, Verdict::Ok { .. })
-    }
 }
 
 /// Evaluates losses of one law on one task, counting and timing them, honouring the
@@ -428,7 +231,7 @@ pub fn fit(
         Some(_) => Verdict::Ok { note },
         None => match record.evaluations.first() {
             Some(first) => Verdict::Failed {
-                stage: Stage::Simulate,
+                stage: Stage::Evaluate,
                 message: first
                     .error
                     .clone()

@@ -1,10 +1,20 @@
 //! The replay proposer: proposes exactly what a recorded run proposed, round by round.
 
 use super::{ProposeError, Proposer, RoundContext};
-use crate::search::candidate::Proposal;
-use crate::search::ledger::{LedgerError, read_ledger};
+use crate::candidate::Proposal;
+use crate::ledger::{LedgerError, read_ledger};
+use crate::problem::Problem;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// What the replay reads of a ledger line, whatever the problem.
+#[derive(serde::Deserialize)]
+struct Recorded {
+    id: usize,
+    round: usize,
+    #[serde(flatten)]
+    proposal: Proposal,
+}
 
 /// Replays the proposals of a recorded ledger.
 #[derive(Debug)]
@@ -20,7 +30,7 @@ impl ReplayProposer {
         } else {
             path.to_path_buf()
         };
-        let mut candidates = read_ledger(&ledger)?;
+        let mut candidates: Vec<Recorded> = read_ledger(&ledger)?;
         candidates.sort_by_key(|c| c.id);
         let mut rounds: BTreeMap<usize, Vec<Proposal>> = BTreeMap::new();
         for c in candidates.into_iter().filter(|c| c.round > 0) {
@@ -35,12 +45,8 @@ impl ReplayProposer {
     }
 }
 
-impl Proposer for ReplayProposer {
-    fn name(&self) -> &str {
-        "replay"
-    }
-
-    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError> {
+impl<P: Problem> Proposer<P> for ReplayProposer {
+    fn propose(&mut self, ctx: &RoundContext<'_, P>) -> Result<Vec<Proposal>, ProposeError> {
         match self.rounds.get(&ctx.round) {
             Some(p) => Ok(p.clone()),
             None => Err(ProposeError {

@@ -1,13 +1,15 @@
 //! The human proposer: a person (or an outside program) answers prompt files.
 //!
 //! Each round writes `DIR/human/round-NNN.prompt.md` (the conversation a model would see)
-//! and waits for `DIR/human/round-NNN.reply.md`. Every `law` block in the reply is one
+//! and waits for `DIR/human/round-NNN.reply.md`. Every solution block (`law`, `smiles`:
+//! the problem's fence tag) in the reply is one
 //! proposal; a reply without any is one proposal that fails at the extract stage, like a
 //! model's. Write the reply elsewhere and move it into place, so that it appears whole.
 
 use super::{ProposeError, Proposer, RoundContext};
-use crate::search::candidate::{Proposal, Tokens};
-use crate::search::prompt::Speaker;
+use crate::candidate::{Proposal, ProposerKind, Tokens};
+use crate::problem::Problem;
+use crate::prompt::Speaker;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -31,7 +33,7 @@ impl Default for HumanProposer {
 }
 
 impl HumanProposer {
-    fn paths(ctx: &RoundContext<'_>) -> (PathBuf, PathBuf) {
+    fn paths<P: Problem>(ctx: &RoundContext<'_, P>) -> (PathBuf, PathBuf) {
         let dir = ctx.run.root().join("human");
         (
             dir.join(format!("round-{:03}.prompt.md", ctx.round)),
@@ -41,9 +43,9 @@ impl HumanProposer {
 }
 
 /// The conversation as one Markdown file.
-fn render(ctx: &RoundContext<'_>) -> String {
+fn render<P: Problem>(ctx: &RoundContext<'_, P>, noun: &str, tag: &str) -> String {
     let mut out = format!(
-        "<!-- ansatz asks for {} laws: answer in the .reply.md file beside this one, one ```law block per law -->\n\n",
+        "<!-- ansatz asks for {} {noun}s: answer in the .reply.md file beside this one, one ```{tag} block per {noun} -->\n\n",
         ctx.wanted()
     );
     for turn in ctx.messages() {
@@ -57,17 +59,19 @@ fn render(ctx: &RoundContext<'_>) -> String {
     out
 }
 
-/// Splits a reply into one text per law block (the whole reply when it has none).
-fn split(reply: &str) -> Vec<String> {
+/// Splits a reply into one text per block tagged `tag` or untagged (the whole reply when
+/// it has none).
+fn split(reply: &str, tag: &str) -> Vec<String> {
+    let opening = format!("```{tag}");
     let mut out = Vec::new();
     let mut current: Option<String> = None;
     for line in reply.lines() {
         let t = line.trim();
         match &mut current {
-            None if t == "```law" || t == "```" => current = Some(String::new()),
+            None if t == opening || t == "```" => current = Some(String::new()),
             None => {}
             Some(body) if t == "```" => {
-                out.push(format!("```law\n{body}```\n"));
+                out.push(format!("```{tag}\n{body}```\n"));
                 current = None;
             }
             Some(body) => {
@@ -82,25 +86,23 @@ fn split(reply: &str) -> Vec<String> {
     out
 }
 
-impl Proposer for HumanProposer {
-    fn name(&self) -> &str {
-        "human"
-    }
-
-    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError> {
+impl<P: Problem> Proposer<P> for HumanProposer {
+    fn propose(&mut self, ctx: &RoundContext<'_, P>) -> Result<Vec<Proposal>, ProposeError> {
         let err = |message: String| ProposeError {
             proposer: "human".into(),
             message,
         };
         let (prompt, reply) = Self::paths(ctx);
+        let brief = ctx.problem.brief();
         if let Some(dir) = prompt.parent() {
             std::fs::create_dir_all(dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
         }
-        std::fs::write(&prompt, render(ctx))
+        std::fs::write(&prompt, render(ctx, &brief.noun, &brief.block))
             .map_err(|e| err(format!("{}: {e}", prompt.display())))?;
         eprintln!(
-            "human proposer: the prompt is in {}; write your laws to {}",
+            "human proposer: the prompt is in {}; write your {}s to {}",
             prompt.display(),
+            brief.noun,
             reply.display()
         );
         let started = Instant::now();
@@ -120,14 +122,15 @@ impl Proposer for HumanProposer {
         let parents = ctx.shown.to_vec();
         let how = format!("round-{:03}.reply.md", ctx.round);
         // A reply that is not UTF-8 or too long is one failed proposal; the run goes on.
-        let text = match Proposal::from_bytes("human", how.clone(), parents.clone(), &bytes) {
-            Ok(text) => text,
-            Err(failed) => return Ok(vec![*failed]),
-        };
-        Ok(split(&text)
+        let text =
+            match Proposal::from_bytes(ProposerKind::Human, how.clone(), parents.clone(), &bytes) {
+                Ok(text) => text,
+                Err(failed) => return Ok(vec![*failed]),
+            };
+        Ok(split(&text, &brief.block)
             .into_iter()
             .map(|text| Proposal {
-                proposer: "human".into(),
+                proposer: ProposerKind::Human,
                 how: how.clone(),
                 parents: parents.clone(),
                 text,
@@ -143,11 +146,18 @@ impl Proposer for HumanProposer {
 mod tests {
     #[test]
     fn a_reply_splits_into_its_law_blocks() {
-        let parts = super::split("two laws\n```law\nreturn F\n```\ntext\n```\nreturn I\n```\n");
+        let parts = super::split(
+            "two laws\n```law\nreturn F\n```\ntext\n```\nreturn I\n```\n",
+            "law",
+        );
         assert_eq!(
             parts,
             ["```law\nreturn F\n```\n", "```law\nreturn I\n```\n"]
         );
-        assert_eq!(super::split("no law"), ["no law"]);
+        assert_eq!(super::split("no law", "law"), ["no law"]);
+        assert_eq!(
+            super::split("```smiles\nCCO\n```", "smiles"),
+            ["```smiles\nCCO\n```\n"]
+        );
     }
 }

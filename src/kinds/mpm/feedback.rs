@@ -4,9 +4,10 @@
 //! parameters. Numbers are printed like the reference: Python's `%.2f`/`%.4f` of the
 //! float32-rounded value, `nan` for NaN.
 
-use crate::fit::{FitRecord, Verdict};
-use crate::law::LawFactory;
-use crate::task::Task;
+use super::fit::FitRecord;
+use ansatz_engine::Verdict;
+use super::material::LawFactory;
+use super::task::Task;
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{MaterialFactory, Recording, Trajectory, rollout};
 use serde::{Deserialize, Serialize};
@@ -163,7 +164,7 @@ pub fn performance_text(record: &FitRecord) -> String {
         format!("[{}]", v.join(", "))
     };
     let evals = &record.evaluations;
-    let velocity = |e: &crate::fit::Evaluation| e.velocity.unwrap_or(f64::NAN);
+    let velocity = |e: &super::fit::Evaluation| e.velocity.unwrap_or(f64::NAN);
     let mut s = String::new();
     if record.param_names.is_empty() {
         s.push_str("#### Evaluation loss (since it is a non-parametric model)\n\n");
@@ -194,7 +195,7 @@ pub fn performance_text(record: &FitRecord) -> String {
         );
     }
     s.push_str("\n#### Loss training curves (versus iteration)\n\n");
-    let best_of = |f: &dyn Fn(&crate::fit::Evaluation) -> f64| evals.get(best).map_or(f64::NAN, f);
+    let best_of = |f: &dyn Fn(&super::fit::Evaluation) -> f64| evals.get(best).map_or(f64::NAN, f);
     let _ = writeln!(
         s,
         "- position (Key loss): {} (Best: {})",

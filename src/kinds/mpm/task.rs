@@ -4,6 +4,7 @@
 //! teacher-forcing interval and the fit budget. Paths in a task file are relative to it.
 //!
 //! ```toml
+//! kind = "mpm"                   # the default kind (see crate::kinds)
 //! name = "jelly"
 //! description = "An elastic cube thrown against the floor; find its Kirchhoff stress law."
 //! signature = "elastic"          # elastic: F -> tau; plastic: F -> corrected F, then Hencky
@@ -27,7 +28,7 @@
 //! optimizer = "lbfgs"            # or "adam"
 //! ```
 
-use crate::law::LawFactory;
+use super::material::LawFactory;
 use ansatz_grammar::{CheckedProgram, Signature, load};
 use ansatz_linalg::SvdMethod;
 use ansatz_simulator::{
@@ -81,6 +82,9 @@ pub enum TaskError {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
+    /// The kind of problem: `mpm` (the default; see [`crate::kinds::Kind`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::kinds::Kind>,
     /// Short name (used in file names and reports).
     pub name: String,
     /// One or two sentences for people and for the prompt.
@@ -187,7 +191,7 @@ impl Default for LossSpec {
     }
 }
 
-/// The fit budget and optimiser settings of a task (see [`crate::fit::FitSettings`]).
+/// The fit budget and optimiser settings of a task (see [`super::fit::FitSettings`]).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitSpec {

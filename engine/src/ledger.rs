@@ -13,7 +13,9 @@
 //! A run killed at any point loses at most the candidates whose fits were running: a line
 //! cut short by the kill is dropped when the ledger is read back.
 
-use super::candidate::{Candidate, Proposal};
+use crate::candidate::{Candidate, Detail, Proposal};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -87,7 +89,7 @@ impl RunDir {
     }
 
     /// Appends one candidate to the ledger and syncs it to disk.
-    pub fn append(&self, candidate: &Candidate) -> Result<(), LedgerError> {
+    pub fn append<D: Serialize>(&self, candidate: &Candidate<D>) -> Result<(), LedgerError> {
         let path = self.ledger_path();
         let mut line = serde_json::to_string(candidate).map_err(|e| LedgerError::Corrupt {
             path: path.clone(),
@@ -106,12 +108,12 @@ impl RunDir {
 
     /// Reads the ledger (empty when there is none yet), sorted by id. A last line cut short
     /// by a kill is dropped and the file repaired.
-    pub fn load(&self) -> Result<Vec<Candidate>, LedgerError> {
+    pub fn load<D: Detail>(&self) -> Result<Vec<Candidate<D>>, LedgerError> {
         let path = self.ledger_path();
         if !path.exists() {
             return Ok(Vec::new());
         }
-        let mut candidates = read_ledger(&path)?;
+        let mut candidates: Vec<Candidate<D>> = read_ledger(&path)?;
         candidates.sort_by_key(|c| c.id);
         candidates.dedup_by_key(|c| c.id);
         self.rewrite(&candidates)?;
@@ -119,7 +121,7 @@ impl RunDir {
     }
 
     /// Replaces the ledger by `candidates` (in the given order), atomically.
-    pub fn rewrite(&self, candidates: &[Candidate]) -> Result<(), LedgerError> {
+    pub fn rewrite<D: Serialize>(&self, candidates: &[Candidate<D>]) -> Result<(), LedgerError> {
         let mut text = String::new();
         for c in candidates {
             let line = serde_json::to_string(c).map_err(|e| LedgerError::Corrupt {
@@ -185,9 +187,9 @@ impl RunDir {
     }
 }
 
-/// Reads a ledger file: every complete line must be a candidate; an unterminated last line
-/// (a write cut short) is ignored.
-pub fn read_ledger(path: &Path) -> Result<Vec<Candidate>, LedgerError> {
+/// Reads a ledger file: every complete line must be a `T` (a candidate, or the part of it
+/// one needs); an unterminated last line (a write cut short) is ignored.
+pub fn read_ledger<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, LedgerError> {
     let text = fs::read_to_string(path).map_err(io_err(path))?;
     let complete = text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
@@ -196,7 +198,7 @@ pub fn read_ledger(path: &Path) -> Result<Vec<Candidate>, LedgerError> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Candidate>(line) {
+        match serde_json::from_str::<T>(line) {
             Ok(c) => out.push(c),
             Err(_) if i + 1 == lines.len() && !complete => {}
             Err(e) => {
@@ -214,15 +216,25 @@ pub fn read_ledger(path: &Path) -> Result<Vec<Candidate>, LedgerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::{Stage, Verdict};
-    use crate::search::candidate::Tokens;
+    use crate::candidate::{ProposerKind, Stage, Tokens, Verdict};
 
-    fn candidate(id: usize) -> Candidate {
+    #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Curve {
+        #[serde(with = "crate::json::vec_nan_null")]
+        loss_curve: Vec<f64>,
+    }
+    impl Detail for Curve {
+        fn key(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    fn candidate(id: usize) -> Candidate<Curve> {
         Candidate {
             id,
             round: 1,
             proposal: Proposal {
-                proposer: "evolve".into(),
+                proposer: ProposerKind::Evolve,
                 how: "crossover".into(),
                 parents: vec![0],
                 text: "return F\n".into(),
@@ -230,23 +242,17 @@ mod tests {
                 error: None,
                 cut: None,
             },
-            law: Some("return F\n".into()),
             shown: None,
-            canonical: None,
-            hash: None,
-            complexity: None,
             duplicate_of: None,
-            param_names: vec![],
-            params: vec![],
-            loss_curve: vec![0.1 + 0.2, f64::NAN],
-            velocity_curve: vec![],
+            detail: Curve {
+                loss_curve: vec![0.1 + 0.2, f64::NAN],
+            },
             fitness: f64::INFINITY,
             verdict: Verdict::Failed {
-                stage: Stage::Simulate,
+                stage: Stage::Evaluate,
                 message: "step 3".into(),
             },
             feedback: String::new(),
-            fit: None,
             seconds: 1.0 / 3.0,
         }
     }
@@ -262,10 +268,13 @@ mod tests {
         let line = serde_json::to_string(&candidate(3)).unwrap();
         text.push_str(&line[..line.len() / 2]);
         std::fs::write(run.ledger_path(), &text).unwrap();
-        let back = run.load().unwrap();
+        let back: Vec<Candidate<Curve>> = run.load().unwrap();
         assert_eq!(back.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(back[0].loss_curve[0].to_bits(), (0.1f64 + 0.2).to_bits());
-        assert!(back[0].loss_curve[1].is_nan());
+        assert_eq!(
+            back[0].detail.loss_curve[0].to_bits(),
+            (0.1f64 + 0.2).to_bits()
+        );
+        assert!(back[0].detail.loss_curve[1].is_nan());
         assert_eq!(back[0].fitness, f64::INFINITY);
         assert_eq!(back[0].seconds.to_bits(), (1.0f64 / 3.0).to_bits());
         // The file was repaired: sorted, whole lines only.
@@ -273,7 +282,7 @@ mod tests {
         assert!(repaired.ends_with("}\n") && repaired.lines().count() == 2);
         // A damaged line in the middle is an error naming the line.
         std::fs::write(run.ledger_path(), format!("{{\"id\": 1}}\n{repaired}")).unwrap();
-        let err = run.load().unwrap_err().to_string();
+        let err = run.load::<Curve>().unwrap_err().to_string();
         assert!(err.contains("ledger.jsonl:1"), "{err}");
     }
 

@@ -1,5 +1,6 @@
 //! A table as a search [`Problem`]: what lets the `llm`, `human` and `replay` proposers of
-//! `ansatz search` work on tabular data (`ansatz regress --proposer llm ...`).
+//! `ansatz search` work on tabular data (`ansatz regress --proposer llm ...`, or a task file
+//! with `kind = "table"`, see [`task`]).
 //!
 //! Laws take the input columns (scalars named by their law names, or the 3x3 group as
 //! `F`) and return the target. A candidate's constants are fitted by least squares
@@ -7,14 +8,20 @@
 //! training rows, evaluating the compiled law row by row in `f64` and in a dual number for
 //! the gradient; its fitness is the normalised mean squared error (1 = predicting the mean).
 
-use super::data::{Column, Table};
-use super::gp::variance;
-use super::lsq::{self, LossGrad};
-use super::matrix::{self, MatrixData};
-use crate::fit::{Evaluation, FitRecord, FitSettings, Verdict};
-use crate::search::prompt::{law_requirements, solution_requirements};
-use crate::search::{Brief, Candidate, Checked, Problem};
-use ansatz_grammar::{Compiled, Signature, Type, Value};
+pub mod task;
+
+use crate::law::prompt::{law_requirements, solution_requirements};
+use crate::law::record::{Evaluation, FitRecord, FitSettings};
+use crate::law::{self, LawDetail};
+use crate::regress::data::{self, Column, Table};
+use crate::regress::gp::variance;
+use crate::regress::lsq::{self, LossGrad};
+use crate::regress::matrix::{self, MatrixData};
+use ansatz_engine::{
+    Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening, Stage,
+    Verdict,
+};
+use ansatz_grammar::{CheckedProgram, Compiled, Signature, Type, Value};
 use ansatz_linalg::{DualSVec64, Real};
 use nalgebra::Matrix3;
 use std::cell::{Cell, RefCell};
@@ -75,7 +82,7 @@ impl TableProblem {
                         let law = if c.indices().len() == 1 {
                             c.law_name().to_string()
                         } else {
-                            super::data::law_name(&train.names[i], &names.iter().cloned().collect())
+                            data::law_name(&train.names[i], &names.iter().cloned().collect())
                         };
                         let (lo, hi) = range(i);
                         let _ = writeln!(
@@ -208,26 +215,47 @@ impl TableProblem {
 }
 
 impl Problem for TableProblem {
+    type Detail = LawDetail;
+    type Solution = CheckedProgram;
+    type Settings = FitSettings;
+
     fn name(&self) -> &str {
         &self.name
     }
 
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn noun(&self) -> &str {
+        "law"
     }
 
-    fn start(&self) -> (String, String) {
-        ("the mean of the target".into(), self.start.clone())
+    fn duplicate_message(&self, first: usize) -> String {
+        law::duplicate_message(first)
     }
 
-    fn fit(
+    fn start(&self) -> Option<(String, String)> {
+        Some(("the mean of the target".into(), self.start.clone()))
+    }
+
+    fn screen(&self, proposal: &Proposal) -> Screening<LawDetail, CheckedProgram> {
+        law::screen(proposal, &self.signature)
+    }
+
+    fn report_section(&self, candidate: &Candidate<LawDetail>) -> String {
+        law::report_section(&candidate.detail, &self.signature, |_| String::new())
+    }
+
+    fn write_best(&self, run: &RunDir, best: &Candidate<LawDetail>) -> Result<(), LedgerError> {
+        law::write_best(run, &self.name, best, &self.signature)
+    }
+
+    fn evaluate(
         &self,
-        checked: Checked,
+        checked: CheckedProgram,
+        detail: &mut LawDetail,
         settings: &FitSettings,
-        observer: &mut dyn FnMut(&Evaluation) -> bool,
-    ) -> Candidate {
+        go_on: &mut GoOn<'_>,
+    ) -> Judged {
         let started = Instant::now();
-        let law = checked.law.compiled();
+        let law = checked.compiled();
         let start: Vec<f64> = law.defaults().to_vec();
         let evaluations = RefCell::new(Vec::<Evaluation>::new());
         let stopped = Cell::new(false);
@@ -257,7 +285,7 @@ impl Problem for TableProblem {
                     .then(|| "the law is not finite on some row".to_string()),
                 seconds: t.elapsed().as_secs_f64(),
             };
-            if !observer(&e) {
+            if !go_on() {
                 stopped.set(true);
             }
             evaluations.borrow_mut().push(e);
@@ -279,7 +307,7 @@ impl Problem for TableProblem {
             }
         } else {
             Verdict::Failed {
-                stage: crate::fit::Stage::Simulate,
+                stage: Stage::Evaluate,
                 message: "the law is not finite on the training rows for any parameters tried"
                     .into(),
             }
@@ -306,7 +334,7 @@ impl Problem for TableProblem {
         let record = FitRecord {
             task: self.name.clone(),
             settings: settings.clone(),
-            law: checked.law.program().to_string(),
+            law: checked.program().to_string(),
             param_names: law.param_names().to_vec(),
             start_params: start,
             best,
@@ -316,7 +344,7 @@ impl Problem for TableProblem {
             evaluations,
             seconds: started.elapsed().as_secs_f64(),
         };
-        checked.finish(record, feedback, started)
+        detail.finish(record, feedback)
     }
 
     fn brief(&self) -> Brief {
@@ -332,13 +360,56 @@ impl Problem for TableProblem {
                     .join(", ")
             ),
         };
-        Brief {
-            setup: self.setup.clone(),
-            format: format!(
+        crate::law::prompt::brief(
+            self.setup.clone(),
+            format!(
                 "{}\n2. The law returns {what}. Use only the input names listed under Variables.\n3. Declare every constant to fit with `param NAME = VALUE` (at most 8), starting near a plausible value.\n\n{}",
                 law_requirements(),
                 solution_requirements()
             ),
+        )
+    }
+}
+
+impl law::LawProblem for TableProblem {
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+}
+
+/// The table kind (`kind = "table"`): laws fitted to the rows of a data file by least
+/// squares.
+pub struct TableKind;
+
+impl super::ProblemKind for TableKind {
+    type Problem = TableProblem;
+
+    fn load(path: &std::path::Path) -> Result<(TableProblem, FitSettings), super::KindError> {
+        let task = task::TableTask::read(path)?;
+        let settings = task.fit_settings();
+        Ok((task.load()?.train, settings))
+    }
+
+    fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.optimizer.is_some() {
+            return Err("--optimizer does not apply to a table (its laws are fitted by \
+                        least squares with L-BFGS restarts)"
+                .into());
         }
+        if let Some(n) = o.fit_evaluations {
+            settings.max_evaluations = n;
+        }
+        Ok(())
+    }
+
+    fn offline(_: &TableProblem) -> Box<dyn ansatz_engine::Proposer<TableProblem>> {
+        Box::new(crate::evolve::EvolveProposer::new(
+            ansatz_simulator::MaterialKind::Elastic,
+        ))
+    }
+
+    fn answer(problem: &TableProblem, best: &Candidate<LawDetail>) -> String {
+        law::fitted_law(&best.detail, &problem.signature)
+            .map_or_else(String::new, |law| law.program().to_string())
     }
 }

@@ -1,16 +1,28 @@
-//! Finding the law in a proposer's reply.
+//! Finding the solution in a proposer's reply.
 //!
-//! A reply is Markdown: an analysis, a plan, and a code section holding the law in a fenced
-//! block. As in the SGA reference, the **last** law block counts. A block is fenced with
-//! three or more backticks (or tildes); its info string must be `law` or empty. A reply
-//! with only blocks in another language (say `python`) is answered with an error that says
-//! so, because that is the mistake a model makes and can fix.
+//! A reply is Markdown: an analysis, a plan, and a code section holding the solution in a
+//! fenced block. As in the SGA reference, the **last** solution block counts. A block is
+//! fenced with three or more backticks (or tildes); its info string must be the problem's
+//! tag (`law`, `smiles`) or empty. A reply with only blocks in another language (say
+//! `python`) is answered with an error that says so, because that is the mistake a model
+//! makes and can fix.
+
+/// The fenced block a problem's solutions are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fence<'a> {
+    /// The block's info string (`law`).
+    pub tag: &'a str,
+    /// What a solution is called (`law`).
+    pub noun: &'a str,
+    /// The language it is written in (`the law language`).
+    pub language: &'a str,
+}
 
 /// The parts of a reply the search keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extracted {
-    /// The law's source (the inside of the last law block, with a final newline).
-    pub law: String,
+    /// The solution's source (the inside of the last solution block, with a final newline).
+    pub body: String,
     /// The reply from its "### Step-by-Step Plan" heading (or its "### Code" heading when
     /// there is no plan, or the law block alone) to its end: what later prompts show of it.
     pub shown: String,
@@ -25,32 +37,38 @@ struct Block<'a> {
     start: usize,
 }
 
-/// Extracts the last law block of `reply`, or says in one line why there is none.
-pub fn extract(reply: &str) -> Result<Extracted, String> {
+/// Extracts the last solution block of `reply`, or says in one line why there is none.
+pub fn extract(reply: &str, fence: &Fence<'_>) -> Result<Extracted, String> {
+    let Fence {
+        tag,
+        noun,
+        language,
+    } = *fence;
     let blocks = blocks(reply);
     let Some(block) = blocks
         .iter()
         .rev()
-        .find(|b| b.info.is_empty() || b.info.eq_ignore_ascii_case("law"))
+        .find(|b| b.info.is_empty() || b.info.eq_ignore_ascii_case(tag))
     else {
         return Err(match blocks.last() {
             Some(b) => format!(
-                "the reply has a ```{} block but no ```law block: write the law in the law \
-                 language inside one ```law fenced block",
+                "the reply has a ```{} block but no ```{tag} block: write the {noun} in \
+                 {language} inside one ```{tag} fenced block",
                 b.info
             ),
-            None => "no code generated: the reply must end with the law in one ```law fenced \
-                     block (see the format requirements)"
-                .to_string(),
+            None => format!(
+                "no code generated: the reply must end with the {noun} in one ```{tag} fenced \
+                 block (see the format requirements)"
+            ),
         });
     };
     if !block.closed {
-        return Err(
-            "the last ```law block is not closed with ``` (was the reply cut off?)".to_string(),
-        );
+        return Err(format!(
+            "the last ```{tag} block is not closed with ``` (was the reply cut off?)"
+        ));
     }
     if block.body.trim().is_empty() {
-        return Err("the last ```law block is empty".to_string());
+        return Err(format!("the last ```{tag} block is empty"));
     }
     let shown_from = ["### Step-by-Step Plan", "### Code"]
         .iter()
@@ -58,7 +76,7 @@ pub fn extract(reply: &str) -> Result<Extracted, String> {
         .min()
         .unwrap_or(block.start);
     Ok(Extracted {
-        law: block.body.clone(),
+        body: block.body.clone(),
         shown: reply[shown_from..].trim_end().to_string(),
     })
 }
@@ -138,12 +156,22 @@ fn blocks(reply: &str) -> Vec<Block<'_>> {
 mod tests {
     use super::*;
 
+    const LAW: Fence<'static> = Fence {
+        tag: "law",
+        noun: "law",
+        language: "the law language",
+    };
+
+    fn extract(reply: &str) -> Result<Extracted, String> {
+        super::extract(reply, &LAW)
+    }
+
     #[test]
     fn the_last_law_block_wins_and_the_plan_is_kept() {
         let reply = "### Analysis\nblah\n\n### Step-by-Step Plan\n1. do it\n\n### Code\n\
                      ```law\nreturn F\n```\nthen\n```law\nparam k = 1\nreturn k * F\n```\n";
         let e = extract(reply).unwrap();
-        assert_eq!(e.law, "param k = 1\nreturn k * F\n");
+        assert_eq!(e.body, "param k = 1\nreturn k * F\n");
         assert!(e.shown.starts_with("### Step-by-Step Plan\n1. do it"));
         assert!(e.shown.ends_with("return k * F\n```"));
         assert!(!e.shown.contains("Analysis"));
@@ -152,7 +180,7 @@ mod tests {
     #[test]
     fn untagged_blocks_count_and_other_languages_are_named() {
         let e = extract("text\n```\nreturn F\n```\n").unwrap();
-        assert_eq!(e.law, "return F\n");
+        assert_eq!(e.body, "return F\n");
         assert_eq!(e.shown, "```\nreturn F\n```");
         let err = extract("### Code\n```python\nclass Physics: pass\n```").unwrap_err();
         assert!(err.contains("```python block but no ```law block"), "{err}");
@@ -178,9 +206,9 @@ mod tests {
     fn longer_fences_and_tildes_nest_shorter_ones() {
         let reply = "````law\n# a comment with ``` inside\nreturn F\n````\n~~~law\nreturn I\n~~~";
         let e = extract(reply).unwrap();
-        assert_eq!(e.law, "return I\n");
+        assert_eq!(e.body, "return I\n");
         let e = extract("````law\nx = F\n```\nreturn x\n````").unwrap();
-        assert_eq!(e.law, "x = F\n```\nreturn x\n");
+        assert_eq!(e.body, "x = F\n```\nreturn x\n");
     }
 
     #[test]

@@ -1,32 +1,31 @@
-//! Proposers: what writes the laws. One trait, four kinds: `evolve` (the built-in offline
-//! search), `llm` (a language model), `human` (a person or an outside program answering
-//! prompt files) and `replay` (exactly what a recorded run proposed).
+//! Proposers: what writes the solutions. One trait; the engine has the three that only
+//! handle text: `llm` (a language model), `human` (a person or an outside program answering
+//! prompt files) and `replay` (exactly what a recorded run proposed). Each problem kind
+//! brings its own offline proposer (`evolve`).
 
-mod evolve;
 mod human;
 mod llm;
 mod replay;
 
-pub use evolve::EvolveProposer;
 pub use human::HumanProposer;
 pub use llm::LlmProposer;
 pub use replay::ReplayProposer;
 
-use super::candidate::{Candidate, Proposal};
-use super::ledger::RunDir;
-use super::problem::Problem;
-use super::prompt::{Shown, Turn, code_section, messages};
+use crate::candidate::{Candidate, Proposal, Verdict};
+use crate::ledger::RunDir;
+use crate::problem::Problem;
+use crate::prompt::{Shown, Turn, code_section, messages};
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 
 /// Everything a proposer may look at in one round.
-pub struct RoundContext<'a> {
+pub struct RoundContext<'a, P: Problem> {
     /// The round (1-based; round 0 is the starting law).
     pub round: usize,
     /// The problem.
-    pub problem: &'a dyn Problem,
+    pub problem: &'a P,
     /// Every candidate so far, sorted by id (ids may have gaps: proposals not yet fitted).
-    pub population: &'a [Candidate],
+    pub population: &'a [Candidate<P::Detail>],
     /// Ids of the candidates shown this round, worst first, best last.
     pub shown: &'a [usize],
     /// Proposals wanted at the exploitation temperature.
@@ -37,8 +36,8 @@ pub struct RoundContext<'a> {
     pub exploit_temperature: f64,
     /// Temperature of the exploring requests.
     pub explore_temperature: f64,
-    /// Canonical hashes of every law seen so far.
-    pub seen: &'a BTreeSet<u64>,
+    /// Deduplication keys of every solution seen so far.
+    pub seen: &'a BTreeSet<String>,
     /// The run's seed.
     pub seed: u64,
     /// The run directory (transcripts, prompt files).
@@ -47,9 +46,9 @@ pub struct RoundContext<'a> {
     pub stop: &'a AtomicBool,
 }
 
-impl RoundContext<'_> {
+impl<P: Problem> RoundContext<'_, P> {
     /// The candidate with this id.
-    pub fn candidate(&self, id: usize) -> Option<&Candidate> {
+    pub fn candidate(&self, id: usize) -> Option<&Candidate<P::Detail>> {
         self.population
             .binary_search_by_key(&id, |c| c.id)
             .ok()
@@ -68,7 +67,7 @@ impl RoundContext<'_> {
             .shown
             .iter()
             .filter_map(|&id| self.candidate(id))
-            .map(shown_of)
+            .map(|c| shown_of(c, &brief.block))
             .collect();
         let rejected: Vec<String> = self
             .population
@@ -77,8 +76,8 @@ impl RoundContext<'_> {
             .filter_map(|c| {
                 let stage = c.failed_stage()?;
                 let message = match &c.verdict {
-                    crate::fit::Verdict::Failed { message, .. } => message.as_str(),
-                    crate::fit::Verdict::Ok { .. } => "",
+                    Verdict::Failed { message, .. } => message.as_str(),
+                    Verdict::Ok { .. } => "",
                 };
                 let first: String = message
                     .lines()
@@ -107,12 +106,14 @@ pub fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// How a candidate is shown in a prompt.
-fn shown_of(c: &Candidate) -> Shown {
-    let content = match (&c.shown, &c.law) {
-        (Some(s), _) => s.clone(),
-        (None, Some(law)) => code_section(law),
-        (None, None) => {
+/// How a candidate is shown in a prompt (`block`: the problem's fence tag).
+fn shown_of<D: crate::candidate::Detail>(c: &Candidate<D>, block: &str) -> Shown {
+    let content = match &c.shown {
+        Some(s) => s.clone(),
+        None if c.proposal.proposer == crate::candidate::ProposerKind::Start => {
+            code_section(block, &c.proposal.text)
+        }
+        None => {
             let mut raw: String = c.proposal.text.chars().take(2000).collect();
             if raw.len() < c.proposal.text.len() {
                 raw.push_str("\n[...]");
@@ -142,12 +143,9 @@ pub struct ProposeError {
     pub message: String,
 }
 
-/// Writes laws.
-pub trait Proposer: Send {
-    /// The proposer's name (recorded with each proposal).
-    fn name(&self) -> &str;
-
+/// Writes solutions for problems of type `P`.
+pub trait Proposer<P: Problem>: Send {
     /// The proposals of one round. Failures that concern single proposals (a model request
     /// that failed after its retries) are proposals with `error` set; `Err` ends the run.
-    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError>;
+    fn propose(&mut self, ctx: &RoundContext<'_, P>) -> Result<Vec<Proposal>, ProposeError>;
 }

@@ -2,9 +2,10 @@
 //! temperatures) over one conversation, every exchange kept as a transcript.
 
 use super::{ProposeError, Proposer, RoundContext};
+use crate::candidate::{Proposal, ProposerKind, Tokens};
 use crate::llm::{ChatClient, ChatError, ChatRequest, Message, Role};
-use crate::search::candidate::{Proposal, Tokens};
-use crate::search::prompt::Speaker;
+use crate::problem::Problem;
+use crate::prompt::Speaker;
 
 /// Proposes with a chat model.
 pub struct LlmProposer {
@@ -35,12 +36,8 @@ fn is_fatal(e: &ChatError) -> bool {
     )
 }
 
-impl Proposer for LlmProposer {
-    fn name(&self) -> &str {
-        "llm"
-    }
-
-    fn propose(&mut self, ctx: &RoundContext<'_>) -> Result<Vec<Proposal>, ProposeError> {
+impl<P: Problem> Proposer<P> for LlmProposer {
+    fn propose(&mut self, ctx: &RoundContext<'_, P>) -> Result<Vec<Proposal>, ProposeError> {
         let messages: Vec<Message> = ctx
             .messages()
             .into_iter()
@@ -78,24 +75,32 @@ impl Proposer for LlmProposer {
                         prompt: completion.usage.prompt_tokens / count,
                         completion: completion.usage.completion_tokens / count,
                     };
+                    // Replies are bounded before anything keeps them (transcripts included).
+                    let proposals: Vec<Proposal> = completion
+                        .texts
+                        .into_iter()
+                        .map(|text| {
+                            Proposal {
+                                proposer: ProposerKind::Llm,
+                                how: how.clone(),
+                                parents: ctx.shown.to_vec(),
+                                text,
+                                tokens: share,
+                                error: None,
+                                cut: None,
+                            }
+                            .bounded()
+                        })
+                        .collect();
+                    let replies: Vec<&str> = proposals.iter().map(|p| p.text.as_str()).collect();
                     exchanges.push(serde_json::json!({
                         "temperature": temperature,
                         "n": n,
-                        "replies": completion.texts,
+                        "replies": replies,
                         "usage": completion.usage,
                         "attempts": completion.attempts,
                     }));
-                    for text in completion.texts {
-                        out.push(Proposal {
-                            proposer: "llm".into(),
-                            how: how.clone(),
-                            parents: ctx.shown.to_vec(),
-                            text,
-                            tokens: share,
-                            error: None,
-                            cut: None,
-                        });
-                    }
+                    out.extend(proposals);
                 }
                 Err(e) if is_fatal(&e) => {
                     return Err(ProposeError {
@@ -111,7 +116,7 @@ impl Proposer for LlmProposer {
                     }));
                     for _ in 0..n {
                         out.push(Proposal {
-                            proposer: "llm".into(),
+                            proposer: ProposerKind::Llm,
                             how: how.clone(),
                             parents: ctx.shown.to_vec(),
                             text: String::new(),
