@@ -194,9 +194,19 @@ fn xyz_and_molblock_round_trip() {
 fn connectivity_changes_are_named() {
     let s = vec!["C".to_string(), "C".into(), "O".into(), "H".into()];
     let expected: BTreeSet<(usize, usize)> = [(0, 1), (1, 2), (2, 3)].into_iter().collect();
-    let ok = [[0.0, 0.0, 0.0], [1.5, 0.0, 0.0], [2.2, 1.2, 0.0], [3.1, 1.0, 0.0]];
+    let ok = [
+        [0.0, 0.0, 0.0],
+        [1.5, 0.0, 0.0],
+        [2.2, 1.2, 0.0],
+        [3.1, 1.0, 0.0],
+    ];
     assert_eq!(connectivity_change(&s, &ok, &expected), None);
-    let moved = [[0.0, 0.0, 0.0], [1.5, 0.0, 0.0], [2.2, 1.2, 0.0], [0.0, 1.0, 0.0]];
+    let moved = [
+        [0.0, 0.0, 0.0],
+        [1.5, 0.0, 0.0],
+        [2.2, 1.2, 0.0],
+        [0.0, 1.0, 0.0],
+    ];
     let msg = connectivity_change(&s, &moved, &expected).expect("H moved from O to C");
     assert!(msg.contains("O2-H3") && msg.contains("C0-H3"), "{msg}");
 }
