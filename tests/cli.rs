@@ -1,19 +1,6 @@
 //! The `ansatz` binary as a user runs it.
 
-use std::process::Command;
-
-fn ansatz(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the ansatz binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::support::ansatz;
 
 #[test]
 fn check_prints_canonical_form_parameters_and_types() {

@@ -5,6 +5,7 @@
 //! on stderr, when it is not importable. Also: `ansatz simplify` and `ansatz export` as a
 //! user runs them.
 
+use crate::support::{ansatz, scratch};
 use ansatz_grammar::export::{Target, export};
 use ansatz_grammar::{CheckedProgram, Signature, egraph, load};
 use nalgebra::Matrix3;
@@ -75,12 +76,6 @@ fn cases() -> Vec<Case> {
         }
     }
     out
-}
-
-fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ansatz-export-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 /// Says something on the real stderr (not captured by the test harness).
@@ -213,7 +208,7 @@ fn inputs_json(case: &Case) -> String {
 /// Runs the harness for `target` over every case; `false` when skipped.
 fn run_python(target: Target, cases: &[Case]) -> bool {
     let python = python().expect("python3 is needed for the export tests");
-    let dir = scratch_dir(target.name());
+    let dir = scratch(&format!("export-{}", target.name()));
     std::fs::write(dir.join("harness.py"), HARNESS).expect("write harness");
     let mut args = vec![
         dir.join("harness.py").display().to_string(),
@@ -308,7 +303,7 @@ fn nalgebra_rlibs() -> (PathBuf, Vec<PathBuf>) {
 #[test]
 fn rust_export_compiles_and_agrees_with_the_engine() {
     let cases = cases();
-    let dir = scratch_dir("rust");
+    let dir = scratch("export-rust");
     let mut main = String::from("#![deny(warnings)]\n");
     for case in &cases {
         let file = dir.join(format!("{}.rs", case.name));
@@ -407,19 +402,6 @@ fn latex_export_is_balanced_and_names_every_binding() {
     }
 }
 
-fn ansatz(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the ansatz binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn cli_simplify_prints_a_law_that_loads() {
     let (code, out, err) = ansatz(&["simplify", "tasks/laws/corotated.law"]);
@@ -434,7 +416,7 @@ fn cli_simplify_prints_a_law_that_loads() {
     assert!(out.contains("# complexity 60 -> "), "{out}");
     assert!(out.contains("# hash "), "{out}");
 
-    let dir = scratch_dir("cli");
+    let dir = scratch("export-cli");
     let bad = dir.join("bad.law");
     std::fs::write(&bad, "return F @ sum(F)\n").unwrap();
     let (code, out, err) = ansatz(&["simplify", bad.to_str().unwrap()]);
@@ -447,7 +429,7 @@ fn cli_simplify_prints_a_law_that_loads() {
 
 #[test]
 fn cli_export_uses_fitted_parameters() {
-    let dir = scratch_dir("params");
+    let dir = scratch("export-params");
     let fitted = dir.join("fitted.json");
     std::fs::write(&fitted, r#"{"params": {"youngs_modulus_log": 12.5}}"#).unwrap();
     let (code, out, err) = ansatz(&[

@@ -1,31 +1,12 @@
 //! `ansatz regress` as a user runs it: tables in, laws, fronts, exports and errors out.
 
+use crate::support::{ansatz, scratch};
 use nalgebra::Matrix3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ansatz-regress-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn ansatz(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
-        .args(args)
-        .output()
-        .expect("the ansatz binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::Path;
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("result file")).expect("json")
@@ -38,7 +19,7 @@ fn s(p: &Path) -> &str {
 #[test]
 fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     // Feynman II.38.14, shear modulus: mu_S = Y / (2 (1 + sigma)), AI-Feynman ranges.
-    let dir = scratch("feynman");
+    let dir = scratch("regress-feynman");
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let mut csv = String::from("Y,sigma,mu_S\n");
     for _ in 0..400 {
@@ -114,7 +95,7 @@ fn neo_hookean(f: &Matrix3<f64>) -> Matrix3<f64> {
 
 #[test]
 fn nine_stress_columns_are_fitted_as_one_matrix_law() {
-    let dir = scratch("stress");
+    let dir = scratch("regress-stress");
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let names = |p: &str| -> Vec<String> {
         (0..3)
@@ -168,7 +149,7 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
 
 #[test]
 fn malformed_tables_are_refused_naming_the_line_and_the_column() {
-    let dir = scratch("bad");
+    let dir = scratch("regress-bad");
     let cases: &[(&str, &str, &[&str])] = &[
         (
             "ragged.csv",
@@ -221,7 +202,7 @@ fn malformed_tables_are_refused_naming_the_line_and_the_column() {
 #[test]
 fn a_language_model_proposes_laws_for_a_table_through_the_search_loop() {
     use crate::support::chat_server::{ChatServer, Reply, openai_body};
-    let dir = scratch("llm");
+    let dir = scratch("regress-llm");
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let mut csv = String::from("q [C],v [m/s],B [T],omega [rad/s]\n");
     for _ in 0..120 {

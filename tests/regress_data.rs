@@ -1,9 +1,9 @@
 //! The table loader of `ansatz regress`: CSV/TSV parsing, error messages (file, line,
 //! column), the train/test split, column roles with 3x3 groups, and no panics on any input.
 
+use crate::support::scratch;
 use ansatz::regress::data::{Column, DataError, Table, roles};
 use proptest::prelude::*;
-use std::path::PathBuf;
 
 fn parse(text: &str) -> Table {
     Table::parse(text, "data.csv").unwrap_or_else(|e| panic!("{e}"))
@@ -19,13 +19,6 @@ fn message(text: &str) -> String {
 
 fn targets(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| n.to_string()).collect()
-}
-
-/// A fresh directory for this test's files.
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ansatz-regress-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 #[test]
@@ -66,7 +59,7 @@ fn columns_ranges_and_row_selection() {
 
 #[test]
 fn load_reads_files_and_names_the_path_in_errors() {
-    let dir = scratch("load");
+    let dir = scratch("regress-data-load");
     let good = dir.join("good.tsv");
     std::fs::write(&good, "x\ty\n1\t2\n").unwrap();
     let t = Table::load(&good).unwrap();

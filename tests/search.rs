@@ -2,6 +2,7 @@
 //! determinism across thread counts, replay, and resuming after SIGKILL.
 
 use crate::support::chat_server::{ChatServer, Reply, anthropic_body, openai_body};
+use crate::support::scratch;
 use ansatz::engine::ledger::read_ledger;
 use ansatz::engine::llm::{ClientConfig, Provider, client};
 use ansatz::engine::propose::{LlmProposer, ReplayProposer};
@@ -18,13 +19,6 @@ use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ansatz-search-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 /// A small copy of a shipped task (few steps, short fits), written into `dir`.
@@ -271,7 +265,7 @@ fn timeless(path: &Path) -> Vec<Value> {
 
 #[test]
 fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
-    let dir = scratch("determinism");
+    let dir = scratch("search-determinism");
     let task_path = tiny_task(&dir, "jelly", 20, 4);
     let task = Task::load(&task_path).expect("task");
     let mut c = config(&task_path, &task, "evolve");
@@ -347,7 +341,7 @@ fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
 
 #[test]
 fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
-    let dir = scratch("resume");
+    let dir = scratch("search-resume");
     let task_path = tiny_task(&dir, "jelly", 40, 6);
     let out = dir.join("run");
     let args = |extra: &[&str]| {
@@ -536,7 +530,7 @@ fn offline_evolve_finds_the_true_laws_of_short_jelly_and_water() {
 #[test]
 fn a_person_answers_through_files() {
     use ansatz::engine::propose::HumanProposer;
-    let dir = scratch("human");
+    let dir = scratch("search-human");
     let task_path = tiny_task(&dir, "jelly", 20, 3);
     let task = Task::load(&task_path).expect("task");
     let mut c = config(&task_path, &task, "human");
@@ -643,7 +637,7 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
 
 #[test]
 fn a_dead_model_server_ends_the_search_with_an_error() {
-    let dir = scratch("dead-server");
+    let dir = scratch("search-dead-server");
     let task_path = tiny_task(&dir, "jelly", 20, 3);
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -1,3 +1,29 @@
 //! Helpers shared by the integration tests.
 
 pub mod chat_server;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Runs the `ansatz` binary in the repository root: exit code, stdout, stderr.
+pub fn ansatz(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the ansatz binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh, empty directory for one test's files (`tag` names the test; the process id
+/// keeps concurrent runs apart).
+pub fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ansatz-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
