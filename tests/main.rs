@@ -5,6 +5,7 @@ mod dsl;
 mod evolve;
 mod export;
 mod fit;
+mod kinds;
 mod laws;
 mod llm;
 mod regress;

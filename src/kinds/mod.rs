@@ -101,6 +101,7 @@ macro_rules! registry {
 registry! {
     mpm::MpmKind => Mpm, "mpm";
     table::TableKind => Table, "table";
+    ehrlich::EhrlichKind => Ehrlich, "ehrlich";
 }
 
 impl std::fmt::Display for Kind {

@@ -1,0 +1,101 @@
+//! An Ehrlich task file: which function to optimise. Either a vector file of the reference
+//! library (parameters sampled by holo-bench) or a function drawn by this project's own
+//! construction from (v, L, c, k, q, seed). Paths are relative to the file.
+//!
+//! ```toml
+//! kind = "ehrlich"
+//! name = "ehrlich-v32-L32"
+//! vectors = "ehrlich_v32_L32_c2_k4_q4_s0.json"     # a reference vector file, or:
+//! # [function]
+//! # states = 32
+//! # length = 32
+//! # motifs = 2
+//! # motif_length = 4
+//! # quantization = 4
+//! # seed = 0
+//! ```
+
+use ansatz_ehrlich::Ehrlich;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// An Ehrlich task file as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EhrlichTask {
+    /// Always `ehrlich`.
+    pub kind: crate::kinds::Kind,
+    /// Short name (reports).
+    pub name: String,
+    /// A reference vector file.
+    #[serde(default)]
+    pub vectors: Option<PathBuf>,
+    /// A function drawn by this project's construction.
+    #[serde(default)]
+    pub function: Option<Construction>,
+}
+
+/// The parameters of a constructed function (see `Ehrlich::generate`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Construction {
+    /// Alphabet size v.
+    pub states: usize,
+    /// Sequence length L.
+    pub length: usize,
+    /// Number of motifs c.
+    pub motifs: usize,
+    /// Motif length k.
+    pub motif_length: usize,
+    /// Quantisation q.
+    pub quantization: usize,
+    /// Seed of the construction.
+    pub seed: u64,
+}
+
+/// Why an Ehrlich task cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct EhrlichTaskError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl EhrlichTask {
+    /// Reads a task file and builds its function.
+    pub fn load(path: &Path) -> Result<(EhrlichTask, Ehrlich), EhrlichTaskError> {
+        let err = |message: String| EhrlichTaskError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let task: EhrlichTask = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let function = match (&task.vectors, &task.function) {
+            (Some(file), None) => {
+                let file = base.join(file);
+                let json = std::fs::read_to_string(&file)
+                    .map_err(|e| err(format!("{}: {e}", file.display())))?;
+                Ehrlich::from_vector_json(&json)
+                    .map_err(|e| err(format!("{}: {e}", file.display())))?
+            }
+            (None, Some(c)) => Ehrlich::generate(
+                c.states,
+                c.length,
+                c.motifs,
+                c.motif_length,
+                c.quantization,
+                c.seed,
+            )
+            .map_err(|e| err(e.to_string()))?,
+            _ => {
+                return Err(err(
+                    "give either `vectors = FILE` or a [function] table, not both".into(),
+                ));
+            }
+        };
+        Ok((task, function))
+    }
+}

@@ -1,0 +1,115 @@
+//! Problem kinds other than the simulation task, through `ansatz search`: an Ehrlich
+//! sequence task (offline proposer, resume, a person's malformed reply) and the registry's
+//! errors.
+
+use crate::support::{ansatz, scratch};
+use serde_json::Value;
+use std::path::Path;
+
+fn ehrlich_task(dir: &Path) -> String {
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/ehrlich/ehrlich_v4_L8_c1_k2_q2_s0.json");
+    let path = dir.join("seq.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "kind = \"ehrlich\"\nname = \"tiny\"\nvectors = \"{}\"\n",
+            vectors.display()
+        ),
+    )
+    .expect("task file");
+    path.display().to_string()
+}
+
+fn ledger(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("ledger.jsonl"))
+        .expect("ledger")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+#[test]
+fn an_ehrlich_task_is_searched_and_resumed_through_the_same_loop() {
+    let dir = scratch("kinds-ehrlich");
+    let task = ehrlich_task(&dir);
+    let out = dir.join("run");
+    let out_s = out.display().to_string();
+    let (code, stdout, stderr) = ansatz(&["search", &task, "--rounds", "2", "--out", &out_s]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let first = ledger(&out);
+    // The start and two rounds of 16 proposals from the sequence GA.
+    assert_eq!(first.len(), 33, "{stdout}");
+    assert_eq!(first[0]["proposer"], "start");
+    assert!(first[1..].iter().all(|c| c["proposer"] == "evolve"));
+    let letters: std::collections::BTreeSet<&str> =
+        first.iter().filter_map(|c| c["letters"].as_str()).collect();
+    assert_eq!(
+        letters.len(),
+        first.iter().filter(|c| c["letters"].is_string()).count()
+    );
+    let best: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("best.json")).expect("best.json"))
+            .expect("json");
+    let start_value = first[0]["value"].as_f64().expect("the start is feasible");
+    assert!(best["value"].as_f64().expect("a value") >= start_value);
+    assert!(stdout.contains("best: candidate #"), "{stdout}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("# ansatz search: tiny") && report.contains("```sequence"));
+    // Resumed with one more round: the old candidates are kept, 16 are added.
+    let (code, stdout, stderr) = ansatz(&["search", "--resume", "--out", &out_s, "--rounds", "3"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let resumed = ledger(&out);
+    assert_eq!(resumed.len(), 49);
+    assert_eq!(resumed[..33], first[..]);
+}
+
+#[test]
+fn a_malformed_sequence_from_a_person_is_one_failed_candidate() {
+    let dir = scratch("kinds-ehrlich-human");
+    let task = ehrlich_task(&dir);
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("human")).expect("dir");
+    // Too short, a letter outside the 4-state alphabet, and one good sequence.
+    std::fs::write(
+        out.join("human/round-001.reply.md"),
+        "```sequence\nABC\n```\n```sequence\nABCDZZZZ\n```\n```sequence\nAAAAAAAB\n```\n",
+    )
+    .expect("reply");
+    let out_s = out.display().to_string();
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        &task,
+        "--proposer",
+        "human",
+        "--rounds",
+        "1",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let c = ledger(&out);
+    assert_eq!(c.len(), 4);
+    assert_eq!(c[1]["verdict"]["stage"], "parse");
+    assert_eq!(c[2]["verdict"]["stage"], "parse");
+    assert!(c[3]["letters"] == "AAAAAAAB");
+    let prompt =
+        std::fs::read_to_string(out.join("human/round-001.prompt.md")).expect("prompt file");
+    assert!(
+        prompt.contains("one ```sequence block per sequence"),
+        "{prompt}"
+    );
+}
+
+#[test]
+fn an_unknown_kind_is_named_with_the_known_ones() {
+    let dir = scratch("kinds-unknown");
+    let path = dir.join("x.toml");
+    std::fs::write(&path, "kind = \"crystal\"\n").expect("task");
+    let (code, _, stderr) = ansatz(&["search", &path.display().to_string()]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("unknown kind \"crystal\"") && stderr.contains("mpm, table, ehrlich"),
+        "{stderr}"
+    );
+}
