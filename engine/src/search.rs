@@ -492,11 +492,11 @@ impl<P: Problem> Search<'_, P> {
         round: usize,
         proposal: Proposal,
         seen: &mut BTreeMap<String, usize>,
-    ) -> Result<Pending<P>, Candidate<P::Detail>> {
+    ) -> Result<Pending<P>, Box<Candidate<P::Detail>>> {
         let started = Instant::now();
         let noun = self.problem.noun();
         if let Some(message) = proposal.error.clone() {
-            return Err(Candidate::failed(
+            return Err(Box::new(Candidate::failed(
                 id,
                 round,
                 proposal,
@@ -504,7 +504,7 @@ impl<P: Problem> Search<'_, P> {
                 Stage::Propose,
                 message,
                 noun,
-            ));
+            )));
         }
         let screening = self.problem.screen(&proposal);
         let mut c = Candidate::failed(
@@ -522,7 +522,7 @@ impl<P: Problem> Search<'_, P> {
                 c.feedback = format!("The {noun} was rejected at the {stage} stage: {message}");
                 c.verdict = Verdict::Failed { stage, message };
                 c.seconds = started.elapsed().as_secs_f64();
-                Err(c)
+                Err(Box::new(c))
             }
             Ok(solution) => {
                 if let Some(key) = c.detail.key().map(str::to_string) {
@@ -536,7 +536,7 @@ impl<P: Problem> Search<'_, P> {
                         };
                         c.duplicate_of = Some(first);
                         c.seconds = started.elapsed().as_secs_f64();
-                        return Err(c);
+                        return Err(Box::new(c));
                     }
                     seen.insert(key, id);
                 }
@@ -569,7 +569,7 @@ impl<P: Problem> Search<'_, P> {
                 Err(c) => {
                     self.run.append(&c)?;
                     events.candidate(&c);
-                    population.push(c);
+                    population.push(*c);
                 }
                 Ok(p) => to_fit.push(p),
             }

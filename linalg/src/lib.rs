@@ -3,7 +3,7 @@
 //! Everything here works for any [`Real`] scalar: `f64` for values, and
 //! [`num_dual::DualSVec64<N>`] for values with exact derivatives in N directions.
 //! The signed SVD and the polar decomposition carry the clamped forward-mode derivative
-//! of the SGA reference (see `spec/sga.md`, section 1.6), so their derivatives stay finite
+//! of the SGA reference, so their derivatives stay finite
 //! at `F = I` and at repeated singular values, where a generic SVD on dual numbers is NaN.
 //!
 //! ```

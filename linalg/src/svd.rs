@@ -1,5 +1,5 @@
 //! Signed ("rotation-variant") 3x3 SVD and polar decomposition with the clamped
-//! forward-mode derivative of the SGA reference (spec/sga.md, section 1.6).
+//! forward-mode derivative of the SGA reference (as in the SGA reference).
 //!
 //! The real part is computed by default in `f64` by one-sided Jacobi (Hestenes) rotations
 //! on the columns of F, which keeps small singular values accurate to full relative
@@ -20,7 +20,7 @@
 use crate::{Real, mul3, svd_reference_f32};
 use nalgebra::{Matrix3, Vector3};
 
-/// The clamp on `σⱼ² − σᵢ²` in the SVD derivative (spec/sga.md, section 1.6).
+/// The clamp on `σⱼ² − σᵢ²` in the SVD derivative (as in the SGA reference).
 pub const SVD_GAP_CLAMP: f64 = 1e-6;
 
 /// A signed singular value decomposition `F = U diag(sigma) Vᵀ`.

@@ -1,6 +1,5 @@
 //! The SVD of the SGA reference, step for step: warp 1.1.0's `svd3` (McAdams et al. 2011,
-//! after E. Jang's port) in `f32`, followed by the SGA kernel's sign fix (spec/sga.md,
-//! section 1.6). Four fixed Jacobi sweeps with approximate Givens quaternions on `AᵀA`,
+//! after E. Jang's port) in `f32`, followed by the SGA kernel's sign fix. Four fixed Jacobi sweeps with approximate Givens quaternions on `AᵀA`,
 //! a sort of the columns of `B = A V`, and a Givens QR of `B`; σ is the diagonal of R.
 //!
 //! This decomposition is approximate (four sweeps, single precision: the reconstruction

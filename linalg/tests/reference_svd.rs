@@ -1,5 +1,5 @@
 //! The reference SVD (warp's approximate f32 `svd3` plus the SGA sign fix) against the
-//! numbers spec/sga.md section 1.6 gives for it, and the thread-local method switch.
+//! numbers the SGA reference gives for it, and the thread-local method switch.
 
 use ansatz_linalg::{
     DualSVec64, Real, SvdMethod, svd_exact_f64, svd_method, svd_reference_f32, svd_signed,
@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 #[test]
 fn identity_gives_the_reference_values_bit_for_bit() {
-    // spec/sga.md 1.6: "SVD(I) on CPU gives σ = (0.99999994, 0.99999976, 0.9999997), U and
+    // the SGA reference: "SVD(I) on CPU gives σ = (0.99999994, 0.99999976, 0.9999997), U and
     // V non-trivial rotations with U Vᵀ ≈ I".
     let s = svd_reference_f32(&Matrix3::identity());
     let expect = [0.999_999_94f32, 0.999_999_76, 0.999_999_7];

@@ -1,5 +1,5 @@
 //! A differentiable 3D MLS-MPM simulator (APIC transfer, quadratic B-splines) that
-//! reproduces the SGA reference step by step (spec/sga.md, sections 1–4), generic over
+//! reproduces the SGA reference step by step (as in the SGA reference), generic over
 //! the scalar: `f64` for values, `DualSVec64<N>` for values plus the exact gradient with
 //! respect to up to 8 law parameters from a single rollout.
 //!

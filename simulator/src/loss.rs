@@ -1,4 +1,4 @@
-//! The SGA loss (spec/sga.md, section 4.1): position mean squared error averaged over the
+//! The SGA loss (as in the SGA reference): position mean squared error averaged over the
 //! observed steps, scaled by `alpha_position`, with teacher forcing; the velocity loss is
 //! reported beside it (values only).
 //!

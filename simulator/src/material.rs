@@ -4,7 +4,7 @@ use crate::MaterialError;
 use ansatz_linalg::{Real, Svd, svd_signed_each};
 use nalgebra::Matrix3;
 
-/// Which path of the reference step a material takes (spec/sga.md, section 1.2).
+/// Which path of the reference step a material takes (as in the SGA reference).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MaterialKind {

@@ -1,4 +1,4 @@
-//! One MLS-MPM step with APIC transfer, exactly in the order of spec/sga.md, section 1.2:
+//! One MLS-MPM step with APIC transfer, exactly in the order of the SGA reference:
 //! (plastic projection, Hencky stress) or elastic stress; P2G; grid update with the mass
 //! epsilon, gravity, then the asymmetric free-slip walls; G2P with the F update and the
 //! position clamp.

@@ -8,7 +8,7 @@ use nalgebra::Vector3;
 /// A simulation scene: everything a rollout needs besides the material.
 ///
 /// The domain is the unit cube `[0, 1]³` covered by `grid_size³` nodes at `i · dx`,
-/// `dx = 1 / grid_size` (spec/sga.md, section 1.1).
+/// `dx = 1 / grid_size` (as in the SGA reference).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scene {
     /// Initial particle positions.
@@ -44,7 +44,7 @@ pub struct Scene {
 }
 
 impl Scene {
-    /// The SGA cube scene (spec/sga.md, section 2): a 10×10×10 lattice
+    /// The SGA cube scene (as in the SGA reference): a 10×10×10 lattice
     /// `linspace(−0.25, 0.25, 10)³ + 0.5` (index `100 ix + 10 iy + iz`), particle volume
     /// 1.25e-4, density 1e3, the 'mild' velocity (linear (1, −0.5, −0.75), angular
     /// (1, 3, 2) about (0.5, 0.5, 0.5)), 1000 steps of 5e-4 s, gravity (0, −9.8, 0), a 20³

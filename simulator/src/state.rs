@@ -5,7 +5,7 @@ use crate::Scene;
 use ansatz_linalg::{Real, from_f64, re3};
 use nalgebra::{Matrix3, Vector3};
 
-/// Per-particle state `(x, v, C, F)` (spec/sga.md, section 1.2).
+/// Per-particle state `(x, v, C, F)` (as in the SGA reference).
 #[derive(Clone, Debug, PartialEq)]
 pub struct State<T: Real> {
     /// Positions.

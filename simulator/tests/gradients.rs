@@ -1,4 +1,4 @@
-//! Loss values and exact gradients against the reference checks (spec/sga.md, section 8.3),
+//! Loss values and exact gradients against the reference checks (as in the SGA reference),
 //! and dual gradients against central finite differences.
 
 mod common;
@@ -58,7 +58,7 @@ fn jelly_check() {
     assert_eq!(report.frames.len(), 1000);
 }
 
-/// The plastic check (spec/sga.md 8.3, `plastic_grad.json`): the plasticine law at its
+/// The plastic check (as in the SGA reference, `plastic_grad.json`): the plasticine law at its
 /// defaults against the sand ground truth. With the reference's own SVD the loss agrees to
 /// 1e-5 relative and the gradient to 1e-4; with the exact SVD the loss is 1.45e-5 off,
 /// because the reference's f32 four-sweep SVD shifts every plastic step slightly (see

@@ -1,6 +1,6 @@
 //! LLOME (Chen et al., arXiv 2410.22296): a small causal language model, trained between rounds
 //! with SFT, DPO or MargE on edit pairs `<inc> [x]\n[y]`, proposes sequences for an Ehrlich
-//! function. Everything runs on the CPU with candle; notes `../shared/notes/ehrlich.md` §3.2–3.3
+//! function. Everything runs on the CPU with candle; notes `docs/notes/ehrlich.md` §3.2–3.3
 //! describe the released pipeline this follows.
 //!
 //! ```

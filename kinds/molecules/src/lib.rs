@@ -13,7 +13,7 @@
 //! println!("loss {:.4}\n{}", eval.loss(), problem.feedback(&eval));
 //! ```
 //!
-//! Pieces (notes: `../shared/notes/molecules.md`):
+//! Pieces (notes: `docs/notes/molecules.md`):
 //! - [`task`]: [`Task`] from TOML (`tasks/molecule_{homo,lumo,gap,gap_minus2}.toml`): property,
 //!   normalised target, QM9 statistics, the versioned GFN2→B3LYP linear calibration, rules;
 //! - [`tools`]: finding Python-with-RDKit, `xtb`, `obabel` (typed error naming the `apt-get

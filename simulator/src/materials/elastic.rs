@@ -1,4 +1,4 @@
-//! Elastic SGA templates (spec/sga.md, section 3.3): they return the Kirchhoff stress τ.
+//! Elastic SGA templates (as in the SGA reference): they return the Kirchhoff stress τ.
 //! All three share θ = (youngs_modulus_log, poissons_ratio_sigmoid),
 //! `E = exp(θ₀)`, `ν = 0.49 · sigmoid(θ₁)`.
 

@@ -1,4 +1,4 @@
-//! The fixed elastic law of every plastic task: SigmaElasticity (spec/sga.md, section 3.2).
+//! The fixed elastic law of every plastic task: SigmaElasticity (as in the SGA reference).
 
 use super::{clamp_min, lame, u_diag_wt};
 use crate::{MaterialError, check_batch};
@@ -37,7 +37,7 @@ impl Hencky {
     ///
     /// The value comes from the signed SVD of the real part. The derivative is the
     /// composition of the Hencky formula with the clamped SVD derivative of
-    /// [`ansatz_linalg::svd_signed`] (spec/sga.md, section 1.6), written out per direction
+    /// [`ansatz_linalg::svd_signed`] (as in the SGA reference), written out per direction
     /// in `f64`: with `P = Uᵀ dF V`, `τ = U diag(h) Uᵀ`, `hᵢ = 2μ εᵢ + λ Σ ε`,
     /// `dτ = U M Uᵀ`, `Mᵢᵢ = dhᵢ` (from `dσᵢ = Pᵢᵢ`, zero where the σ floor is active)
     /// and `Mᵢⱼ = Ω_U,ij (hⱼ − hᵢ)` with the clamped `Ω_U`. Same result as evaluating the

@@ -1,4 +1,4 @@
-//! Hand-written Rust versions of the SGA laws (spec/sga.md, sections 3.2–3.4).
+//! Hand-written Rust versions of the SGA laws (as in the SGA reference).
 //!
 //! Every material is generic over the scalar `T`, keeps its parameters as `T` fields
 //! (so a gradient rollout seeds them as dual variables, see [`seed_params`]), has the

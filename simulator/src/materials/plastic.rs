@@ -1,4 +1,4 @@
-//! Plastic SGA templates (spec/sga.md, section 3.4): they return the corrected
+//! Plastic SGA templates (as in the SGA reference): they return the corrected
 //! deformation gradient F̃, from which the fixed [`super::Hencky`] law gives the stress.
 
 use super::{clamp_min, lame, norm3, take_params, u_diag_wt};

@@ -1,5 +1,5 @@
 //! What a proposer learns from a fit, as data ([`Feedback`]) and as the text the SGA
-//! reference shows a language model (spec/sga.md, section 5.4): parameter and loss curves,
+//! reference shows a language model (as in the SGA reference): parameter and loss curves,
 //! and the trajectories of the key particles at 10 frames from a free rollout of the final
 //! parameters. Numbers are printed like the reference: Python's `%.2f`/`%.4f` of the
 //! float32-rounded value, `nan` for NaN.
@@ -155,7 +155,7 @@ fn py_fixed(x: f64, digits: usize) -> String {
     }
 }
 
-/// The performance block of spec/sga.md section 5.4: parameter curves (sorted by name)
+/// The performance block of the SGA reference: parameter curves (sorted by name)
 /// and loss curves with the values at the best evaluation; for a law without parameters,
 /// the single evaluation.
 pub fn performance_text(record: &FitRecord) -> String {

@@ -1,4 +1,4 @@
-//! Adam exactly as the SGA reference runs it (spec/sga.md, section 4.2, torch defaults):
+//! Adam exactly as the SGA reference runs it (as in the SGA reference, torch defaults):
 //! evaluate, stop on NaN or at the last epoch, clip the gradient to global norm `clip`
 //! (`coef = clip / (‖g‖ + 1e-6)` applied when below 1), then
 //! `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
