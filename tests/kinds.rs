@@ -113,3 +113,41 @@ fn an_unknown_kind_is_named_with_the_known_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_molecule_task_runs_through_the_loop_with_real_xtb_and_rdkit() {
+    let dir = scratch("kinds-molecules");
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("human")).expect("dir");
+    // A malformed SMILES, an impossible valence, and phenol.
+    std::fs::write(
+        out.join("human/round-001.reply.md"),
+        "```molecule\nSMILES: C1CC(\n```\n```molecule\nSMILES: C(C)(C)(C)(C)C\n```\n\
+         ```molecule\nSMILES: Oc1ccccc1C\n```\n",
+    )
+    .expect("reply");
+    let out_s = out.display().to_string();
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        "tasks/molecule_gap.toml",
+        "--proposer",
+        "human",
+        "--rounds",
+        "1",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let c = ledger(&out);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert_eq!(c[0]["verdict"]["stage"], "parse", "{}", c[0]);
+    assert_eq!(c[1]["verdict"]["stage"], "type", "{}", c[1]);
+    assert_eq!(c[2]["canonical"], "Cc1ccccc1O");
+    let loss = c[2]["fitness"].as_f64().expect("a finite loss from xtb");
+    assert!(loss.is_finite() && loss > 0.0);
+    let best: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("best.json")).expect("best"))
+            .expect("json");
+    assert_eq!(best["smiles"], "Oc1ccccc1C");
+    assert!(stdout.contains("Oc1ccccc1C"), "{stdout}");
+}

@@ -260,3 +260,55 @@ fn a_language_model_proposes_laws_for_a_table_through_the_search_loop() {
     assert!(ledger.contains("\"extract\""), "{ledger}");
     assert!(out.join("report.md").exists());
 }
+
+#[test]
+fn a_table_search_started_by_regress_is_resumed_by_search() {
+    let dir = scratch("regress-resume");
+    let mut csv = String::from("x,y\n");
+    for i in 0..40 {
+        let x = 0.1 + i as f64 * 0.05;
+        let _ = writeln!(csv, "{x},{}", 3.0 * x * x);
+    }
+    let data = dir.join("square.csv");
+    std::fs::write(&data, csv).expect("write");
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("human")).expect("dir");
+    std::fs::write(
+        out.join("human/round-001.reply.md"),
+        "```law\nparam k = 1.0\nreturn k * x\n```\n",
+    )
+    .expect("reply");
+    let args = [
+        "regress",
+        s(&data),
+        "--target",
+        "y",
+        "--proposer",
+        "human",
+        "--rounds",
+        "1",
+        "--out",
+        s(&out),
+        "--quiet",
+    ];
+    let (code, stdout, stderr) = ansatz(&args);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let lines = |p: &Path| std::fs::read_to_string(p).expect("ledger").lines().count();
+    assert_eq!(lines(&out.join("ledger.jsonl")), 2);
+    // Starting it again is refused, naming how to continue it.
+    let (code, _, stderr) = ansatz(&args);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("search --resume"), "{stderr}");
+    // `search --resume` continues the table run (its task.toml names the kind).
+    std::fs::write(
+        out.join("human/round-002.reply.md"),
+        "```law\nparam k = 1.0\nreturn k * x * x\n```\n",
+    )
+    .expect("reply");
+    let (code, stdout, stderr) = ansatz(&["search", "--resume", "--out", s(&out), "--rounds", "2"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(lines(&out.join("ledger.jsonl")), 3);
+    assert!(stdout.contains("best: candidate #2"), "{stdout}");
+    let best = std::fs::read_to_string(out.join("best.law")).expect("best.law");
+    assert!(best.contains("3"), "{best}");
+}

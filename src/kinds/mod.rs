@@ -102,6 +102,7 @@ registry! {
     mpm::MpmKind => Mpm, "mpm";
     table::TableKind => Table, "table";
     ehrlich::EhrlichKind => Ehrlich, "ehrlich";
+    molecules::MoleculesKind => Molecules, "molecules";
 }
 
 impl std::fmt::Display for Kind {

@@ -31,7 +31,7 @@
 //! `None` (as [`ClientConfig::local`] does) and no `Authorization` header is sent.
 //!
 //! ```no_run
-//! use ansatz::llm::{client, ChatRequest, ClientConfig, Message};
+//! use ansatz_engine::llm::{client, ChatRequest, ClientConfig, Message};
 //!
 //! let config = ClientConfig::local("http://localhost:8000/v1", "Qwen/Qwen2.5-7B-Instruct");
 //! let chat = client(&config)?;
@@ -44,7 +44,7 @@
 //! };
 //! let completion = chat.complete(&request)?;
 //! assert_eq!(completion.texts.len(), 4);
-//! # Ok::<(), ansatz::llm::ChatError>(())
+//! # Ok::<(), ansatz_engine::llm::ChatError>(())
 //! ```
 
 mod anthropic;
