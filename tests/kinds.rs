@@ -151,3 +151,63 @@ fn a_molecule_task_runs_through_the_loop_with_real_xtb_and_rdkit() {
     assert_eq!(best["smiles"], "Oc1ccccc1C");
     assert!(stdout.contains("Oc1ccccc1C"), "{stdout}");
 }
+
+#[test]
+fn a_50_mb_reply_and_a_non_utf8_reply_are_each_one_failed_candidate() {
+    let dir = scratch("kinds-hostile");
+    let task = ehrlich_task(&dir);
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("human")).expect("dir");
+    let mut huge = String::from("```sequence\nAAAAAAAB\n```\n");
+    while huge.len() < 50 * 1024 * 1024 {
+        huge.push_str("filler text of a model that will not stop talking. ");
+    }
+    std::fs::write(out.join("human/round-001.reply.md"), &huge).expect("reply 1");
+    let mut bad = b"```sequence\nAAAA".to_vec();
+    bad.extend_from_slice(&[0xff, 0xfe]);
+    bad.extend_from_slice(b"AAAB\n```\n");
+    std::fs::write(out.join("human/round-002.reply.md"), &bad).expect("reply 2");
+    std::fs::write(
+        out.join("human/round-003.reply.md"),
+        "```sequence\nAAAAAAAB\n```\n",
+    )
+    .expect("reply 3");
+    let out_s = out.display().to_string();
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        &task,
+        "--proposer",
+        "human",
+        "--rounds",
+        "3",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let c = ledger(&out);
+    assert_eq!(c.len(), 4, "the start and one candidate per round");
+    assert_eq!(c[1]["verdict"]["stage"], "propose");
+    assert_eq!(c[1]["cut"]["bytes"].as_u64(), Some(huge.len() as u64));
+    assert_eq!(c[2]["verdict"]["stage"], "propose");
+    assert!(
+        c[2]["verdict"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("offset 16")),
+        "{}",
+        c[2]
+    );
+    assert_eq!(c[3]["letters"], "AAAAAAAB", "the run went on");
+    // No file the run wrote holds the reply: each stays far below the 64 KiB cut.
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !path.to_string_lossy().ends_with(".reply.md") {
+                let size = std::fs::metadata(&path).expect("size").len();
+                assert!(size < 64 * 1024, "{} has {size} bytes", path.display());
+            }
+        }
+    }
+}
