@@ -116,6 +116,7 @@ fn adam_on_jelly_reproduces_the_reference_curve() {
     let feedback = Feedback {
         record,
         states: Some(states),
+        diagnostics: None,
     };
     let text = feedback.text();
     let reference_text = r["feedback_text_gpt4"].as_str().expect("text");
@@ -183,6 +184,7 @@ fn an_exploding_law_ends_with_an_evaluate_verdict_naming_the_step() {
         let text = Feedback {
             record,
             states: None,
+            diagnostics: None,
         }
         .text();
         assert!(text.contains("evaluate stage"), "{text}");

@@ -283,6 +283,19 @@ pub trait Detail:
     fn complexity(&self) -> Option<u64> {
         None
     }
+
+    /// A one-line description of the solution (a law's first comment line), by which
+    /// prompts name it; None: the prompt quotes the first line of the solution's block.
+    fn label(&self) -> Option<String> {
+        None
+    }
+
+    /// The family of the solution: solutions of one family differ only in their constants
+    /// (re-parametrisations of one law), and the prompt shows one of them. Defaults to the
+    /// deduplication key.
+    fn family(&self) -> Option<String> {
+        self.key().map(str::to_string)
+    }
 }
 
 /// A candidate's detail for problems that keep nothing more.

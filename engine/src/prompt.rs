@@ -7,6 +7,121 @@
 //! with its feedback or its error; the format requirements (the problem's); and a trailing
 //! assistant turn `## Iteration N` that the model continues.
 
+mod history;
+
+pub use history::{History, OTHERS_BUDGET, messages_full};
+
+/// Which feedback a proposer reads: the SGA paper's text, or the default that stays
+/// readable near the optimum and names every solution it mentions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedbackFormat {
+    /// The paper's text exactly (fixed decimals, every evaluation, the `shown` best alone,
+    /// failures by id), kept for reproducing its results.
+    Sga,
+    /// Numbers with significant digits, accepted iterates only, the shown solutions chosen
+    /// one per family and stated as "the k best of N", one line for every other solution
+    /// tried, failures quoted by their text, diagnostics near the optimum.
+    #[default]
+    Full,
+}
+
+impl FeedbackFormat {
+    /// The name on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackFormat::Sga => "sga",
+            FeedbackFormat::Full => "full",
+        }
+    }
+}
+
+impl std::fmt::Display for FeedbackFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FeedbackFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sga" => Ok(FeedbackFormat::Sga),
+            "full" | "default" => Ok(FeedbackFormat::Full),
+            other => Err(format!(
+                "unknown feedback format {other:?} (expected sga or full)"
+            )),
+        }
+    }
+}
+
+/// `x` with `digits` significant digits, trailing zeros dropped: plain between 1e-3 and
+/// 1e5, scientific outside (`3.1e-5`), so that no small value prints as zero; `nan`,
+/// `inf`, `-inf` as such.
+pub fn num(x: f64, digits: usize) -> String {
+    let digits = digits.max(1);
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let trim = |m: &str| -> String {
+        if m.contains('.') {
+            m.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            m.to_string()
+        }
+    };
+    let a = x.abs();
+    if (1e-3..1e5).contains(&a) {
+        let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+        let plain = format!("{x:.decimals$}");
+        // Rounding may carry into a new digit (99999.5 -> 100000): then scientific.
+        if plain.trim_start_matches('-').len() <= digits + 7 {
+            return trim(&plain);
+        }
+    }
+    let sci = format!("{x:.prec$e}", prec = digits - 1);
+    match sci.split_once('e') {
+        Some((m, e)) => format!("{}e{e}", trim(m)),
+        None => sci,
+    }
+}
+
+/// The rule for how many solutions an answer holds and how they are written (`per_reply`
+/// solutions in one reply); `format` decides the wording (SGA's sentence for one block).
+pub fn block_rule(brief: &Brief, per_reply: usize, format: FeedbackFormat) -> String {
+    let (block, noun) = (&brief.block, &brief.noun);
+    if per_reply <= 1 || format == FeedbackFormat::Sga {
+        format!(
+            "exactly one fenced block tagged `{block}` holding the whole {noun}, and nothing after it"
+        )
+    } else {
+        format!(
+            "exactly {per_reply} fenced blocks tagged `{block}`, one whole {noun} in each and \
+             each {noun} different (the first {per_reply} blocks are kept, any further block is \
+             dropped), and nothing after the last"
+        )
+    }
+}
+
+/// The format requirements with the block rule in place (at `{blocks}`, or as a last
+/// paragraph when the problem's text has no such place).
+pub fn format_with_rule(brief: &Brief, per_reply: usize, format: FeedbackFormat) -> String {
+    let rule = block_rule(brief, per_reply, format);
+    if brief.format.contains("{blocks}") {
+        brief.format.replace("{blocks}", &rule).trim_end().to_string()
+    } else if format == FeedbackFormat::Sga {
+        brief.format.trim_end().to_string()
+    } else {
+        format!("{}\n\nWrite {rule}.", brief.format.trim_end())
+    }
+}
+
 /// Who speaks a turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,7 +222,7 @@ pub fn messages(brief: &Brief, shown: &[Shown], rejected: &[String]) -> Vec<Turn
         epilogue.push('\n');
     }
     epilogue.push_str("## Format Requirements\n\n");
-    epilogue.push_str(brief.format.trim_end());
+    epilogue.push_str(&format_with_rule(brief, 1, FeedbackFormat::Sga));
     out.push(turn(Speaker::User, epilogue));
     out.push(turn(
         Speaker::Assistant,

@@ -18,6 +18,7 @@
 use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
+use crate::prompt::FeedbackFormat;
 use crate::propose::{Proposer, RoundContext};
 use crate::report;
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,10 @@ pub struct SearchConfig<F> {
     pub llm: Option<LlmSettings>,
     /// The recorded run to replay (`replay` proposer).
     pub replay: Option<PathBuf>,
+    /// Which feedback the prompts give (`sga`: the paper's; the default: see
+    /// [`FeedbackFormat::Full`]).
+    #[serde(default)]
+    pub feedback: FeedbackFormat,
 }
 
 /// How to reach the language model.
@@ -111,6 +116,7 @@ impl<F> SearchConfig<F> {
             fit,
             llm: None,
             replay: None,
+            feedback: FeedbackFormat::default(),
         }
     }
 }
@@ -283,6 +289,35 @@ pub fn select<D: Detail>(candidates: &[Candidate<D>], k: usize) -> Vec<usize> {
     pool.iter().rev().map(|c| c.id).collect()
 }
 
+/// The default format's selection: like [`select`], but at most one candidate of each
+/// family ([`Detail::family`]: re-parametrisations of one law), the best of it.
+pub fn select_diverse<D: Detail>(candidates: &[Candidate<D>], k: usize) -> Vec<usize> {
+    let mut ranked: Vec<&Candidate<D>> = candidates.iter().filter(|c| c.is_ok()).collect();
+    ranked.sort_by(|a, b| a.fitness.total_cmp(&b.fitness).then(b.id.cmp(&a.id)));
+    let mut families = BTreeSet::new();
+    let mut chosen: Vec<&Candidate<D>> = Vec::new();
+    for c in ranked {
+        if chosen.len() == k {
+            break;
+        }
+        if c.detail.family().is_none_or(|f| families.insert(f)) {
+            chosen.push(c);
+        }
+    }
+    if chosen.len() < k {
+        // Too few fitted families: the most recent failures fill the slots (SGA shows
+        // everyone when fewer than k have a finite fitness).
+        chosen.extend(
+            candidates
+                .iter()
+                .rev()
+                .filter(|c| !c.is_ok())
+                .take(k - chosen.len()),
+        );
+    }
+    chosen.iter().rev().map(|c| c.id).collect()
+}
+
 /// A search run over one problem.
 pub struct Search<'a, P: Problem> {
     /// The problem.
@@ -373,7 +408,10 @@ impl<P: Problem> Search<'_, P> {
             let (proposals, resumed) = match self.run.load_round(round)? {
                 Some(p) => (p, true),
                 None => {
-                    let shown = select(&population, self.config.shown);
+                    let shown = match self.config.feedback {
+                        FeedbackFormat::Sga => select(&population, self.config.shown),
+                        FeedbackFormat::Full => select_diverse(&population, self.config.shown),
+                    };
                     let seen_keys: BTreeSet<String> = seen.keys().cloned().collect();
                     let ctx = RoundContext {
                         round,
@@ -388,6 +426,7 @@ impl<P: Problem> Search<'_, P> {
                         seed: self.config.seed,
                         run: &self.run,
                         stop: self.stop,
+                        feedback: self.config.feedback,
                     };
                     match self.proposer.propose(&ctx) {
                         Ok(p) => {
@@ -673,6 +712,7 @@ mod tests {
     #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
     struct Simple {
         complexity: Option<u64>,
+        family: Option<String>,
     }
     impl Detail for Simple {
         fn key(&self) -> Option<&str> {
@@ -680,6 +720,9 @@ mod tests {
         }
         fn complexity(&self) -> Option<u64> {
             self.complexity
+        }
+        fn family(&self) -> Option<String> {
+            self.family.clone()
         }
     }
 
@@ -701,6 +744,7 @@ mod tests {
             duplicate_of: None,
             detail: Simple {
                 complexity: Some(complexity),
+                family: None,
             },
             fitness,
             verdict: if ok {
@@ -763,5 +807,28 @@ mod tests {
         ];
         // Fewer than k finite: everyone; failures rank after, newest first (shown worst first).
         assert_eq!(select(&few, 5), [1, 2, 0]);
+    }
+
+    #[test]
+    fn the_diverse_selection_shows_one_law_of_each_family() {
+        // Candidates 4..8 are re-parametrisations of one law (family "a"), 0..3 others.
+        let pop: Vec<Candidate<Simple>> = (0..8)
+            .map(|i| {
+                let mut c = candidate(i, 1.0 / (i as f64 + 1.0), 9);
+                c.detail.family = Some(if i >= 4 { "a".into() } else { format!("f{i}") });
+                c
+            })
+            .chain([candidate(8, f64::INFINITY, 9)])
+            .collect();
+        assert_eq!(select(&pop, 3), [5, 6, 7]);
+        let shown = select_diverse(&pop, 3);
+        assert_eq!(shown, [2, 3, 7]);
+        let families: BTreeSet<Option<String>> = shown
+            .iter()
+            .map(|&id| pop[id].detail.family.clone())
+            .collect();
+        assert_eq!(families.len(), shown.len());
+        // Too few families: the newest failure fills the last slot, shown first.
+        assert_eq!(select_diverse(&pop[4..], 3), [8, 7]);
     }
 }

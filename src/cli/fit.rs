@@ -74,7 +74,11 @@ pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let feedback = Feedback { record, states };
+    let feedback = Feedback {
+        record,
+        states,
+        diagnostics: None,
+    };
     println!("{}", feedback.text());
 
     let out = args.out.unwrap_or_else(|| {

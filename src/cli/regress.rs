@@ -2,6 +2,7 @@
 //! [--seed N] [--out DIR]`: symbolic regression on a table.
 
 use super::search::{ModelArgs, Terminal, install_ctrlc, llm_settings, run_search};
+use ansatz::engine::prompt::FeedbackFormat;
 use ansatz::engine::propose::ReplayProposer;
 use ansatz::engine::{ProposerKind, SearchConfig, Silent};
 use ansatz::kinds::Kind;
@@ -59,6 +60,26 @@ pub struct RegressArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+    /// What the data is: shown to the proposer (llm, human) in the prompt.
+    #[arg(long)]
+    pub describe: Option<String>,
+    /// The unit of a column, `COLUMN=UNIT` (repeat for several columns): shown in the
+    /// prompt's table of variables.
+    #[arg(long = "unit", value_parser = parse_unit)]
+    pub units: Vec<(String, String)>,
+    /// The feedback the prompts give (llm, human): full (the default) or sga.
+    #[arg(long)]
+    pub feedback: Option<FeedbackFormat>,
+}
+
+/// `COLUMN=UNIT`.
+fn parse_unit(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((c, u)) if !c.trim().is_empty() && !u.trim().is_empty() => {
+            Ok((c.trim().to_string(), u.trim().to_string()))
+        }
+        _ => Err(format!("expected COLUMN=UNIT, got {s:?}")),
+    }
 }
 
 /// Runs `ansatz regress`.
@@ -152,6 +173,8 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         test_fraction: cfg.test_fraction,
         seed: cfg.seed,
         fit_evaluations: None,
+        description: args.describe.clone(),
+        units: args.units.iter().cloned().collect(),
     };
     let loaded = match task.load() {
         Ok(l) => l,
@@ -164,7 +187,10 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
     let task_path = cfg.out.join("task.toml");
     std::fs::write(&task_path, toml::to_string(&task)?)
         .with_context(|| format!("writing {}", task_path.display()))?;
-    let mut config = SearchConfig::new(absolute(&task_path), task.fit_settings());
+    let mut settings = task.fit_settings();
+    settings.feedback = args.feedback.unwrap_or_default();
+    let mut config = SearchConfig::new(absolute(&task_path), settings);
+    config.feedback = args.feedback.unwrap_or_default();
     config.proposer = args.proposer;
     config.seed = args.seed;
     config.replay = args.replay.clone();

@@ -8,6 +8,7 @@ use ansatz::engine::{
     Candidate, Detail, Events, LlmSettings, Outcome, Problem, Proposer, ProposerKind, RunDir,
     Search, SearchConfig,
 };
+use ansatz::engine::prompt::FeedbackFormat;
 use ansatz::kinds::mpm::fit::Optimizer;
 use ansatz::kinds::{Kind, KindVisitor, Overrides, ProblemKind};
 use anyhow::{Context, bail};
@@ -104,6 +105,9 @@ pub struct SearchArgs {
     /// Most rollouts per fit (default: the task's).
     #[arg(long)]
     pub fit_evaluations: Option<usize>,
+    /// The feedback the prompts give: full (the default) or sga (the paper's text).
+    #[arg(long)]
+    pub feedback: Option<FeedbackFormat>,
 }
 
 /// The stop flag, set by Ctrl-C or SIGTERM (or SIGHUP): the first signal stops the run
@@ -146,6 +150,7 @@ fn new_config<S>(args: &SearchArgs, task: &Path, fit: S) -> anyhow::Result<Searc
     c.proposer = proposer_kind(args);
     c.seed = args.seed.unwrap_or(0);
     c.replay = args.replay.clone();
+    c.feedback = args.feedback.unwrap_or_default();
     match c.proposer {
         ProposerKind::Replay => {
             // Replay as many rounds as were recorded (unless --rounds says otherwise).
@@ -357,6 +362,7 @@ impl KindVisitor for SearchCommand {
                 let overrides = Overrides {
                     optimizer: args.optimizer,
                     fit_evaluations: args.fit_evaluations,
+                    feedback: args.feedback,
                 };
                 K::apply(&mut settings, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
                 new_config(&args, &task, settings)?

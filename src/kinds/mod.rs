@@ -21,6 +21,8 @@ pub struct Overrides {
     pub optimizer: Option<crate::law::record::Optimizer>,
     /// Most evaluations of one candidate's inner fit.
     pub fit_evaluations: Option<usize>,
+    /// The feedback format of a law's fit (`--feedback`).
+    pub feedback: Option<ansatz_engine::prompt::FeedbackFormat>,
 }
 
 /// What a kind of problem brings to the engine.

@@ -4,6 +4,8 @@
 //! canonical form and hash as the deduplication key), the fit record, the prompt parts that
 //! teach the law language, and the report and exports of the best law.
 
+pub mod family;
+pub mod fit_text;
 pub mod prompt;
 pub mod record;
 
@@ -63,6 +65,21 @@ impl Detail for LawDetail {
 
     fn complexity(&self) -> Option<u64> {
         self.complexity
+    }
+
+    /// The law's first comment line, else its first line.
+    fn label(&self) -> Option<String> {
+        let law = self.law.as_deref()?;
+        let lines = || law.lines().map(str::trim).filter(|l| !l.is_empty());
+        lines()
+            .find(|l| l.starts_with('#') && l.len() > 1)
+            .or_else(|| lines().next())
+            .map(str::to_string)
+    }
+
+    /// The canonical form with its constant parts collapsed ([`family::family`]).
+    fn family(&self) -> Option<String> {
+        self.canonical.as_deref().map(family::family)
     }
 }
 

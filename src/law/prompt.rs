@@ -1,10 +1,14 @@
 //! The parts of a prompt that every law problem shares: the system prompt, the round's
-//! task, the law language's reference card (from `grammar/GRAMMAR.md`) and the format
+//! task, the law language's reference card (from `grammar/GRAMMAR.md`, or the scalar card
+//! for scalar tables) with a worked example of the problem's own signature, and the format
 //! requirements of an answer.
 
 use ansatz_engine::Brief;
 
 const SYSTEM: &str = include_str!("prompts/system.md");
+const SYSTEM_TABLE: &str = include_str!("prompts/system_table.md");
+const CARD_SCALAR: &str = include_str!("prompts/card_scalar.md");
+const EXAMPLE_ELASTIC: &str = include_str!("prompts/example_elastic.md");
 const TASK: &str = include_str!("prompts/task.md");
 const FORMAT: &str = include_str!("prompts/format.md");
 const GRAMMAR: &str = include_str!("../../grammar/GRAMMAR.md");
@@ -17,6 +21,31 @@ pub fn reference_card() -> &'static str {
         .find("## Semantics notes")
         .map_or(GRAMMAR.len(), |e| start + e);
     GRAMMAR[start..end].trim()
+}
+
+/// Which reference card and worked example a problem's prompt carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Card {
+    /// The full card (scalars, vectors, matrices) with an elastic example (F to stress).
+    Elastic,
+    /// The full card with a plastic example (F to corrected F).
+    Plastic,
+    /// Scalars only, with a scalar example: no matrices, no one-letter notation that could
+    /// clash with a column's name.
+    Scalar,
+}
+
+/// The card of `card`, with its worked example.
+pub fn card(card: Card) -> String {
+    match card {
+        Card::Plastic => reference_card().to_string(),
+        Card::Elastic => {
+            let full = reference_card();
+            let cut = full.find("## Worked example").unwrap_or(full.len());
+            format!("{}\n\n{}", full[..cut].trim_end(), EXAMPLE_ELASTIC.trim())
+        }
+        Card::Scalar => CARD_SCALAR.trim().to_string(),
+    }
 }
 
 /// A law as the model sees a law it did not write: a `### Code` section with a `law` block.
@@ -37,12 +66,24 @@ pub fn brief(setup: String, format: String) -> Brief {
     }
 }
 
+/// A brief for a law found from data (a table): the data system prompt.
+pub fn data_brief(setup: String, format: String) -> Brief {
+    Brief {
+        system: SYSTEM_TABLE.trim_end().to_string(),
+        setup,
+        task: TASK.trim_end().to_string(),
+        format,
+        block: "law".into(),
+        noun: "law".into(),
+    }
+}
+
 /// The format requirements of a law problem whose law takes `F` and returns `output`
 /// (`extra`: further numbered requirements, from 5): [`law_requirements`] and
 /// [`solution_requirements`] around them.
-pub fn format_requirements(output: &str, extra: &str) -> String {
+pub fn format_requirements(card_of: Card, output: &str, extra: &str) -> String {
     FORMAT
-        .replace("{card}", &demote(reference_card()))
+        .replace("{card}", &demote(&card(card_of)))
         .replace("{output}", output)
         .replace("{extra}", extra)
         .trim_end()
@@ -52,11 +93,11 @@ pub fn format_requirements(output: &str, extra: &str) -> String {
 /// The start of a `### Law Requirements` section: its heading and requirement 1 (write the
 /// law in the law language), with the reference card nested under it. A problem adds its
 /// own numbered requirements (from 2) after it.
-pub fn law_requirements() -> String {
+pub fn law_requirements(card_of: Card) -> String {
     let end = FORMAT
         .find("{card}")
         .map_or(FORMAT.len(), |i| i + "{card}".len());
-    FORMAT[..end].replace("{card}", &demote(reference_card()))
+    FORMAT[..end].replace("{card}", &demote(&card(card_of)))
 }
 
 /// The `### Solution Requirements` section: the three sections of an answer (analysis,
@@ -100,13 +141,33 @@ mod tests {
     }
 
     #[test]
+    fn each_card_carries_an_example_of_its_own_signature() {
+        let elastic = card(Card::Elastic);
+        assert!(elastic.contains("Kirchhoff stress") && !elastic.contains("von Mises"));
+        assert!(card(Card::Plastic).contains("von Mises plasticity: F -> corrected F"));
+        let scalar = card(Card::Scalar);
+        for matrix_word in ["mat3", "vec3", "svd", "`F`", "`s` scalar", "@"] {
+            assert!(!scalar.contains(matrix_word), "{matrix_word} in the scalar card");
+        }
+        // The examples are laws of the language: they parse.
+        for c in [elastic, card(Card::Plastic), scalar] {
+            let start = c.find("## Worked example").expect("example") + 20;
+            let body = &c[start..];
+            let open = body.find("```\n").expect("block") + 4;
+            let close = body[open..].find("```").expect("end") + open;
+            ansatz_grammar::parse(&body[open..close])
+                .unwrap_or_else(|e| panic!("{}", e.with_source(&body[open..close]).render()));
+        }
+    }
+
+    #[test]
     fn the_format_requirements_are_made_of_the_shared_parts() {
         for (output, extra) in [("the stress", ""), ("F", "5. More.\n")] {
-            let format = format_requirements(output, extra);
-            assert!(format.starts_with(&law_requirements()));
+            let format = format_requirements(Card::Plastic, output, extra);
+            assert!(format.starts_with(&law_requirements(Card::Plastic)));
             assert!(format.ends_with(solution_requirements()));
         }
-        assert!(law_requirements().ends_with("```"));
+        assert!(law_requirements(Card::Plastic).ends_with("```"));
         assert!(solution_requirements().starts_with("### Solution Requirements"));
     }
 }

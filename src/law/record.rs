@@ -3,6 +3,7 @@
 
 use ansatz_engine::Verdict;
 use ansatz_engine::json;
+use ansatz_engine::prompt::FeedbackFormat;
 use serde::{Deserialize, Serialize};
 
 /// Which optimiser fits the constants.
@@ -51,6 +52,9 @@ pub struct FitSettings {
     /// Wall-clock limit, seconds (`null` in JSON: none).
     #[serde(with = "json::inf_null")]
     pub max_seconds: f64,
+    /// Which feedback text a fit gives (`sga`: the paper's).
+    #[serde(default)]
+    pub feedback: FeedbackFormat,
 }
 
 impl Default for FitSettings {
@@ -65,6 +69,7 @@ impl Default for FitSettings {
             target_loss: 0.0,
             max_evaluations: 200,
             max_seconds: f64::INFINITY,
+            feedback: FeedbackFormat::default(),
         }
     }
 }

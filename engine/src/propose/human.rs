@@ -48,7 +48,7 @@ fn render<P: Problem>(ctx: &RoundContext<'_, P>, noun: &str, tag: &str) -> Strin
         "<!-- ansatz asks for {} {noun}s: answer in the .reply.md file beside this one, one ```{tag} block per {noun} -->\n\n",
         ctx.wanted()
     );
-    for turn in ctx.messages() {
+    for turn in ctx.messages_for(ctx.wanted()) {
         let who = match turn.role {
             Speaker::System => "system",
             Speaker::User => "user",
@@ -127,7 +127,22 @@ impl<P: Problem> Proposer<P> for HumanProposer {
                 Ok(text) => text,
                 Err(failed) => return Ok(vec![*failed]),
             };
-        Ok(split(&text, &brief.block)
+        let mut blocks = split(&text, &brief.block);
+        // Blocks above the number asked for are dropped, and the proposals say so.
+        let how = if blocks.len() > ctx.wanted().max(1) {
+            let note = format!(
+                "{how} ({} blocks, the first {} kept: {} were asked for)",
+                blocks.len(),
+                ctx.wanted().max(1),
+                ctx.wanted()
+            );
+            eprintln!("human proposer: {note}");
+            blocks.truncate(ctx.wanted().max(1));
+            note
+        } else {
+            how
+        };
+        Ok(blocks
             .into_iter()
             .map(|text| Proposal {
                 proposer: ProposerKind::Human,

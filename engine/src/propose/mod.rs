@@ -3,6 +3,7 @@
 //! prompt files) and `replay` (exactly what a recorded run proposed). Each problem kind
 //! brings its own offline proposer (`evolve`).
 
+mod history;
 mod human;
 mod llm;
 mod replay;
@@ -14,7 +15,7 @@ pub use replay::ReplayProposer;
 use crate::candidate::{Candidate, Proposal, Verdict};
 use crate::ledger::RunDir;
 use crate::problem::Problem;
-use crate::prompt::{Shown, Turn, code_section, messages};
+use crate::prompt::{FeedbackFormat, History, Shown, Turn, code_section, messages, messages_full};
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 
@@ -44,6 +45,8 @@ pub struct RoundContext<'a, P: Problem> {
     pub run: &'a RunDir,
     /// Set when the user asked to stop (Ctrl-C).
     pub stop: &'a AtomicBool,
+    /// Which feedback the prompt gives.
+    pub feedback: FeedbackFormat,
 }
 
 impl<P: Problem> RoundContext<'_, P> {
@@ -60,8 +63,14 @@ impl<P: Problem> RoundContext<'_, P> {
         self.exploit + self.explore
     }
 
-    /// The conversation a language model sees this round.
+    /// The conversation a language model sees this round, asked for one solution per
+    /// reply.
     pub fn messages(&self) -> Vec<Turn> {
+        self.messages_for(1)
+    }
+
+    /// The conversation of this round, asked for `per_reply` solutions in one reply.
+    pub fn messages_for(&self, per_reply: usize) -> Vec<Turn> {
         let brief = self.problem.brief();
         let shown: Vec<Shown> = self
             .shown
@@ -69,6 +78,10 @@ impl<P: Problem> RoundContext<'_, P> {
             .filter_map(|&id| self.candidate(id))
             .map(|c| shown_of(c, &brief.block))
             .collect();
+        if self.feedback == FeedbackFormat::Full {
+            let history = history::history(self, &brief.block, per_reply);
+            return messages_full(&brief, &shown, &history);
+        }
         let rejected: Vec<String> = self
             .population
             .iter()
@@ -107,7 +120,7 @@ pub fn splitmix(mut z: u64) -> u64 {
 }
 
 /// How a candidate is shown in a prompt (`block`: the problem's fence tag).
-fn shown_of<D: crate::candidate::Detail>(c: &Candidate<D>, block: &str) -> Shown {
+pub(crate) fn shown_of<D: crate::candidate::Detail>(c: &Candidate<D>, block: &str) -> Shown {
     let content = match &c.shown {
         Some(s) => s.clone(),
         None if c.proposal.proposer == crate::candidate::ProposerKind::Start => {

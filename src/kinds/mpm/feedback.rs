@@ -4,7 +4,10 @@
 //! parameters. Numbers are printed like the reference: Python's `%.2f`/`%.4f` of the
 //! float32-rounded value, `nan` for NaN.
 
+use super::diagnostics::Diagnostics;
 use super::fit::FitRecord;
+use crate::law::fit_text::fit_text;
+use ansatz_engine::prompt::FeedbackFormat;
 use ansatz_engine::Verdict;
 use super::material::LawFactory;
 use super::task::Task;
@@ -79,14 +82,7 @@ impl KeyStates {
         law: &CheckedProgram,
         params: &[f64],
     ) -> Result<KeyStates, String> {
-        let factory = LawFactory::new(law.compiled().clone(), task.kind);
-        let material = factory.build::<f64>(params).map_err(|e| e.to_string())?;
-        let recording = Recording {
-            velocities: true,
-            states_every: None,
-        };
-        let traj = rollout::<f64, _>(&task.scene, material.as_ref(), recording)
-            .map_err(|e| e.to_string())?;
+        let traj = free_rollout(task, law, params)?;
         Ok(KeyStates::from_trajectory(
             &traj,
             &task.key_particles,
@@ -116,6 +112,22 @@ impl KeyStates {
     }
 }
 
+/// A free rollout (no teacher forcing) of `law` with `params` on the task's scene, with
+/// velocities; the error message if it fails.
+pub fn free_rollout(
+    task: &Task,
+    law: &CheckedProgram,
+    params: &[f64],
+) -> Result<Trajectory, String> {
+    let factory = LawFactory::new(law.compiled().clone(), task.kind);
+    let material = factory.build::<f64>(params).map_err(|e| e.to_string())?;
+    let recording = Recording {
+        velocities: true,
+        states_every: None,
+    };
+    rollout::<f64, _>(&task.scene, material.as_ref(), recording).map_err(|e| e.to_string())
+}
+
 /// A fit's feedback: the record and, when simulated, the key states of a free rollout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Feedback {
@@ -123,9 +135,37 @@ pub struct Feedback {
     pub record: FitRecord,
     /// Key particle states of a free rollout of the final parameters.
     pub states: Option<KeyStates>,
+    /// The default format's diagnostics of that rollout (absent in the `sga` format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<Diagnostics>,
 }
 
 impl Feedback {
+    /// The feedback text in `format`: [`Feedback::text`] for `sga`; otherwise the fit
+    /// ([`fit_text`]) and the diagnostics (`output`: what the law returns).
+    pub fn text_in(&self, format: FeedbackFormat, output: &str) -> String {
+        if format == FeedbackFormat::Sga {
+            return self.text();
+        }
+        if let Verdict::Failed { stage, message } = &self.record.verdict {
+            return format!("The program failed at the {stage} stage: {message}");
+        }
+        let velocity = self
+            .record
+            .evaluations
+            .iter()
+            .any(|e| e.velocity.is_some());
+        let mut s = fit_text(&self.record, velocity);
+        if let Some(d) = &self.diagnostics {
+            let d = d.text(output);
+            if !d.is_empty() {
+                s.push_str("\n\n");
+                s.push_str(&d);
+            }
+        }
+        s
+    }
+
     /// The feedback text: the state block (when present), a blank line, the performance
     /// block; or the error text of a failed fit.
     pub fn text(&self) -> String {

@@ -8,6 +8,7 @@
 //! * [`fit`]: the inner fit (L-BFGS or the reference's Adam) and its records;
 //! * [`feedback`]: what a proposer reads about a fitted law (loss curves, key particles).
 
+pub mod diagnostics;
 pub mod feedback;
 pub mod fit;
 pub mod material;
@@ -17,6 +18,8 @@ use crate::law::{self, LawDetail, prompt};
 use ansatz_engine::{Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::MaterialKind;
+use ansatz_engine::prompt::FeedbackFormat;
+use diagnostics::Diagnostics;
 use feedback::{Feedback, KeyStates};
 use fit::{FitSettings, fit};
 use task::Task;
@@ -29,11 +32,26 @@ const CONTEXT_PLASTIC: &str = include_str!("prompts/context_plastic.md");
 /// key-particle states (the ground-truth state block) if shown, and the format requirements
 /// for `kind`.
 pub fn brief(kind: MaterialKind, description: &str, observed: Option<&str>) -> Brief {
+    brief_with_scene(kind, description, None, observed)
+}
+
+/// [`brief`] with the scene's physical facts (`scene`, see [`scene_facts`]) after the
+/// context.
+pub fn brief_with_scene(
+    kind: MaterialKind,
+    description: &str,
+    scene: Option<&str>,
+    observed: Option<&str>,
+) -> Brief {
         let context = match kind {
             MaterialKind::Plastic => CONTEXT_PLASTIC,
             _ => CONTEXT_ELASTIC,
         };
         let mut setup = context.trim_end().to_string();
+        if let Some(scene) = scene {
+            setup.push_str("\n\n");
+            setup.push_str(scene.trim_end());
+        }
         if !description.trim().is_empty() {
             setup.push_str("\n\nAbout this task: ");
             setup.push_str(description.trim());
@@ -50,7 +68,69 @@ pub fn brief(kind: MaterialKind, description: &str, observed: Option<&str>) -> B
             ),
             _ => ("the Kirchhoff stress", ""),
         };
-        prompt::brief(setup, prompt::format_requirements(output, extra))
+        let card = match kind {
+            MaterialKind::Plastic => prompt::Card::Plastic,
+            _ => prompt::Card::Elastic,
+        };
+        prompt::brief(setup, prompt::format_requirements(card, output, extra))
+}
+
+/// The physical facts of a scene: particles, size, density, mass, time step, duration,
+/// gravity, the domain, and the times of the key frames the observed block shows.
+pub fn scene_facts(scene: &ansatz_simulator::Scene) -> String {
+    use ansatz_engine::prompt::num;
+    let n = scene.positions.len();
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for p in &scene.positions {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let v3 = |v: [f64; 3]| format!("({}, {}, {})", num(v[0], 4), num(v[1], 4), num(v[2], 4));
+    let mean_v = scene
+        .velocities
+        .iter()
+        .fold(nalgebra::Vector3::zeros(), |a, v| a + v)
+        / n.max(1) as f64;
+    let spins = scene.velocities.iter().any(|v| (v - mean_v).norm() > 1e-9);
+    let mass = scene.density * scene.particle_volume;
+    let times: Vec<String> = feedback::key_frames(scene.steps)
+        .iter()
+        .map(|&f| num(f as f64 * scene.dt, 4))
+        .collect();
+    format!(
+        "### Scene\n\n\
+         - The body: {n} particles spanning {} to {} (SI units; the domain is the unit cube \
+         [0, 1]^3 on a {g}^3 grid, with walls {b} cells thick that stop motion into them).\n\
+         - Density {} kg/m^3, particle volume {} m^3, particle mass {} kg, total mass {} kg.\n\
+         - Initial velocity: {} m/s on average{}.\n\
+         - Gravity {} m/s^2.\n\
+         - Time step {} s, {} steps: {} s of motion. The key frames shown below are at t = {} s.",
+        v3(lo),
+        v3(hi),
+        num(scene.density, 4),
+        num(scene.particle_volume, 4),
+        num(mass, 4),
+        num(mass * n as f64, 4),
+        v3([mean_v[0], mean_v[1], mean_v[2]]),
+        if spins { ", plus a spin (it varies across the body)" } else { "" },
+        v3([scene.gravity[0], scene.gravity[1], scene.gravity[2]]),
+        num(scene.dt, 4),
+        scene.steps,
+        num(scene.dt * scene.steps as f64, 4),
+        times.join(", "),
+        g = scene.grid_size,
+        b = scene.bound,
+    )
+}
+
+/// What a law of `kind` returns, as the feedback names it.
+fn output_of(kind: MaterialKind) -> &'static str {
+    match kind {
+        MaterialKind::Plastic => "corrected F",
+        _ => "Kirchhoff stress",
+    }
 }
 
 /// A simulation task: laws are constitutive laws, fitted by gradient descent through the
@@ -88,15 +168,25 @@ impl Problem for Task {
         go_on: &mut GoOn<'_>,
     ) -> Judged {
         let record = fit(self, &law, None, settings, &mut |_| go_on());
-        let states = if record.is_ok() {
-            KeyStates::simulate(self, &law, record.best_params()).ok()
+        let rollout = if record.is_ok() {
+            feedback::free_rollout(self, &law, record.best_params()).ok()
         } else {
             None
         };
-        let feedback = Feedback { record, states };
-        let mut text = feedback.text();
+        let full = settings.feedback == FeedbackFormat::Full;
+        let feedback = Feedback {
+            states: rollout.as_ref().map(|traj| {
+                KeyStates::from_trajectory(traj, &self.key_particles, self.scene.steps)
+            }),
+            diagnostics: rollout
+                .as_ref()
+                .filter(|_| full)
+                .map(|traj| Diagnostics::new(self, &law, record.best_params(), traj)),
+            record,
+        };
+        let mut text = feedback.text_in(settings.feedback, output_of(self.kind));
         let record = feedback.record;
-        if record.fitness.is_finite() {
+        if record.fitness.is_finite() && !full {
             text.push_str(&format!(
                 "\n\nBest position loss: {:.6e} ({} evaluations)",
                 record.fitness,
@@ -109,7 +199,12 @@ impl Problem for Task {
     fn brief(&self) -> Brief {
         let observed =
             KeyStates::from_trajectory(&self.target, &self.key_particles, self.scene.steps).text();
-        brief(self.kind, &self.spec.description, Some(&observed))
+        brief_with_scene(
+            self.kind,
+            &self.spec.description,
+            Some(&scene_facts(&self.scene)),
+            Some(&observed),
+        )
     }
 
     fn report_section(&self, candidate: &Candidate<LawDetail>) -> String {
@@ -145,6 +240,9 @@ impl super::ProblemKind for MpmKind {
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
+        }
+        if let Some(f) = o.feedback {
+            settings.feedback = f;
         }
         Ok(())
     }

@@ -8,15 +8,17 @@
 //! training rows, evaluating the compiled law row by row in `f64` and in a dual number for
 //! the gradient; its fitness is the normalised mean squared error (1 = predicting the mean).
 
+pub mod residuals;
 pub mod task;
 
-use crate::law::prompt::{law_requirements, solution_requirements};
+use crate::law::prompt::{Card, law_requirements, solution_requirements};
 use crate::law::record::{Evaluation, FitRecord, FitSettings};
 use crate::law::{self, LawDetail};
 use crate::regress::data::{self, Column, Table};
 use crate::regress::gp::variance;
 use crate::regress::lsq::{self, LossGrad};
 use crate::regress::matrix::{self, MatrixData};
+use ansatz_engine::prompt::{FeedbackFormat, num};
 use ansatz_engine::{
     Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening, Stage,
     Verdict,
@@ -48,6 +50,7 @@ pub struct TableProblem {
     setup: String,
     start: String,
     restarts: usize,
+    description: String,
 }
 
 impl TableProblem {
@@ -61,7 +64,7 @@ impl TableProblem {
         target: &Column,
     ) -> Result<Self, String> {
         let mut setup = format!(
-            "### Context\n\nA table of {} observed rows ({}). Find a closed-form law, as simple as possible, that gives `{}` from the inputs. Constants you declare with `param` are fitted by least squares; the error reported is the normalised mean squared error (NMSE: 0 is exact, 1 is no better than the mean).\n\n### Variables\n\n| name in the law | column | unit | type | min | max |\n|---|---|---|---|---|---|\n",
+            "### Context\n\nA table of {} observed rows ({}). Find a closed-form law, as simple as possible, that gives `{}` from the inputs. Constants you declare with `param` are fitted by least squares on these rows: L-BFGS from the starting values you write, then from 3 more starts where each constant is multiplied by a random factor between 0.1 and 10 (either sign for some); the best fit is kept, so starting values of the right size and sign matter. The error reported is the normalised mean squared error (NMSE: 0 is exact, 1 is no better than the mean).\n\n### Variables\n\n| name in the law | column | unit | type | min | max |\n|---|---|---|---|---|---|\n",
             train.rows(),
             train.origin,
             target.name()
@@ -119,6 +122,7 @@ impl TableProblem {
                     setup,
                     start,
                     restarts: 3,
+                    description: String::new(),
                 })
             }
             Column::Matrix { indices, .. } => {
@@ -153,9 +157,17 @@ impl TableProblem {
                     setup,
                     start: "param c0 = 1.0\nreturn c0 * (F @ F.T - I)".into(),
                     restarts: 3,
+                    description: String::new(),
                 })
             }
         }
+    }
+
+    /// The problem with a description of the data (what was measured, how; shown in the
+    /// prompt under "About the data").
+    pub fn with_description(mut self, description: &str) -> Self {
+        self.description = description.trim().to_string();
+        self
     }
 
     /// The normalised mean squared error of a law at `params` on this table's rows
@@ -163,6 +175,72 @@ impl TableProblem {
     pub fn nmse(&self, law: &ansatz_grammar::CheckedProgram, params: &[f64]) -> f64 {
         self.loss(law.compiled(), params, false)
             .map_or(f64::INFINITY, |(c, _)| c)
+    }
+
+    /// Law minus target on every row at `params` (scalar targets; None for a 3x3 target or
+    /// where the law is not finite).
+    fn residuals(&self, law: &Compiled, params: &[f64]) -> Option<Vec<f64>> {
+        let Target::Scalar { columns, y, .. } = &self.target else {
+            return None;
+        };
+        let mut scratch = law.scratch::<f64>();
+        let mut inputs: Vec<Value<f64>> = vec![Value::Scalar(0.0); columns.len()];
+        (0..y.len())
+            .map(|r| {
+                for (v, c) in inputs.iter_mut().zip(columns) {
+                    *v = Value::Scalar(c[r]);
+                }
+                let f = law.eval(&inputs, params, &mut scratch).ok()?.as_scalar()?;
+                f.is_finite().then_some(f - y[r])
+            })
+            .collect()
+    }
+
+    /// The default format's feedback of a fitted law: NMSE, the constants with where they
+    /// started, failed evaluations, and the error by quartile of each input.
+    fn full_feedback(&self, law: &Compiled, record: &FitRecord) -> String {
+        let constants: Vec<String> = law
+            .param_names()
+            .iter()
+            .zip(record.best_params())
+            .zip(&record.start_params)
+            .map(|((n, v), s)| format!("{n} = {} (started at {})", num(*v, 6), num(*s, 6)))
+            .collect();
+        let failed = record.evaluations.iter().filter(|e| !e.ok()).count();
+        let mut s = format!(
+            "Normalised mean squared error on the training rows: {} (R² = 1 - NMSE).\n\
+             Fitted constants: {}.\n{} least-squares evaluations over {} starts{}.",
+            num(record.fitness, 4),
+            if constants.is_empty() {
+                "none".into()
+            } else {
+                constants.join(", ")
+            },
+            record.evaluations.len(),
+            self.restarts + 1,
+            if failed > 0 {
+                format!(", {failed} of them not finite (rejected probes)")
+            } else {
+                String::new()
+            }
+        );
+        if let (Some(r), Target::Scalar { columns, var, .. }) =
+            (self.residuals(law, record.best_params()), &self.target)
+        {
+            let inputs: Vec<(String, &[f64])> = self
+                .signature
+                .inputs
+                .iter()
+                .map(|(n, _)| n.clone())
+                .zip(columns.iter().map(Vec::as_slice))
+                .collect();
+            let table = residuals::by_quartile(&inputs, &r, *var);
+            if !table.is_empty() {
+                s.push_str("\n\n");
+                s.push_str(&table);
+            }
+        }
+        s
     }
 
     /// NMSE of `law` at `params` and its gradient.
@@ -312,7 +390,10 @@ impl Problem for TableProblem {
                     .into(),
             }
         };
-        let feedback = if best.is_some() {
+        let full = settings.feedback == FeedbackFormat::Full;
+        let feedback = if best.is_some() && full {
+            String::new()
+        } else if best.is_some() {
             let names = law.param_names();
             let params: Vec<String> = names
                 .iter()
@@ -344,6 +425,11 @@ impl Problem for TableProblem {
             evaluations,
             seconds: started.elapsed().as_secs_f64(),
         };
+        let feedback = if feedback.is_empty() {
+            self.full_feedback(law, &record)
+        } else {
+            feedback
+        };
         detail.finish(record, feedback)
     }
 
@@ -360,11 +446,23 @@ impl Problem for TableProblem {
                     .join(", ")
             ),
         };
-        crate::law::prompt::brief(
-            self.setup.clone(),
+        let card = match self.signature.output {
+            Type::Mat3 => Card::Elastic,
+            _ => Card::Scalar,
+        };
+        let mut setup = self.setup.clone();
+        if !self.description.is_empty() {
+            setup = setup.replacen(
+                "\n\n### Variables",
+                &format!("\n\n### About the data\n\n{}\n\n### Variables", self.description),
+                1,
+            );
+        }
+        crate::law::prompt::data_brief(
+            setup,
             format!(
                 "{}\n2. The law returns {what}. Use only the input names listed under Variables.\n3. Declare every constant to fit with `param NAME = VALUE` (at most 8), starting near a plausible value.\n\n{}",
-                law_requirements(),
+                law_requirements(card),
                 solution_requirements()
             ),
         )
@@ -398,6 +496,9 @@ impl super::ProblemKind for TableKind {
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
+        }
+        if let Some(f) = o.feedback {
+            settings.feedback = f;
         }
         Ok(())
     }

@@ -42,6 +42,13 @@ pub struct TableTask {
     /// Most evaluations of one law's least-squares fit (default 100).
     #[serde(default)]
     pub fit_evaluations: Option<usize>,
+    /// What the data is (shown in the prompt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Units of columns by column name (shown in the prompt; a unit in the header, as in
+    /// `x [m]`, is overridden).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub units: std::collections::BTreeMap<String, String>,
 }
 
 fn default_fraction() -> f64 {
@@ -118,7 +125,22 @@ impl TableTask {
             max_fits: None,
             out: PathBuf::new(),
         };
-        let (train, test, roles) = load_split(&cfg)?;
+        let (mut train, mut test, roles) = load_split(&cfg)?;
+        for (column, unit) in &self.units {
+            for t in [&mut train, &mut test] {
+                let Some(i) = t.names.iter().position(|n| n == column) else {
+                    return Err(TableTaskError::Problem(format!(
+                        "a unit is given for the column {column:?}, which the data does not \
+                         have (columns: {})",
+                        t.names.join(", ")
+                    )));
+                };
+                if t.units.len() < t.names.len() {
+                    t.units.resize(t.names.len(), None);
+                }
+                t.units[i] = Some(unit.clone());
+            }
+        }
         let [target] = roles.targets.as_slice() else {
             return Err(TableTaskError::Targets(
                 self.data.display().to_string(),
@@ -132,8 +154,11 @@ impl TableTask {
                 .map_or("table".into(), |s| s.to_string_lossy()),
             target.name()
         );
+        let description = self.description.clone().unwrap_or_default();
         let problem = |t: &Table| {
-            TableProblem::new(&name, t, &roles.inputs, target).map_err(TableTaskError::Problem)
+            TableProblem::new(&name, t, &roles.inputs, target)
+                .map(|p| p.with_description(&description))
+                .map_err(TableTaskError::Problem)
         };
         Ok(LoadedTable {
             train: problem(&train)?,
