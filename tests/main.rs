@@ -7,6 +7,7 @@ mod export;
 mod fit;
 mod kinds;
 mod laws;
+mod prompt;
 mod llm;
 mod regress;
 mod regress_data;

@@ -173,6 +173,11 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         test_fraction: cfg.test_fraction,
         seed: cfg.seed,
         fit_evaluations: None,
+        validation_fraction: if args.feedback.unwrap_or_default() == FeedbackFormat::Full {
+            0.2
+        } else {
+            0.0
+        },
         description: args.describe.clone(),
         units: args.units.iter().cloned().collect(),
     };

@@ -6,6 +6,7 @@
 
 pub mod family;
 pub mod fit_text;
+pub mod lint;
 pub mod prompt;
 pub mod record;
 
@@ -56,6 +57,9 @@ pub struct LawDetail {
     pub velocity_curve: Vec<f64>,
     /// The full fit record (absent when the law never reached the fit).
     pub fit: Option<FitRecord>,
+    /// Warnings about the law as written ([`lint::warnings`]), shown above its feedback.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Detail for LawDetail {
@@ -103,10 +107,15 @@ impl LawDetail {
             .iter()
             .map(|e| e.velocity.unwrap_or(f64::NAN))
             .collect();
+        let mut text = String::new();
+        for w in &self.warnings {
+            text.push_str(&format!("Warning: {w}\n\n"));
+        }
+        text.push_str(&feedback);
         let judged = Judged {
             fitness: record.fitness,
             verdict: record.verdict.clone(),
-            feedback,
+            feedback: text,
         };
         self.fit = Some(record);
         judged
@@ -167,6 +176,7 @@ pub fn screen(proposal: &Proposal, signature: &Signature) -> Screening<LawDetail
     detail.complexity = Some(canonical.complexity);
     detail.param_names = compiled.param_names().to_vec();
     detail.params = compiled.defaults().to_vec();
+    detail.warnings = lint::warnings(law.program());
     Screening {
         detail,
         shown: Some(shown),

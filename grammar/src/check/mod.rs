@@ -163,10 +163,22 @@ pub fn check(program: &Program, signature: &Signature) -> Result<CheckedProgram,
     }
     let (ret, ty) = c.expr(&program.ret)?;
     if ty != signature.output {
+        let hint = if ty == Type::Vec3 && signature.output == Type::Mat3 {
+            vector_in_product(program, &c.bindings)
+                .map(|name| {
+                    format!(
+                        "; `{name}` is vec3, so the product gives a vector: write \
+                         diag({name}) to use it as a matrix (U @ diag({name}) @ Vh)"
+                    )
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         return Err(Error::ty(
             program.ret.span,
             format!(
-                "the program returns {ty} but the task signature `{signature}` needs {}",
+                "the program returns {ty} but the task signature `{signature}` needs {}{hint}",
                 signature.output
             ),
         ));
@@ -182,6 +194,49 @@ pub fn check(program: &Program, signature: &Signature) -> Result<CheckedProgram,
         return_type: ty,
         compiled,
     })
+}
+
+/// A vec3 name used as an operand of `@` in the program (the likely slip when a matrix
+/// was meant: `U @ sigma @ Vh` with `sigma` from `svd`).
+fn vector_in_product(program: &Program, bindings: &[Binding]) -> Option<String> {
+    let is_vec3 = |name: &str| {
+        bindings
+            .iter()
+            .rev()
+            .find(|b| b.name == name)
+            .is_some_and(|b| b.ty == Type::Vec3)
+    };
+    let exprs = program
+        .stmts
+        .iter()
+        .map(|s| &s.value)
+        .chain(std::iter::once(&program.ret));
+    for e in exprs {
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            match &e.kind {
+                ExprKind::Binary(BinOp::MatMul, a, b) => {
+                    for side in [a, b] {
+                        if let ExprKind::Var(n) = &side.kind
+                            && is_vec3(n)
+                        {
+                            return Some(n.clone());
+                        }
+                    }
+                    stack.push(a);
+                    stack.push(b);
+                }
+                ExprKind::Num(_) | ExprKind::Var(_) => {}
+                ExprKind::Neg(a) | ExprKind::Transpose(a) | ExprKind::Index(a, _) => stack.push(a),
+                ExprKind::Binary(_, a, b) | ExprKind::Compare(_, a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                ExprKind::Call(_, args) => stack.extend(args.iter()),
+            }
+        }
+    }
+    None
 }
 
 /// Largest expression height the checker accepts (the parser stops at 48 by default).

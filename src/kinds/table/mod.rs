@@ -51,6 +51,7 @@ pub struct TableProblem {
     start: String,
     restarts: usize,
     description: String,
+    held_out: Option<Box<TableProblem>>,
 }
 
 impl TableProblem {
@@ -123,6 +124,7 @@ impl TableProblem {
                     start,
                     restarts: 3,
                     description: String::new(),
+                    held_out: None,
                 })
             }
             Column::Matrix { indices, .. } => {
@@ -158,6 +160,7 @@ impl TableProblem {
                     start: "param c0 = 1.0\nreturn c0 * (F @ F.T - I)".into(),
                     restarts: 3,
                     description: String::new(),
+                    held_out: None,
                 })
             }
         }
@@ -168,6 +171,30 @@ impl TableProblem {
     pub fn with_description(mut self, description: &str) -> Self {
         self.description = description.trim().to_string();
         self
+    }
+
+    /// The problem with `rows`, rows of the same table kept out of the fit: the default
+    /// feedback reports a law's error on them.
+    pub fn with_held_out(mut self, rows: TableProblem) -> Self {
+        self.setup = self.setup.replacen(
+            "\n\n### Variables",
+            &format!(
+                " Another {} rows are held out of the fit: the feedback gives the error on them \
+                 too, to tell a law that generalises from one that fits noise.\n\n### Variables",
+                rows.rows()
+            ),
+            1,
+        );
+        self.held_out = Some(Box::new(rows));
+        self
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match &self.target {
+            Target::Scalar { y, .. } => y.len(),
+            Target::Matrix { data, .. } => data.inputs.len(),
+        }
     }
 
     /// The normalised mean squared error of a law at `params` on this table's rows
@@ -207,8 +234,18 @@ impl TableProblem {
             .map(|((n, v), s)| format!("{n} = {} (started at {})", num(*v, 6), num(*s, 6)))
             .collect();
         let failed = record.evaluations.iter().filter(|e| !e.ok()).count();
+        let held_out = self.held_out.as_ref().map_or(String::new(), |h| {
+            let e = h
+                .loss(law, record.best_params(), false)
+                .map_or(f64::INFINITY, |(c, _)| c);
+            format!(
+                "\nOn the {} held-out rows (not fitted): {}.",
+                h.rows(),
+                num(e, 4)
+            )
+        });
         let mut s = format!(
-            "Normalised mean squared error on the training rows: {} (R² = 1 - NMSE).\n\
+            "Normalised mean squared error on the training rows: {} (R² = 1 - NMSE).{held_out}\n\
              Fitted constants: {}.\n{} least-squares evaluations over {} starts{}.",
             num(record.fitness, 4),
             if constants.is_empty() {

@@ -42,6 +42,10 @@ pub struct TableTask {
     /// Most evaluations of one law's least-squares fit (default 100).
     #[serde(default)]
     pub fit_evaluations: Option<usize>,
+    /// Share of the training rows held out of the fit, whose error the default feedback
+    /// reports (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub validation_fraction: f64,
     /// What the data is (shown in the prompt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -49,6 +53,10 @@ pub struct TableTask {
     /// `x [m]`, is overridden).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub units: std::collections::BTreeMap<String, String>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn default_fraction() -> f64 {
@@ -154,14 +162,30 @@ impl TableTask {
                 .map_or("table".into(), |s| s.to_string_lossy()),
             target.name()
         );
+        if !(0.0..0.9).contains(&self.validation_fraction) {
+            return Err(TableTaskError::Problem(format!(
+                "validation_fraction must be in [0, 0.9), got {}",
+                self.validation_fraction
+            )));
+        }
+        let (train, validation) = if self.validation_fraction > 0.0 {
+            let (fit, held) = train.split(self.validation_fraction, self.seed ^ 0x5eed);
+            (fit, Some(held))
+        } else {
+            (train, None)
+        };
         let description = self.description.clone().unwrap_or_default();
         let problem = |t: &Table| {
             TableProblem::new(&name, t, &roles.inputs, target)
                 .map(|p| p.with_description(&description))
                 .map_err(TableTaskError::Problem)
         };
+        let fit_problem = match &validation {
+            Some(v) if v.rows() > 0 => problem(&train)?.with_held_out(problem(v)?),
+            _ => problem(&train)?,
+        };
         Ok(LoadedTable {
-            train: problem(&train)?,
+            train: fit_problem,
             test: problem(&test)?,
             rows: (train.rows(), test.rows()),
             target: target.name().to_string(),
