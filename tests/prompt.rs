@@ -179,8 +179,7 @@ fn round_one() -> String {
     [
         neo.clone(),
         "# broken by a stray operator\nparam k = 1.0\nreturn k * (F @@ F.T)".into(),
-        "# singular values slip\nparam k = 1.0\nU, sigma, Vh = svd(F)\nreturn U @ sigma @ Vh"
-            .into(),
+        "# singular values slip\nU, sigma, Vh = svd(F)\nreturn U @ sigma @ Vh".into(),
         "# the neo-Hookean law again, renamed\nparam a = 13.0\nparam b = 0.0\nE = exp(a)\n\
          nu = 0.49 * sigmoid(b)\nmu = E / (2 * (1 + nu))\nla = E * nu / ((1 + nu) * (1 - 2 * nu))\n\
          return mu * (F @ F.T - I) + la * log(det(F)) * I"

@@ -15,7 +15,7 @@ pub use replay::ReplayProposer;
 use crate::candidate::{Candidate, Proposal, Verdict};
 use crate::ledger::RunDir;
 use crate::problem::Problem;
-use crate::prompt::{FeedbackFormat, History, Shown, Turn, code_section, messages, messages_full};
+use crate::prompt::{FeedbackFormat, Shown, Turn, code_section, messages, messages_full};
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 

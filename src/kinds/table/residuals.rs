@@ -13,7 +13,7 @@ pub const BINS: usize = 4;
 /// whether the law is high or low there).
 pub fn by_quartile(inputs: &[(String, &[f64])], residuals: &[f64], var: f64) -> String {
     let n = residuals.len();
-    if n < BINS || inputs.is_empty() || !(var > 0.0) {
+    if n < BINS || inputs.is_empty() || var.is_nan() || var <= 0.0 {
         return String::new();
     }
     let mut s = String::from(
@@ -68,7 +68,14 @@ mod tests {
         let x: Vec<f64> = (0..100).map(f64::from).collect();
         let z: Vec<f64> = (0..100).map(|i| f64::from((i * 37) % 100)).collect();
         let residuals: Vec<f64> = x.iter().map(|&v| if v >= 75.0 { 0.5 } else { 0.0 }).collect();
-        let text = by_quartile(&[("x".into(), &x), ("z".into(), &z)], &residuals, 1.0);
+        let text = by_quartile(
+            &[
+                ("x".to_string(), x.as_slice()),
+                ("z".to_string(), z.as_slice()),
+            ],
+            &residuals,
+            1.0,
+        );
         let row = text.lines().find(|l| l.starts_with("| `x`")).expect("x row");
         assert!(row.contains(" 0 (0) for 0..24 |"), "{row}");
         assert!(row.contains(" 0.25 (+0.5) for 75..99 |"), "{row}");
