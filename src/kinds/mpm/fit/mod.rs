@@ -41,6 +41,7 @@ pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
             target_loss: spec.target_loss.unwrap_or(d.target_loss),
             max_evaluations: spec.max_evaluations.unwrap_or(d.max_evaluations),
             max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
+            feedback: d.feedback,
         })
 }
 
