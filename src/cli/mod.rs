@@ -3,6 +3,7 @@
 pub mod check;
 pub mod export;
 pub mod fit;
+pub mod molecule;
 pub mod regress;
 pub mod search;
 pub mod simplify;
@@ -74,6 +75,9 @@ pub enum Command {
         #[arg(long, default_value = "elastic")]
         signature: String,
     },
+    /// Molecules on their own (the molecule tasks are run by `search tasks/molecule_*.toml`).
+    #[command(subcommand)]
+    Molecule(molecule::MoleculeCommand),
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
@@ -127,6 +131,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
+        Command::Molecule(command) => molecule::run(command),
         Command::Search(args) => search::run(*args),
         Command::Regress(args) => regress::run(*args),
         Command::Export {
