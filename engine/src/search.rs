@@ -15,7 +15,9 @@
 //! round, and the ledger is rewritten in id order after each round, so two runs with the
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
-use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::candidate::{
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, unix_seconds,
+};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
 use crate::propose::{Proposer, RoundContext};
@@ -631,6 +633,7 @@ impl<P: Problem> Search<'_, P> {
                     candidate.verdict = judged.verdict;
                     candidate.feedback = judged.feedback;
                     candidate.seconds += evaluation_started.elapsed().as_secs_f64();
+                    candidate.finished = Some(unix_seconds());
                     let _ = tx.send(candidate);
                 });
             }
@@ -715,6 +718,7 @@ mod tests {
             },
             feedback: String::new(),
             seconds: 0.0,
+            finished: None,
         }
     }
 
