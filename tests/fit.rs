@@ -475,8 +475,17 @@ fn fit_command_writes_json_and_svg_and_rejects_bad_laws() {
         .as_array()
         .is_some_and(|e| e.iter().any(|e| e["velocity"].is_number()));
     assert!(with_velocity, "the jelly target has velocities");
-    for name in ["position loss", "velocity loss", "loss (log scale)", "evaluation"] {
-        assert!(shown.texts.iter().any(|t| t == name), "{name}: {:?}", shown.texts);
+    for name in [
+        "position loss",
+        "velocity loss",
+        "loss (log scale)",
+        "evaluation",
+    ] {
+        assert!(
+            shown.texts.iter().any(|t| t == name),
+            "{name}: {:?}",
+            shown.texts
+        );
     }
 
     let bad = write(

@@ -59,7 +59,11 @@ fn an_ehrlich_task_is_searched_and_resumed_through_the_same_loop() {
     for plot in ["progress.svg", "rounds.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).expect(plot);
         let shown = ansatz_engine::plot::raster::check(&svg).expect(plot);
-        assert!(shown.texts.iter().any(|t| t.contains("tiny")), "{plot}: {:?}", shown.texts);
+        assert!(
+            shown.texts.iter().any(|t| t.contains("tiny")),
+            "{plot}: {:?}",
+            shown.texts
+        );
     }
     // Resumed with one more round: the old candidates are kept, 16 are added.
     let (code, stdout, stderr) = ansatz(&["search", "--resume", "--out", &out_s, "--rounds", "3"]);

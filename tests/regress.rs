@@ -80,8 +80,16 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
         "{:?}",
         shown.texts
     );
-    let ticks = shown.texts.iter().filter(|t| t.parse::<f64>().is_ok() || t.starts_with("1e")).count();
-    assert!((4..=20).contains(&ticks), "{ticks} tick labels: {:?}", shown.texts);
+    let ticks = shown
+        .texts
+        .iter()
+        .filter(|t| t.parse::<f64>().is_ok() || t.starts_with("1e"))
+        .count();
+    assert!(
+        (4..=20).contains(&ticks),
+        "{ticks} tick labels: {:?}",
+        shown.texts
+    );
     let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
     assert!(tex.contains("\\sigma"), "{tex}");
     assert!(

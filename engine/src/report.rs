@@ -235,16 +235,20 @@ pub fn rounds_chart<D: Detail>(name: &str, candidates: &[Candidate<D>]) -> Chart
             (r as f64, best)
         })
         .collect();
-    Chart::new(&format!("{name}: best loss after each round"), "round", "best loss")
-        .log_y(true)
-        .integer_x()
-        .series(
-            Style::Line,
-            Series {
-                name: "best so far".into(),
-                points,
-            },
-        )
+    Chart::new(
+        &format!("{name}: best loss after each round"),
+        "round",
+        "best loss",
+    )
+    .log_y(true)
+    .integer_x()
+    .series(
+        Style::Line,
+        Series {
+            name: "best so far".into(),
+            points,
+        },
+    )
 }
 
 /// Adds the error that ended the run to `report.md` (a dead model server, a bad key), so

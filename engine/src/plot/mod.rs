@@ -15,6 +15,7 @@ pub mod raster;
 
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use ticks::Axis;
@@ -32,7 +33,7 @@ pub struct Series {
 /// How a series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
-    /// Straight segments between the points.
+    /// Straight segments between the points (a point with no neighbour is a dot).
     Line,
     /// A step line: each value holds until the next point's x (a best-so-far curve).
     Step,
@@ -156,7 +157,8 @@ impl Chart {
         let mut out = String::new();
         let drawn = {
             let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-            self.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
+            self.draw(&root)
+                .and_then(|()| root.present().map_err(|e| e.to_string()))
         };
         match drawn {
             Ok(()) => out,
@@ -170,16 +172,18 @@ impl Chart {
         let log = self.drawn_log();
         let (xa, ya) = self.axes(log);
         let ty = |y: f64| if log { y.log10() } else { y };
-        let widest = ya.ticks.iter().map(|t| t.1.chars().count()).max().unwrap_or(1);
+        let widest = ya
+            .ticks
+            .iter()
+            .map(|t| t.1.chars().count())
+            .max()
+            .unwrap_or(1);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT, 20))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(34 + 8 * widest as u32)
-            .build_cartesian_2d(
-                (xa.lo..xa.hi).with_key_points(xa.ticks.iter().map(|t| t.0).collect()),
-                (ya.lo..ya.hi).with_key_points(ya.ticks.iter().map(|t| t.0).collect()),
-            )
+            .build_cartesian_2d(Ticked(xa.clone()), Ticked(ya.clone()))
             .map_err(err)?;
         let name_of = |a: &Axis, v: f64| {
             a.ticks
@@ -222,7 +226,10 @@ impl Chart {
                 Style::Points => {
                     let anno = chart
                         .draw_series(
-                            points.iter().flatten().map(|&p| Circle::new(p, 4, colour.filled())),
+                            points
+                                .iter()
+                                .flatten()
+                                .map(|&p| Circle::new(p, 4, colour.filled())),
                         )
                         .map_err(err)?;
                     if std::mem::take(&mut first) {
@@ -233,10 +240,20 @@ impl Chart {
                 Style::Line | Style::Step => {
                     for run in points.split(Option::is_none).filter(|r| !r.is_empty()) {
                         let run: Vec<(f64, f64)> = run.iter().flatten().copied().collect();
-                        let path = if *style == Style::Step { steps(&run) } else { run };
-                        let anno = chart
-                            .draw_series(LineSeries::new(path, colour.stroke_width(2)))
-                            .map_err(err)?;
+                        let path = if *style == Style::Step {
+                            steps(&run)
+                        } else {
+                            run
+                        };
+                        // A point with no neighbour is drawn as a dot, or it would not show.
+                        let lone = path.len() == 1;
+                        let anno =
+                            chart
+                                .draw_series(
+                                    LineSeries::new(path, colour.stroke_width(2))
+                                        .point_size(if lone { 3 } else { 0 }),
+                                )
+                                .map_err(err)?;
                         if std::mem::take(&mut first) {
                             legend = true;
                             annotate(anno, &series.name, *style, colour);
@@ -276,6 +293,39 @@ impl Chart {
                 .map_err(err)?;
         }
         Ok(())
+    }
+}
+
+/// An axis as plotters sees it: linear between its ends, its ticks the only key points
+/// (labelled, with a grid line), no light grid lines.
+#[derive(Clone, Debug)]
+struct Ticked(Axis);
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.0.lo) / (self.0.hi - self.0.lo);
+        let px = f64::from(limit.0) + t * f64::from(limit.1 - limit.0);
+        // Far outside the picture is as good as just outside it (and stays an i32).
+        if px.is_finite() {
+            px.round().clamp(-1e6, 1e6) as i32
+        } else {
+            limit.0
+        }
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.0.ticks.iter().map(|t| t.0).collect()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.0.lo..self.0.hi
     }
 }
 

