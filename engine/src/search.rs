@@ -670,11 +670,12 @@ impl<P: Problem> Search<'_, P> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// A detail with a complexity only (also used by the plot tests).
     #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-    struct Simple {
+    pub(crate) struct Simple {
         complexity: Option<u64>,
     }
     impl Detail for Simple {
@@ -686,7 +687,8 @@ mod tests {
         }
     }
 
-    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
+    /// A candidate of round 1 (0 for id 0), ok when `fitness` is finite, else failed at parsing.
+    pub(crate) fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
         let ok = fitness.is_finite();
         Candidate {
             id,

@@ -3,8 +3,9 @@
 
 use super::raster::{Rendered, check, render};
 use super::*;
-use crate::candidate::{Candidate, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::candidate::{Candidate, Stage, Verdict};
 use crate::report::{progress_chart, rounds_chart};
+use crate::search::tests::Simple;
 
 /// Renders `svg` and checks it is a chart of [`SIZE`] with lines and text.
 fn shown(svg: &str) -> Rendered {
@@ -96,41 +97,22 @@ fn a_nan_breaks_a_line_and_text_is_escaped() {
     assert!(r.texts.iter().any(|t| t == "a <b> & c"), "{:?}", r.texts);
 }
 
-fn candidate(id: usize, round: usize, fitness: f64, finished: Option<f64>) -> Candidate<()> {
-    Candidate {
-        id,
-        round,
-        proposal: Proposal {
-            proposer: ProposerKind::Evolve,
-            how: String::new(),
-            parents: vec![],
-            text: String::new(),
-            tokens: Tokens::default(),
-            error: None,
-            cut: None,
-        },
-        shown: None,
-        duplicate_of: None,
-        detail: (),
-        fitness,
-        verdict: if fitness.is_finite() {
-            Verdict::Ok {
-                note: String::new(),
-            }
-        } else {
-            Verdict::Failed {
-                stage: Stage::Fit,
-                message: "diverged".into(),
-            }
-        },
-        feedback: String::new(),
-        seconds: 1.0,
-        finished,
+fn candidate(id: usize, round: usize, fitness: f64, finished: Option<f64>) -> Candidate<Simple> {
+    let mut c = crate::search::tests::candidate(id, fitness, 1);
+    c.round = round;
+    c.finished = finished;
+    if !fitness.is_finite() {
+        // Failed in its fit: evaluated, so it takes its place in the order.
+        c.verdict = Verdict::Failed {
+            stage: Stage::Fit,
+            message: "diverged".into(),
+        };
     }
+    c
 }
 
 /// A start, then two rounds whose candidates finish out of id order, the best at 1.4e-19.
-fn run() -> Vec<Candidate<()>> {
+fn run() -> Vec<Candidate<Simple>> {
     vec![
         candidate(0, 0, 1.2, Some(10.0)),
         candidate(1, 1, 0.5, Some(30.0)),
