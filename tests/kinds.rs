@@ -56,6 +56,15 @@ fn an_ehrlich_task_is_searched_and_resumed_through_the_same_loop() {
     assert!(stdout.contains("best: candidate #"), "{stdout}");
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("# ansatz search: tiny") && report.contains("```sequence"));
+    for plot in ["progress.svg", "rounds.svg"] {
+        let svg = std::fs::read_to_string(out.join(plot)).expect(plot);
+        let shown = ansatz_engine::plot::raster::check(&svg).expect(plot);
+        assert!(
+            shown.texts.iter().any(|t| t.contains("tiny")),
+            "{plot}: {:?}",
+            shown.texts
+        );
+    }
     // Resumed with one more round: the old candidates are kept, 16 are added.
     let (code, stdout, stderr) = ansatz(&["search", "--resume", "--out", &out_s, "--rounds", "3"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");

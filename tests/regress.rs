@@ -71,10 +71,24 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("## Pareto front"), "{report}");
     assert!(report.contains(expression), "{report}");
+    let svg = std::fs::read_to_string(out.join("pareto.svg")).expect("svg");
+    let shown = ansatz_engine::plot::raster::check(&svg).expect("pareto.svg shows a chart");
+    // A marker per front law (and one in the legend), the chosen law circled and named.
+    assert_eq!(svg.matches("<circle").count(), front.len() + 2, "{svg}");
     assert!(
-        std::fs::read_to_string(out.join("pareto.svg"))
-            .expect("svg")
-            .contains("<svg")
+        shown.texts.iter().any(|t| t.starts_with("chosen: ")),
+        "{:?}",
+        shown.texts
+    );
+    let ticks = shown
+        .texts
+        .iter()
+        .filter(|t| t.parse::<f64>().is_ok() || t.starts_with("1e"))
+        .count();
+    assert!(
+        (4..=20).contains(&ticks),
+        "{ticks} tick labels: {:?}",
+        shown.texts
     );
     let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
     assert!(tex.contains("\\sigma"), "{tex}");

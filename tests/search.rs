@@ -246,6 +246,7 @@ fn timeless(path: &Path) -> Vec<Value> {
         match v {
             Value::Object(m) => {
                 m.remove("seconds");
+                m.remove("finished");
                 m.values_mut().for_each(strip);
             }
             Value::Array(a) => a.iter_mut().for_each(strip),

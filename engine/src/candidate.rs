@@ -319,6 +319,18 @@ pub struct Candidate<D> {
     pub feedback: String,
     /// Wall time spent on the candidate (screen to feedback), seconds.
     pub seconds: f64,
+    /// When its evaluation ended, seconds since the Unix epoch (the progress plot orders
+    /// candidates by it); `None` when it was not evaluated, or in a ledger written before
+    /// this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<f64>,
+}
+
+/// Now, seconds since the Unix epoch (0 on a clock set before it).
+pub fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl<D: Detail> Candidate<D> {
@@ -365,6 +377,7 @@ impl<D: Detail> Candidate<D> {
             feedback: format!("The {noun} was rejected at the {stage} stage: {message}"),
             verdict: Verdict::Failed { stage, message },
             seconds: 0.0,
+            finished: None,
         }
     }
 }

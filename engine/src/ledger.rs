@@ -254,6 +254,7 @@ mod tests {
             },
             feedback: String::new(),
             seconds: 1.0 / 3.0,
+            finished: Some(1.0e9 + 1.0 / 3.0),
         }
     }
 
@@ -277,6 +278,7 @@ mod tests {
         assert!(back[0].detail.loss_curve[1].is_nan());
         assert_eq!(back[0].fitness, f64::INFINITY);
         assert_eq!(back[0].seconds.to_bits(), (1.0f64 / 3.0).to_bits());
+        assert_eq!(back[0].finished, Some(1.0e9 + 1.0 / 3.0));
         // The file was repaired: sorted, whole lines only.
         let repaired = std::fs::read_to_string(run.ledger_path()).unwrap();
         assert!(repaired.ends_with("}\n") && repaired.lines().count() == 2);

@@ -15,7 +15,9 @@
 //! round, and the ledger is rewritten in id order after each round, so two runs with the
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
-use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::candidate::{
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, unix_seconds,
+};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
 use crate::propose::{Proposer, RoundContext};
@@ -631,6 +633,7 @@ impl<P: Problem> Search<'_, P> {
                     candidate.verdict = judged.verdict;
                     candidate.feedback = judged.feedback;
                     candidate.seconds += evaluation_started.elapsed().as_secs_f64();
+                    candidate.finished = Some(unix_seconds());
                     let _ = tx.send(candidate);
                 });
             }
@@ -667,11 +670,12 @@ impl<P: Problem> Search<'_, P> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// A detail with a complexity only (also used by the plot tests).
     #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-    struct Simple {
+    pub(crate) struct Simple {
         complexity: Option<u64>,
     }
     impl Detail for Simple {
@@ -683,7 +687,8 @@ mod tests {
         }
     }
 
-    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
+    /// A candidate of round 1 (0 for id 0), ok when `fitness` is finite, else failed at parsing.
+    pub(crate) fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
         let ok = fitness.is_finite();
         Candidate {
             id,
@@ -715,6 +720,7 @@ mod tests {
             },
             feedback: String::new(),
             seconds: 0.0,
+            finished: None,
         }
     }
 

@@ -6,7 +6,7 @@ use super::data::{Column, DataError, Roles, Table, roles};
 use super::expr::{Expr, Vars};
 use super::gp::{self, Data, GpConfig, GpOutcome};
 use super::matrix::{self, MatrixData, MatrixOutcome};
-use ansatz_engine::plot::{Series, line_chart};
+use ansatz_engine::plot::{Chart, Mark, Series, Style};
 use ansatz_grammar::{Signature, load};
 use nalgebra::Matrix3;
 use serde::Serialize;
@@ -611,22 +611,41 @@ fn finish(result: &TargetResult, dir: &Path, report: &str) -> Result<(), Regress
     write(&dir.join("result.json"), &json)?;
     write(&dir.join("best.law"), &format!("{}\n", result.law))?;
     write(&dir.join("report.md"), report)?;
+    write(&dir.join("pareto.svg"), &pareto_chart(result).svg())
+}
+
+/// The Pareto front as point markers (NMSE against complexity, log scale), the chosen law
+/// marked and labelled with its one-line form.
+fn pareto_chart(result: &TargetResult) -> Chart {
+    // An exact fit (NMSE 0) is drawn at 1e-32 so the axis stays logarithmic.
+    let floor = |v: f64| v.max(1e-32);
     let points: Vec<(f64, f64)> = result
         .front
         .iter()
-        .map(|r| (r.complexity as f64, r.train_nmse.max(1e-32)))
+        .map(|r| (r.complexity as f64, floor(r.train_nmse)))
         .collect();
-    let svg = line_chart(
+    let law = result
+        .expression
+        .clone()
+        .unwrap_or_else(|| result.law.replace('\n', "; "));
+    Chart::new(
         &format!("{}: Pareto front", result.target),
         "complexity",
         "train NMSE",
-        &[Series {
+    )
+    .log_y(true)
+    .integer_x()
+    .series(
+        Style::Points,
+        Series {
             name: "best law per complexity".into(),
             points,
-        }],
-        true,
-    );
-    write(&dir.join("pareto.svg"), &svg)
+        },
+    )
+    .mark(Mark {
+        at: (result.complexity as f64, floor(result.train_nmse)),
+        label: format!("chosen: {law}"),
+    })
 }
 
 fn header(s: &mut String, r: &TargetResult) {
