@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod ehrlich;
 pub mod export;
 pub mod fit;
 pub mod regress;
@@ -74,6 +75,10 @@ pub enum Command {
         #[arg(long, default_value = "elastic")]
         signature: String,
     },
+    /// Ehrlich functions: `ansatz ehrlich eval` gives the value of sequences, why one is
+    /// infeasible (the banned transition and where) and the presence of each motif.
+    #[command(subcommand)]
+    Ehrlich(ehrlich::EhrlichCommand),
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
@@ -127,6 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
+        Command::Ehrlich(command) => ehrlich::run(command),
         Command::Search(args) => search::run(*args),
         Command::Regress(args) => regress::run(*args),
         Command::Export {
