@@ -149,9 +149,7 @@ fn eval_takes_a_vector_file_with_another_q_or_construction_parameters() {
     // A sequence with partial motifs: the start after a few edits toward the optimum.
     let mut x = f.initial_solution().to_vec();
     let opt = f.optimal_solution();
-    for t in 0..12 {
-        x[t] = opt[t];
-    }
+    x[..12].copy_from_slice(&opt[..12]);
     let line = format!("{}\n", to_letters(&x).expect("letters"));
     let want = f
         .with_quantization(2)
@@ -220,7 +218,7 @@ fn eval_explains_bad_functions_and_bad_input_without_panicking() {
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("6") && stderr.contains("8"), "{stderr}");
+    assert!(stderr.contains("L = 6 is too short") && stderr.contains("= 8"), "{stderr}");
     // No function named.
     let (code, _, stderr) = ansatz_stdin(&["ehrlich", "eval"], "AAAA\n");
     assert_eq!(code, 1);
