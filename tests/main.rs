@@ -2,6 +2,7 @@
 
 mod cli;
 mod dsl;
+mod ehrlich;
 mod evolve;
 mod export;
 mod fit;

@@ -99,6 +99,16 @@ pub trait Problem: Sync {
         String::new()
     }
 
+    /// The problem's account of the whole run, rewritten after every round: its own files in
+    /// the run directory (curves, tables) and a markdown section appended to `report.md`.
+    fn report_run(
+        &self,
+        _run: &RunDir,
+        _candidates: &[Candidate<Self::Detail>],
+    ) -> Result<String, LedgerError> {
+        Ok(String::new())
+    }
+
     /// Writes the best candidate's files into the run directory (the best solution in its
     /// own format, exports). Called after every round with the current best.
     fn write_best(

@@ -153,10 +153,13 @@ pub fn write<P: Problem>(
     round: usize,
 ) -> Result<(), LedgerError> {
     let root = run.root();
-    run.write_atomic(
-        &root.join("report.md"),
-        markdown(problem, candidates, round).as_bytes(),
-    )?;
+    let mut text = markdown(problem, candidates, round);
+    let section = problem.report_run(run, candidates)?;
+    if !section.trim().is_empty() {
+        text.push_str(section.trim_end());
+        text.push('\n');
+    }
+    run.write_atomic(&root.join("report.md"), text.as_bytes())?;
     if let Some(best) = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id)) {
         problem.write_best(run, best)?;
     }

@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod ehrlich;
 pub mod export;
 pub mod fit;
 pub mod molecule;
@@ -78,6 +79,10 @@ pub enum Command {
     /// Molecules on their own (the molecule tasks are run by `search tasks/molecule_*.toml`).
     #[command(subcommand)]
     Molecule(molecule::MoleculeCommand),
+    /// Ehrlich functions: `ansatz ehrlich eval` gives the value of sequences, why one is
+    /// infeasible (the banned transition and where) and the presence of each motif.
+    #[command(subcommand)]
+    Ehrlich(ehrlich::EhrlichCommand),
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
@@ -132,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
         Command::Molecule(command) => molecule::run(command),
+        Command::Ehrlich(command) => ehrlich::run(command),
         Command::Search(args) => search::run(*args),
         Command::Regress(args) => regress::run(*args),
         Command::Export {
