@@ -54,7 +54,8 @@ pub struct SearchConfig<F> {
     pub seed: u64,
     /// Most candidates evaluated in the whole run (the starting solution included).
     pub max_evaluations: Option<usize>,
-    /// Wall-clock budget of the run, seconds.
+    /// Wall-clock budget of the run, seconds; the time the proposer takes to answer (a
+    /// person, a model) does not count.
     pub max_seconds: Option<f64>,
     /// Stop once a candidate's fitness is at most this (the evaluations still running are
     /// cut and not recorded: a resumed run evaluates them).
@@ -313,6 +314,8 @@ impl<P: Problem> Search<'_, P> {
         events: &mut dyn Events<P::Detail>,
     ) -> Result<Outcome<P::Detail>, SearchError> {
         let started = Instant::now();
+        // The start of the time budget, moved on by the time spent waiting for proposals.
+        let mut budget_clock = started;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.config.threads)
             .build()
@@ -361,7 +364,7 @@ impl<P: Problem> Search<'_, P> {
         let mut next_id = 1;
         let mut round = 0;
         while stopped.is_none() {
-            if let Some(reason) = self.budget_reason(&population, started) {
+            if let Some(reason) = self.budget_reason(&population, budget_clock) {
                 stopped = Some(reason);
                 break;
             }
@@ -391,7 +394,11 @@ impl<P: Problem> Search<'_, P> {
                         run: &self.run,
                         stop: self.stop,
                     };
-                    match self.proposer.propose(&ctx) {
+                    let asked = Instant::now();
+                    let answer = self.proposer.propose(&ctx);
+                    // The budget's clock stands still while the proposer answers.
+                    budget_clock += asked.elapsed();
+                    match answer {
                         Ok(p) => {
                             let p: Vec<Proposal> = p.into_iter().map(Proposal::bounded).collect();
                             self.run.save_round(round, &p)?;
@@ -428,7 +435,7 @@ impl<P: Problem> Search<'_, P> {
                 &mut seen,
                 &mut population,
                 events,
-                started,
+                budget_clock,
             )?;
             report::write(&self.run, self.problem, &population, round)?;
             written = true;

@@ -83,7 +83,7 @@ pub struct SearchArgs {
     /// Most candidates fitted in the run.
     #[arg(long)]
     pub max_evaluations: Option<usize>,
-    /// Wall-clock budget of the run, seconds.
+    /// Wall-clock budget of the run, seconds (waiting for the proposer does not count).
     #[arg(long)]
     pub max_seconds: Option<f64>,
     /// Stop when a candidate's loss is at most this.

@@ -110,12 +110,13 @@ impl TableTask {
     pub fn load(&self) -> Result<LoadedTable, TableTaskError> {
         let cfg = RegressConfig {
             data: self.data.clone(),
-            test: self.test.clone(),
+            tests: self.test.iter().cloned().collect(),
             targets: self.target.iter().cloned().collect(),
             test_fraction: self.test_fraction,
             seed: self.seed,
             time_limit: f64::INFINITY,
             max_fits: None,
+            threads: 1,
             out: PathBuf::new(),
         };
         let (train, test, roles) = load_split(&cfg)?;
