@@ -277,7 +277,9 @@ pub fn fit(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads)
         .build()
-        .map_err(|e| EstimatorError::Setting(format!("cannot start {} threads: {e}", settings.threads)))?;
+        .map_err(|e| {
+            EstimatorError::Setting(format!("cannot start {} threads: {e}", settings.threads))
+        })?;
     let out = pool.install(|| gp::search(&data, &cfg));
     let best = gp::choose(&out.front).ok_or_else(|| {
         EstimatorError::Setting(format!(
@@ -327,9 +329,12 @@ impl Model {
     /// Loads a law program over the inputs `inputs` (law-language names, in column order)
     /// returning a scalar; its `param` defaults are the constants used.
     pub fn load(law: &str, inputs: &[String]) -> Result<Model, EstimatorError> {
-        let signature = Signature::new(inputs.iter().map(|n| (n.clone(), Type::Scalar)), Type::Scalar);
-        let checked =
-            ansatz_grammar::load(law, &signature).map_err(|e| EstimatorError::Law(e.to_string()))?;
+        let signature = Signature::new(
+            inputs.iter().map(|n| (n.clone(), Type::Scalar)),
+            Type::Scalar,
+        );
+        let checked = ansatz_grammar::load(law, &signature)
+            .map_err(|e| EstimatorError::Law(e.to_string()))?;
         if checked.return_type() != Type::Scalar {
             return Err(EstimatorError::Law(format!(
                 "it returns a {:?}, not a scalar",
@@ -394,7 +399,11 @@ mod tests {
         assert_eq!(f.law_names, names(&["mass", "lambda_"]));
         let best = &f.equations[f.best];
         assert!(best.loss < 1e-20, "{:?}", f.equations);
-        assert!(best.sympy.contains("lambda") && best.sympy.contains("mass"), "{}", best.sympy);
+        assert!(
+            best.sympy.contains("lambda") && best.sympy.contains("mass"),
+            "{}",
+            best.sympy
+        );
         let model = Model::load(&best.law, &f.law_names).unwrap();
         let pred = model.predict(&cols).unwrap();
         for (p, t) in pred.iter().zip(&y) {
@@ -415,20 +424,56 @@ mod tests {
             fit(&x, &[1.0, f64::NAN, 2.0], &n, &s),
             Err(EstimatorError::NotFinite { ref what, row: 1, .. }) if what == "y"
         ));
-        assert!(matches!(fit(&x, &[1.0, 2.0], &n, &s), Err(EstimatorError::Rows { .. })));
-        assert!(matches!(fit(&[], &[], &[], &s), Err(EstimatorError::NoFeatures)));
-        assert!(matches!(fit(&[vec![1.0]], &[1.0], &n, &s), Err(EstimatorError::TooFewRows(1))));
-        assert!(matches!(fit(&x, &[1.0, 2.0, 3.0], &names(&["a", "b"]), &s), Err(EstimatorError::Names { .. })));
+        assert!(matches!(
+            fit(&x, &[1.0, 2.0], &n, &s),
+            Err(EstimatorError::Rows { .. })
+        ));
+        assert!(matches!(
+            fit(&[], &[], &[], &s),
+            Err(EstimatorError::NoFeatures)
+        ));
+        assert!(matches!(
+            fit(&[vec![1.0]], &[1.0], &n, &s),
+            Err(EstimatorError::TooFewRows(1))
+        ));
+        assert!(matches!(
+            fit(&x, &[1.0, 2.0, 3.0], &names(&["a", "b"]), &s),
+            Err(EstimatorError::Names { .. })
+        ));
         let inf = vec![vec![1.0, f64::INFINITY, 3.0]];
-        assert!(matches!(fit(&inf, &[1.0, 2.0, 3.0], &n, &s), Err(EstimatorError::NotFinite { row: 1, .. })));
+        assert!(matches!(
+            fit(&inf, &[1.0, 2.0, 3.0], &n, &s),
+            Err(EstimatorError::NotFinite { row: 1, .. })
+        ));
         for bad in [
-            Settings { time_limit: 0.0, ..s.clone() },
-            Settings { time_limit: f64::NAN, ..s.clone() },
-            Settings { max_fits: Some(0), ..s.clone() },
-            Settings { population: 1, ..s.clone() },
-            Settings { max_size: 0, ..s.clone() },
+            Settings {
+                time_limit: 0.0,
+                ..s.clone()
+            },
+            Settings {
+                time_limit: f64::NAN,
+                ..s.clone()
+            },
+            Settings {
+                max_fits: Some(0),
+                ..s.clone()
+            },
+            Settings {
+                population: 1,
+                ..s.clone()
+            },
+            Settings {
+                max_size: 0,
+                ..s.clone()
+            },
         ] {
-            assert!(matches!(fit(&x, &[1.0, 2.0, 3.0], &n, &bad), Err(EstimatorError::Setting(_))), "{bad:?}");
+            assert!(
+                matches!(
+                    fit(&x, &[1.0, 2.0, 3.0], &n, &bad),
+                    Err(EstimatorError::Setting(_))
+                ),
+                "{bad:?}"
+            );
         }
         assert_eq!(operator("tan"), Err(EstimatorError::Operator("tan".into())));
         assert_eq!(operator("cos"), Ok(Un::Cos));
@@ -437,14 +482,35 @@ mod tests {
     #[test]
     fn a_law_text_that_is_not_a_scalar_law_of_the_inputs_is_refused() {
         let inputs = names(&["x0", "x1"]);
-        for bad in ["return x2", "return (", "param c0 = 1\nreturn F", "return vec3(x0, x1, x0)"] {
-            assert!(matches!(Model::load(bad, &inputs), Err(EstimatorError::Law(_))), "{bad}");
+        for bad in [
+            "return x2",
+            "return (",
+            "param c0 = 1\nreturn F",
+            "return vec3(x0, x1, x0)",
+        ] {
+            assert!(
+                matches!(Model::load(bad, &inputs), Err(EstimatorError::Law(_))),
+                "{bad}"
+            );
         }
-        let m = Model::load("param c0 = 2.5\nreturn c0 * x0 ** 2 + sin(x1) + log(x0)", &inputs).unwrap();
+        let m = Model::load(
+            "param c0 = 2.5\nreturn c0 * x0 ** 2 + sin(x1) + log(x0)",
+            &inputs,
+        )
+        .unwrap();
         let p = m.predict(&[vec![2.0, -1.0], vec![0.0, 0.0]]).unwrap();
         assert_eq!(p[0], 2.5 * 4.0 + 2f64.ln());
-        assert!(p[1].is_nan(), "log of a negative number is NaN, not an error");
-        assert!(matches!(m.predict(&[vec![1.0]]), Err(EstimatorError::Names { .. })));
-        assert!(matches!(m.predict(&[vec![1.0], vec![f64::NAN]]), Err(EstimatorError::NotFinite { .. })));
+        assert!(
+            p[1].is_nan(),
+            "log of a negative number is NaN, not an error"
+        );
+        assert!(matches!(
+            m.predict(&[vec![1.0]]),
+            Err(EstimatorError::Names { .. })
+        ));
+        assert!(matches!(
+            m.predict(&[vec![1.0], vec![f64::NAN]]),
+            Err(EstimatorError::NotFinite { .. })
+        ));
     }
 }
