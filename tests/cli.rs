@@ -68,13 +68,13 @@ fn options_of_another_proposer_are_refused() {
             "--model",
         ),
         (
-            &["search", "tasks/jelly.toml", "--base-url", "http://127.0.0.1:9/v1"],
+            &["search", "tasks/jelly.toml", "--base-url", "http://127.0.0.1:9/v1"][..],
             "--base-url",
         ),
-        (&["search", "tasks/jelly.toml", "--replay", "runs/x"], "--replay"),
-        (&["regress", "nosuch-table.csv", "--model", "m"], "--model"),
+        (&["search", "tasks/jelly.toml", "--replay", "runs/x"][..], "--replay"),
+        (&["regress", "nosuch-table.csv", "--model", "m"][..], "--model"),
         (
-            &["regress", "nosuch-table.csv", "--provider", "anthropic"],
+            &["regress", "nosuch-table.csv", "--provider", "anthropic"][..],
             "--provider",
         ),
     ] {

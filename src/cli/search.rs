@@ -189,7 +189,6 @@ fn default_out(task: &Path, proposer: ProposerKind, seed: u64) -> PathBuf {
 fn new_config<S>(args: &SearchArgs, task: &Path, fit: S) -> anyhow::Result<SearchConfig<S>> {
     let mut c = SearchConfig::new(task, fit);
     c.proposer = proposer_kind(args);
-    refuse_inapplicable(&args.llm, args.replay.as_deref(), c.proposer)?;
     // The run ends by itself once it has the answer (see `apply_budgets` for the overrides).
     c.target_relative = Some(ansatz::engine::search::DEFAULT_TARGET_RELATIVE);
     c.patience = Some(ansatz::engine::search::DEFAULT_PATIENCE);
@@ -715,6 +714,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
             .task;
         (task, dir, Some(text))
     } else {
+        refuse_inapplicable(&args.llm, args.replay.as_deref(), proposer_kind(&args))?;
         let task = args
             .task
             .clone()

@@ -306,14 +306,14 @@ impl Task {
         scene
             .validate()
             .map_err(|e| spec_error(format!("[scene]: {e}")))?;
-        let origin = match (&spec.target.file, &spec.target.law) {
+        let target_origin = match (&spec.target.file, &spec.target.law) {
             (Some(file), _) => dir.join(file).display().to_string(),
             (None, Some(law)) => format!("simulated with {}", dir.join(law).display()),
             (None, None) => String::new(),
         };
         if let Some(traj) = &file_target {
             check_target(traj, &scene, &loss).map_err(|message| TaskError::Target {
-                origin: origin.clone(),
+                origin: target_origin.clone(),
                 message,
             })?;
         }
@@ -343,7 +343,7 @@ impl Task {
         target
             .validate(scene.n_particles())
             .map_err(|e| TaskError::Target {
-                origin,
+                origin: target_origin,
                 message: match e {
                     SimError::InvalidTarget(m) => m,
                     e => e.to_string(),
