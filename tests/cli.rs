@@ -64,15 +64,33 @@ fn every_command_exits_2_for_what_it_was_given() {
 fn options_of_another_proposer_are_refused() {
     for (args, flags) in [
         (
-            &["search", "tasks/jelly.toml", "--proposer", "evolve", "--model", "m"][..],
+            &[
+                "search",
+                "tasks/jelly.toml",
+                "--proposer",
+                "evolve",
+                "--model",
+                "m",
+            ][..],
             "--model",
         ),
         (
-            &["search", "tasks/jelly.toml", "--base-url", "http://127.0.0.1:9/v1"][..],
+            &[
+                "search",
+                "tasks/jelly.toml",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+            ][..],
             "--base-url",
         ),
-        (&["search", "tasks/jelly.toml", "--replay", "runs/x"][..], "--replay"),
-        (&["regress", "nosuch-table.csv", "--model", "m"][..], "--model"),
+        (
+            &["search", "tasks/jelly.toml", "--replay", "runs/x"][..],
+            "--replay",
+        ),
+        (
+            &["regress", "nosuch-table.csv", "--model", "m"][..],
+            "--model",
+        ),
         (
             &["regress", "nosuch-table.csv", "--provider", "anthropic"][..],
             "--provider",
@@ -80,7 +98,10 @@ fn options_of_another_proposer_are_refused() {
     ] {
         let (code, out, err) = ansatz(args);
         assert_eq!(code, 2, "{args:?}: {out}\n{err}");
-        assert!(err.contains(&format!("{flags} only with --proposer")), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{flags} only with --proposer")),
+            "{args:?}: {err}"
+        );
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }

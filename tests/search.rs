@@ -676,7 +676,10 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
     assert!(resumed.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("1 rounds done"), "{stdout}");
     // The resumed run starts from the best in the ledger, not from nothing.
-    let first = stderr.lines().find(|l| l.starts_with("best ")).expect("the best so far");
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("best "))
+        .expect("the best so far");
     assert!(
         first.starts_with(&format!("best {best_before:.4e}")),
         "{first} (ledger: {best_before:e})"
@@ -684,7 +687,10 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
     // Every pending candidate was evaluated and recorded.
     let after: Vec<Candidate> = read_ledger(&ledger).expect("ledger");
     for id in &pending {
-        assert!(after.iter().any(|c| c.id == *id), "#{id} not fitted on resume");
+        assert!(
+            after.iter().any(|c| c.id == *id),
+            "#{id} not fitted on resume"
+        );
     }
     assert!(
         stdout.contains(&format!("{} fitted in this invocation", pending.len())),

@@ -898,6 +898,37 @@ mod tests {
     }
 
     #[test]
+    fn the_default_stop_is_relative_to_the_start_and_counts_idle_rounds() {
+        let mut config = SearchConfig::new("task.toml", ());
+        config.target_relative = Some(DEFAULT_TARGET_RELATIVE);
+        let mut pop = vec![candidate(0, 2.0, 40)];
+        assert_eq!(config.target(&pop), Some(2e-12));
+        config.target_loss = Some(1e-15);
+        assert_eq!(config.target(&pop), Some(1e-15));
+        config.target_loss = None;
+        // A start without a positive loss gives no relative target.
+        assert_eq!(config.target(&[candidate(0, -1.0, 4)]), None);
+        assert_eq!(config.target(&[candidate(0, f64::NAN, 4)]), None);
+        // Round 1 improves, round 2 does not (a tie within 1e-12 of the start's loss is no
+        // improvement), round 3 does, round 4 does not, round 5 brings nothing finite.
+        let mut round = |id: usize, r: usize, fitness: f64| {
+            let mut c = candidate(id, fitness, 9);
+            c.round = r;
+            pop.push(c);
+        };
+        round(1, 1, 0.5);
+        round(2, 2, 0.5 - 1e-13);
+        round(3, 2, 0.7);
+        round(4, 3, 0.1);
+        round(5, 4, 0.2);
+        round(6, 5, f64::INFINITY);
+        let idle: Vec<usize> = (1..=5)
+            .map(|r| rounds_without_improvement(&pop, r))
+            .collect();
+        assert_eq!(idle, [0, 1, 0, 1, 2]);
+    }
+
+    #[test]
     fn selection_shows_the_best_k_worst_first_and_failures_only_when_short() {
         let mut pop: Vec<Candidate<Simple>> = (0..8)
             .map(|i| candidate(i, 1.0 / (i as f64 + 1.0), 9))

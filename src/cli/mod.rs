@@ -228,11 +228,15 @@ pub fn read_params(given: &str, law: &ansatz_grammar::CheckedProgram) -> anyhow:
     };
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| invalid(anyhow::anyhow!("{origin}: not JSON: {e}")))?;
-    let object = value.get("params").unwrap_or(&value).as_object().ok_or_else(|| {
-        invalid(anyhow::anyhow!(
-            "{origin}: expected a JSON object {{name: value}}"
-        ))
-    })?;
+    let object = value
+        .get("params")
+        .unwrap_or(&value)
+        .as_object()
+        .ok_or_else(|| {
+            invalid(anyhow::anyhow!(
+                "{origin}: expected a JSON object {{name: value}}"
+            ))
+        })?;
     let mut overrides = std::collections::BTreeMap::new();
     for (name, v) in object {
         let x = v.as_f64().ok_or_else(|| {

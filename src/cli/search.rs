@@ -11,11 +11,11 @@ use ansatz::engine::{
 use ansatz::kinds::mpm::fit::Optimizer;
 use ansatz::kinds::{Kind, KindVisitor, Overrides, ProblemKind};
 use anyhow::{Context, bail};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// Options of `ansatz search` (see `ansatz search --help`).
@@ -474,9 +474,7 @@ impl<D: Detail> Events<D> for Terminal {
             eprintln!("{label}: {proposals} to evaluate");
         }
         let bar = indicatif::ProgressBar::new(proposals as u64).with_prefix(label);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{prefix} {bar:20} {msg}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{prefix} {bar:20} {msg}") {
             bar.set_style(style);
         }
         bar.set_message(self.status());
@@ -541,12 +539,19 @@ impl<D: Detail> Events<D> for Terminal {
         let ranked = ansatz::engine::report::ranking(population);
         let mut lines = vec![format!(
             "after {} ({} elapsed): best {} of {} candidates",
-            if round == 0 { "the starting fit".to_string() } else { format!("round {round}/{}", self.rounds) },
+            if round == 0 {
+                "the starting fit".to_string()
+            } else {
+                format!("round {round}/{}", self.rounds)
+            },
             clock(self.started.elapsed().as_secs_f64()),
             ranked.len().min(HALL_OF_FAME),
             population.len()
         )];
-        lines.push(format!("  {:>4}  {:>12}  {:>10}  law", "#", "loss", "complexity"));
+        lines.push(format!(
+            "  {:>4}  {:>12}  {:>10}  law",
+            "#", "loss", "complexity"
+        ));
         for c in ranked.into_iter().take(HALL_OF_FAME) {
             lines.push(format!(
                 "  {:>4}  {:>12.4e}  {:>10}  {}",
@@ -680,9 +685,7 @@ impl KindVisitor for SearchCommand {
                 eprintln!("error: the proposer could not go on: {message}");
                 Ok(ExitCode::FAILURE)
             }
-            ansatz::engine::StopReason::Interrupted => {
-                Ok(ExitCode::from(super::EXIT_INTERRUPTED))
-            }
+            ansatz::engine::StopReason::Interrupted => Ok(ExitCode::from(super::EXIT_INTERRUPTED)),
             _ => Ok(ExitCode::SUCCESS),
         }
     }
