@@ -283,6 +283,12 @@ pub trait Detail:
     fn complexity(&self) -> Option<u64> {
         None
     }
+
+    /// The solution on one line (progress lines, the hall of fame), once the screen got
+    /// that far.
+    fn summary(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A candidate's detail for problems that keep nothing more.

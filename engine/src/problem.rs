@@ -90,6 +90,12 @@ pub trait Problem: Sync {
         go_on: &mut GoOn<'_>,
     ) -> Judged;
 
+    /// The most inner evaluations (calls of `go_on`: rollouts, say) one evaluation makes
+    /// with `settings`, when known (progress bars use it).
+    fn inner_budget(&self, _settings: &Self::Settings) -> Option<usize> {
+        None
+    }
+
     /// What the prompt says about the problem.
     fn brief(&self) -> Brief;
 

@@ -254,6 +254,25 @@ pub fn rounds_chart<D: Detail>(name: &str, candidates: &[Candidate<D>]) -> Chart
     )
 }
 
+/// Adds the candidates whose evaluation the stop cut (or never started) to `report.md`:
+/// they are not in the ledger, and a resumed run evaluates them.
+pub fn append_pending(
+    run: &RunDir,
+    ids: &[usize],
+    stopped: &crate::search::StopReason,
+) -> Result<(), LedgerError> {
+    let path = run.root().join("report.md");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+    let _ = write!(
+        text,
+        "\n## Pending\n\nThe run stopped ({stopped}) before these candidates were evaluated: {}. \
+         They are not in the ledger; `--resume` evaluates them.\n",
+        list.join(", ")
+    );
+    run.write_atomic(&path, text.as_bytes())
+}
+
 /// Adds the error that ended the run to `report.md` (a dead model server, a bad key), so
 /// the report says why the run stopped.
 pub fn append_error(run: &RunDir, message: &str) -> Result<(), LedgerError> {

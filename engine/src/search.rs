@@ -25,9 +25,9 @@ use crate::report;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The settings of a run (saved as `config.json` in the run directory). `F` is the
 /// problem's evaluation settings ([`Problem::Settings`]).
@@ -60,6 +60,14 @@ pub struct SearchConfig<F> {
     /// Stop once a candidate's fitness is at most this (the evaluations still running are
     /// cut and not recorded: a resumed run evaluates them).
     pub target_loss: Option<f64>,
+    /// Stop once a candidate's fitness is at most this fraction of the starting solution's
+    /// (cut like `target_loss`). Absent in runs made before it existed.
+    #[serde(default)]
+    pub target_relative: Option<f64>,
+    /// Stop after this many finished rounds in a row that did not lower the best fitness
+    /// (by more than the tie of [`LOSS_TIE`]). Absent in runs made before it existed.
+    #[serde(default)]
+    pub patience: Option<usize>,
     /// Worker threads for the evaluations (0: one per core).
     pub threads: usize,
     /// The settings of one evaluation.
@@ -95,7 +103,8 @@ pub struct LlmSettings {
 impl<F> SearchConfig<F> {
     /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds, the
     /// evolve proposer, seed 0) with the given evaluation settings; `path` names the
-    /// problem's file.
+    /// problem's file. No target and no patience: the command line adds
+    /// [`DEFAULT_TARGET_RELATIVE`] and [`DEFAULT_PATIENCE`].
     pub fn new(path: impl Into<PathBuf>, fit: F) -> SearchConfig<F> {
         SearchConfig {
             task: path.into(),
@@ -110,6 +119,8 @@ impl<F> SearchConfig<F> {
             max_evaluations: None,
             max_seconds: None,
             target_loss: None,
+            target_relative: None,
+            patience: None,
             threads: 0,
             fit,
             llm: None,
@@ -142,6 +153,11 @@ pub enum StopReason {
         /// The target.
         target: f64,
     },
+    /// Rounds in a row brought no better best.
+    NoImprovement {
+        /// The rounds without improvement.
+        rounds: usize,
+    },
     /// A stop was requested (Ctrl-C, SIGTERM).
     Interrupted,
     /// The proposer could not go on (a dead model server, a bad key, the end of a
@@ -168,6 +184,10 @@ impl std::fmt::Display for StopReason {
             }
             StopReason::WallTime { seconds } => write!(f, "wall-time budget of {seconds} s used"),
             StopReason::TargetReached { target } => write!(f, "target loss {target:e} reached"),
+            StopReason::NoImprovement { rounds } => {
+                let s = if *rounds == 1 { "" } else { "s" };
+                write!(f, "no better loss in the last {rounds} round{s}")
+            }
             StopReason::Interrupted => f.write_str("interrupted"),
             StopReason::ProposerFailed { message } => write!(f, "the proposer stopped: {message}"),
         }
@@ -176,10 +196,19 @@ impl std::fmt::Display for StopReason {
 
 /// What the caller hears while a run goes on.
 pub trait Events<D> {
+    /// The run starts: `population` is what the run directory already holds (empty unless
+    /// the run is resumed), `rounds` the most rounds it will do.
+    fn start(&mut self, _population: &[Candidate<D>], _rounds: usize) {}
     /// A round starts with `proposals` proposals to evaluate (`resumed`: read back).
     fn round(&mut self, _round: usize, _proposals: usize, _resumed: bool) {}
     /// A candidate is finished (recorded in the ledger).
     fn candidate(&mut self, _candidate: &Candidate<D>) {}
+    /// Said about twice a second while evaluations run: the inner evaluations (rollouts,
+    /// say) done so far in this round, and how many the round's evaluations may do at most
+    /// when the problem knows ([`Problem::inner_budget`]).
+    fn progress(&mut self, _inner: usize, _budget: Option<usize>) {}
+    /// A round is finished and recorded; `population` is every candidate so far.
+    fn round_done(&mut self, _round: usize, _population: &[Candidate<D>]) {}
     /// Something worth saying.
     fn note(&mut self, _message: &str) {}
 }
@@ -217,6 +246,9 @@ pub struct Outcome<D> {
     pub fitted: usize,
     /// Wall time of this invocation, seconds.
     pub seconds: f64,
+    /// Candidates proposed and screened whose evaluation was cut or not started when the
+    /// run stopped: not in the ledger; a resumed run evaluates them.
+    pub pending: Vec<usize>,
 }
 
 impl<D> Outcome<D> {
@@ -236,6 +268,60 @@ pub fn fitted_count<D: Detail>(candidates: &[Candidate<D>]) -> usize {
 /// equal: floating-point noise of a solution that reproduces the target (1e-19 against
 /// 1e-30).
 pub const LOSS_TIE: f64 = 1e-12;
+
+/// The default [`SearchConfig::target_relative`]: a fitness that ties with zero (see
+/// [`LOSS_TIE`]) reproduces the target; nothing after it can be better.
+pub const DEFAULT_TARGET_RELATIVE: f64 = LOSS_TIE;
+
+/// The default [`SearchConfig::patience`]: stop after a round that brought nothing better.
+pub const DEFAULT_PATIENCE: usize = 1;
+
+/// The starting solution's fitness (candidate 0), when finite.
+fn start_fitness<D: Detail>(candidates: &[Candidate<D>]) -> Option<f64> {
+    candidates
+        .iter()
+        .find(|c| c.id == 0 && c.is_ok())
+        .map(|c| c.fitness)
+}
+
+impl<F> SearchConfig<F> {
+    /// The fitness at which the run stops: the lower of `target_loss` and `target_relative`
+    /// times the starting solution's fitness (once that is known, and only when it is
+    /// positive: a loss).
+    pub fn target<D: Detail>(&self, candidates: &[Candidate<D>]) -> Option<f64> {
+        let relative = self
+            .target_relative
+            .zip(start_fitness(candidates).filter(|&s| s > 0.0))
+            .map(|(r, start)| r * start);
+        match (self.target_loss, relative) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// How many rounds in a row, ending with `round`, did not lower the best fitness by more
+/// than the tie of [`LOSS_TIE`] (relative to the starting solution's fitness).
+pub fn rounds_without_improvement<D: Detail>(candidates: &[Candidate<D>], round: usize) -> usize {
+    let best_until = |r: usize| {
+        candidates
+            .iter()
+            .filter(|c| c.round < r && c.is_ok())
+            .map(|c| c.fitness)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let tie = LOSS_TIE * start_fitness(candidates).map_or(0.0, f64::abs);
+    let mut count = 0;
+    for r in (1..=round).rev() {
+        let before = best_until(r);
+        let after = best_until(r + 1);
+        if after < before - tie {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
 
 /// The id of the best candidate: the simplest (lowest complexity) among those whose
 /// fitness ties with the lowest (see [`LOSS_TIE`]); then the lower fitness, then the
@@ -306,6 +392,14 @@ struct Pending<P: Problem> {
     solution: P::Solution,
 }
 
+/// How one evaluation of a round ended.
+enum Done<D> {
+    /// Evaluated: to record.
+    Finished(Candidate<D>),
+    /// Cut or never started (a stop): the candidate's id, left for a resumed run.
+    Cut(usize),
+}
+
 impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
     /// evaluated again) until a stop condition holds.
@@ -327,6 +421,8 @@ impl<P: Problem> Search<'_, P> {
                 population.len()
             ));
         }
+        events.start(&population, self.config.rounds);
+        let mut pending_ids: Vec<usize> = Vec::new();
         let fitted_before = fitted_count(&population);
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in &population {
@@ -359,7 +455,9 @@ impl<P: Problem> Search<'_, P> {
                 &mut population,
                 events,
                 started,
+                &mut pending_ids,
             )?;
+            events.round_done(0, &population);
         }
         let mut next_id = 1;
         let mut round = 0;
@@ -436,13 +534,24 @@ impl<P: Problem> Search<'_, P> {
                 &mut population,
                 events,
                 budget_clock,
+                &mut pending_ids,
             )?;
             report::write(&self.run, self.problem, &population, round)?;
             written = true;
-            if let Some(target) = self.config.target_loss {
+            events.round_done(round, &population);
+            if let Some(target) = self.config.target(&population) {
                 let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
                 if reached && stopped.is_none() {
                     stopped = Some(StopReason::TargetReached { target });
+                }
+            }
+            if let Some(patience) = self.config.patience.filter(|&p| p > 0)
+                && stopped.is_none()
+                && round < self.config.rounds
+            {
+                let idle = rounds_without_improvement(&population, round);
+                if idle >= patience {
+                    stopped = Some(StopReason::NoImprovement { rounds: idle });
                 }
             }
         }
@@ -454,6 +563,12 @@ impl<P: Problem> Search<'_, P> {
         }
         if let StopReason::ProposerFailed { message } = &stopped {
             report::append_error(&self.run, message)?;
+        }
+        pending_ids.sort_unstable();
+        pending_ids.dedup();
+        pending_ids.retain(|id| population.binary_search_by_key(id, |c| c.id).is_err());
+        if !pending_ids.is_empty() {
+            report::append_pending(&self.run, &pending_ids, &stopped)?;
         }
         let mut tokens = Tokens::default();
         for c in &population {
@@ -468,6 +583,7 @@ impl<P: Problem> Search<'_, P> {
             rounds: round,
             tokens,
             seconds: started.elapsed().as_secs_f64(),
+            pending: pending_ids,
         })
     }
 
@@ -560,7 +676,7 @@ impl<P: Problem> Search<'_, P> {
 
     /// Screens `pending` in order, evaluates the survivors in parallel and records
     /// everything. Returns a stop reason when an evaluation was interrupted or the budget
-    /// ran out mid-round.
+    /// ran out mid-round; the ids of the evaluations cut or not started are added to `cut`.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
@@ -571,6 +687,7 @@ impl<P: Problem> Search<'_, P> {
         population: &mut Vec<Candidate<P::Detail>>,
         events: &mut dyn Events<P::Detail>,
         started: Instant,
+        cut_ids: &mut Vec<usize>,
     ) -> Result<Option<StopReason>, SearchError> {
         let mut to_fit = Vec::new();
         for (id, proposal) in pending {
@@ -587,6 +704,7 @@ impl<P: Problem> Search<'_, P> {
         if let Some(max) = self.config.max_evaluations {
             let room = max.saturating_sub(fitted_count(population));
             if to_fit.len() > room {
+                cut_ids.extend(to_fit[room..].iter().map(|p| p.candidate.id));
                 to_fit.truncate(room);
                 stopped = Some(StopReason::EvaluationBudget { max });
             }
@@ -596,28 +714,42 @@ impl<P: Problem> Search<'_, P> {
         let interrupted = AtomicBool::new(false);
         // Set when a candidate reaches the target: the evaluations still running are cut
         // (and evaluated again by a resumed run), the ones not started are skipped.
-        let target = self.config.target_loss;
+        let target = self.config.target(population);
         let reached = AtomicBool::new(
             target.is_some_and(|t| population.iter().any(|c| c.is_ok() && c.fitness <= t)),
         );
-        let (tx, rx) = mpsc::channel::<Candidate<P::Detail>>();
+        // Inner evaluations done in this round (progress only).
+        let inner = AtomicUsize::new(0);
+        let budget = self
+            .problem
+            .inner_budget(&self.config.fit)
+            .map(|b| b.saturating_mul(to_fit.len()));
+        let (tx, rx) = mpsc::channel::<Done<P::Detail>>();
         let mut result: Result<(), SearchError> = Ok(());
         pool.in_place_scope(|scope| {
             for pending in to_fit {
                 let tx = tx.clone();
                 let interrupted = &interrupted;
                 let reached = &reached;
+                let inner = &inner;
                 let problem = self.problem;
                 let settings = &self.config.fit;
                 scope.spawn(move |_| {
-                    if reached.load(Ordering::SeqCst) {
+                    let must_stop = || {
+                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+                        stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst)
+                    };
+                    let id = pending.candidate.id;
+                    if must_stop() {
+                        // Not started: a resumed run evaluates it.
                         interrupted.store(true, Ordering::SeqCst);
+                        let _ = tx.send(Done::Cut(id));
                         return;
                     }
                     let mut cut = false;
                     let mut go_on = || {
-                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-                        if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
+                        inner.fetch_add(1, Ordering::Relaxed);
+                        if must_stop() {
                             cut = true;
                             false
                         } else {
@@ -634,6 +766,7 @@ impl<P: Problem> Search<'_, P> {
                     if cut {
                         // An interrupted evaluation is not a result: a resumed run does it again.
                         interrupted.store(true, Ordering::SeqCst);
+                        let _ = tx.send(Done::Cut(id));
                         return;
                     }
                     candidate.fitness = judged.fitness;
@@ -641,11 +774,26 @@ impl<P: Problem> Search<'_, P> {
                     candidate.feedback = judged.feedback;
                     candidate.seconds += evaluation_started.elapsed().as_secs_f64();
                     candidate.finished = Some(unix_seconds());
-                    let _ = tx.send(candidate);
+                    let _ = tx.send(Done::Finished(candidate));
                 });
             }
             drop(tx);
-            for c in rx {
+            loop {
+                let done = match rx.recv_timeout(Duration::from_millis(500)) {
+                    Ok(done) => done,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        events.progress(inner.load(Ordering::Relaxed), budget);
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
+                let c = match done {
+                    Done::Finished(c) => c,
+                    Done::Cut(id) => {
+                        cut_ids.push(id);
+                        continue;
+                    }
+                };
                 if target.is_some_and(|t| c.is_ok() && c.fitness <= t) {
                     reached.store(true, Ordering::SeqCst);
                 }
@@ -760,6 +908,37 @@ pub(crate) mod tests {
         .map(|c| c.id)
         .collect();
         assert_eq!(front, [3, 1, 2]);
+    }
+
+    #[test]
+    fn the_default_stop_is_relative_to_the_start_and_counts_idle_rounds() {
+        let mut config = SearchConfig::new("task.toml", ());
+        config.target_relative = Some(DEFAULT_TARGET_RELATIVE);
+        let mut pop = vec![candidate(0, 2.0, 40)];
+        assert_eq!(config.target(&pop), Some(2e-12));
+        config.target_loss = Some(1e-15);
+        assert_eq!(config.target(&pop), Some(1e-15));
+        config.target_loss = None;
+        // A start without a positive loss gives no relative target.
+        assert_eq!(config.target(&[candidate(0, -1.0, 4)]), None);
+        assert_eq!(config.target(&[candidate(0, f64::NAN, 4)]), None);
+        // Round 1 improves, round 2 does not (a tie within 1e-12 of the start's loss is no
+        // improvement), round 3 does, round 4 does not, round 5 brings nothing finite.
+        let mut round = |id: usize, r: usize, fitness: f64| {
+            let mut c = candidate(id, fitness, 9);
+            c.round = r;
+            pop.push(c);
+        };
+        round(1, 1, 0.5);
+        round(2, 2, 0.5 - 1e-13);
+        round(3, 2, 0.7);
+        round(4, 3, 0.1);
+        round(5, 4, 0.2);
+        round(6, 5, f64::INFINITY);
+        let idle: Vec<usize> = (1..=5)
+            .map(|r| rounds_without_improvement(&pop, r))
+            .collect();
+        assert_eq!(idle, [0, 1, 0, 1, 2]);
     }
 
     #[test]

@@ -24,26 +24,28 @@ pub struct FitArgs<'a> {
     /// Optimiser override.
     pub optimizer: Option<Optimizer>,
     /// Starting parameters (JSON), overriding the law's defaults.
-    pub params: Option<&'a Path>,
+    pub params: Option<&'a str>,
     /// Output directory.
     pub out: Option<PathBuf>,
 }
 
 /// Runs `ansatz fit`.
 pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
-    let ticker = ProgressTicker::spinner("loading the task (simulating the ground truth)");
+    let ticker = ProgressTicker::spinner("loading the task");
     let task = Task::load(args.task);
     ticker.finish();
-    let task = task?;
+    let task = task.map_err(super::invalid)?;
     let (law, src) = match task.load_law(args.law) {
         Ok(x) => x,
         Err(TaskError::Law { path, message }) => {
             eprintln!("{}: {message}", path.display());
             return Ok(ExitCode::from(super::check::INVALID_LAW));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(super::invalid(e)),
     };
-    let mut settings = fitting::settings_of(&task).map_err(anyhow::Error::msg)?;
+    let mut settings = fitting::settings_of(&task)
+        .map_err(anyhow::Error::msg)
+        .map_err(super::invalid)?;
     if let Some(o) = args.optimizer {
         settings.optimizer = o;
     }

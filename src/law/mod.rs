@@ -64,6 +64,17 @@ impl Detail for LawDetail {
     fn complexity(&self) -> Option<u64> {
         self.complexity
     }
+
+    /// What the law returns: its last `return` line without the keyword (its bindings
+    /// are named as the law names them).
+    fn summary(&self) -> Option<String> {
+        let law = self.law.as_deref()?;
+        let line = law
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .rfind(|l| l.starts_with("return"))?;
+        Some(line.trim_start_matches("return").trim().to_string())
+    }
 }
 
 impl LawDetail {

@@ -87,7 +87,16 @@ impl Problem for Task {
         settings: &FitSettings,
         go_on: &mut GoOn<'_>,
     ) -> Judged {
-        let record = fit(self, &law, None, settings, &mut |_| go_on());
+        let mut cut = false;
+        let record = fit(self, &law, None, settings, &mut |_| {
+            let more = go_on();
+            cut |= !more;
+            more
+        });
+        if cut {
+            // The engine drops a cut evaluation: no feedback rollout for it.
+            return detail.finish(record, String::new());
+        }
         let states = if record.is_ok() {
             KeyStates::simulate(self, &law, record.best_params()).ok()
         } else {
@@ -104,6 +113,13 @@ impl Problem for Task {
             ));
         }
         detail.finish(record, text)
+    }
+
+    fn inner_budget(&self, settings: &FitSettings) -> Option<usize> {
+        Some(match settings.optimizer {
+            fit::Optimizer::Adam => (settings.adam_epochs + 1).min(settings.max_evaluations),
+            fit::Optimizer::Lbfgs => settings.max_evaluations,
+        })
     }
 
     fn brief(&self) -> Brief {
