@@ -13,8 +13,12 @@ pub mod fit;
 pub mod material;
 pub mod task;
 
-use crate::law::{self, LawDetail, prompt};
-use ansatz_engine::{Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening};
+use crate::law::record::PhysicsPolicy;
+use crate::law::{self, LawDetail, physics, prompt};
+use ansatz_engine::{
+    Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening, Stage,
+    Verdict,
+};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::MaterialKind;
 use feedback::{Feedback, KeyStates};
@@ -77,7 +81,11 @@ impl Problem for Task {
     }
 
     fn screen(&self, proposal: &Proposal) -> Screening<LawDetail, CheckedProgram> {
-        law::screen(proposal, &self.signature)
+        let mut screening = law::screen(proposal, &self.signature);
+        if let Ok(law) = &screening.outcome {
+            screening.detail.physics = physics::check(law, self.kind);
+        }
+        screening
     }
 
     fn evaluate(
@@ -87,6 +95,18 @@ impl Problem for Task {
         settings: &FitSettings,
         go_on: &mut GoOn<'_>,
     ) -> Judged {
+        let warning = physics::feedback(&detail.physics);
+        if settings.physics == PhysicsPolicy::Reject && !detail.physics.is_empty() {
+            let message = warning.clone();
+            return Judged {
+                fitness: f64::INFINITY,
+                feedback: format!("The law was rejected at the physics stage: {message}"),
+                verdict: Verdict::Failed {
+                    stage: Stage::Physics,
+                    message,
+                },
+            };
+        }
         let record = fit(self, &law, None, settings, &mut |_| go_on());
         let states = if record.is_ok() {
             KeyStates::simulate(self, &law, record.best_params()).ok()
@@ -95,6 +115,9 @@ impl Problem for Task {
         };
         let feedback = Feedback { record, states };
         let mut text = feedback.text();
+        if !warning.is_empty() {
+            text = format!("{warning}\n\n{text}");
+        }
         let record = feedback.record;
         if record.fitness.is_finite() {
             text.push_str(&format!(
@@ -145,6 +168,9 @@ impl super::ProblemKind for MpmKind {
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
+        }
+        if let Some(p) = o.physics {
+            settings.physics = p;
         }
         Ok(())
     }

@@ -396,6 +396,9 @@ impl super::ProblemKind for TableKind {
                         least squares with L-BFGS restarts)"
                 .into());
         }
+        if o.physics.is_some() {
+            return Err("--physics applies to simulation (mpm) tasks only".into());
+        }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
         }

@@ -18,7 +18,7 @@ mod lbfgs;
 
 use super::material::LawFactory;
 use super::task::Task;
-pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer};
+pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer, PhysicsPolicy};
 use ansatz_engine::{Stage, Verdict};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{LossGradient, MAX_PARAMS, loss_and_gradient};
@@ -41,6 +41,7 @@ pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
             target_loss: spec.target_loss.unwrap_or(d.target_loss),
             max_evaluations: spec.max_evaluations.unwrap_or(d.max_evaluations),
             max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
+            physics: spec.physics.unwrap_or(d.physics),
         })
 }
 
