@@ -893,7 +893,10 @@ mod tests {
         let c = &outcome.candidates;
         assert_eq!(c.len(), 8);
         assert_eq!(c[6].duplicate_of, Some(2));
-        assert_eq!((c[7].duplicate_of, c[7].failed_stage()), (None, Some(Stage::Evaluate)));
+        assert_eq!(
+            (c[7].duplicate_of, c[7].failed_stage()),
+            (None, Some(Stage::Evaluate))
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -100,8 +100,15 @@ fn equivalent_pairs_share_a_key_and_different_pairs_do_not() {
         pairs.equivalent.len(),
         pairs.different.len()
     );
-    assert!(missed.is_empty(), "equivalent pairs not deduplicated:\n{}", missed.join("\n"));
-    assert!(merged.is_empty(), "different pairs deduplicated: {merged:?}");
+    assert!(
+        missed.is_empty(),
+        "equivalent pairs not deduplicated:\n{}",
+        missed.join("\n")
+    );
+    assert!(
+        merged.is_empty(),
+        "different pairs deduplicated: {merged:?}"
+    );
 }
 
 #[test]

@@ -182,7 +182,9 @@ fn elastic(eval: &mut dyn FnMut(&Matrix3<f64>) -> Option<Matrix3<f64>>) -> Vec<F
             let expected = q * tau * q.transpose();
             let d = turned.map_or(f64::NAN, |t| (t - expected).norm());
             objective.see(d, scale, || {
-                format!("at sample deformation {k}, rotation {j} (|tau(QF) - Q tau(F) Q^T| / max |tau|)")
+                format!(
+                    "at sample deformation {k}, rotation {j} (|tau(QF) - Q tau(F) Q^T| / max |tau|)"
+                )
             });
         }
     }
@@ -210,7 +212,10 @@ fn plastic(eval: &mut dyn FnMut(&Matrix3<f64>) -> Option<Matrix3<f64>>) -> Vec<F
     // Identity at rest, up to a rotation the stress does not see.
     let mut rest = vec![
         ("F = I".to_string(), Matrix3::identity()),
-        ("F = (1 - 1e-4) I".to_string(), Matrix3::identity() * (1.0 - 1e-4)),
+        (
+            "F = (1 - 1e-4) I".to_string(),
+            Matrix3::identity() * (1.0 - 1e-4),
+        ),
     ];
     for (j, q) in rotations().iter().enumerate() {
         rest.push((format!("F = rotation {j}"), *q));
@@ -257,7 +262,9 @@ fn plastic(eval: &mut dyn FnMut(&Matrix3<f64>) -> Option<Matrix3<f64>>) -> Vec<F
             let expected = q * bg * q.transpose();
             let d = eval(&(q * f)).map_or(f64::NAN, |g| (b(&g) - expected).norm());
             equivariant.see(d, scale, || {
-                format!("at sample deformation {k}, rotation {j} (|B~(QF) - Q B~(F) Q^T| / max |B~|)")
+                format!(
+                    "at sample deformation {k}, rotation {j} (|B~(QF) - Q B~(F) Q^T| / max |B~|)"
+                )
             });
         }
     }
@@ -329,7 +336,10 @@ mod tests {
         // Equivariant, but it changes a body at rest.
         assert_eq!(failed("return 0.9 * F", p), vec![IdentityAtRest]);
         assert_eq!(
-            failed("param lo = 1.01\nU, s, Vh = svd(F)\nreturn U @ diag(max(s, lo)) @ Vh", p),
+            failed(
+                "param lo = 1.01\nU, s, Vh = svd(F)\nreturn U @ diag(max(s, lo)) @ Vh",
+                p
+            ),
             vec![IdentityAtRest]
         );
         // The identity at rest (up to a rotation), but it ignores the body's rotation.
@@ -356,7 +366,10 @@ mod tests {
         let law = load("param mu = 1\nreturn mu * F @ F.T", &Signature::elastic()).unwrap();
         let text = feedback(&check(&law, MaterialKind::Elastic));
         assert!(text.starts_with("Physics checks failed"), "{text}");
-        assert!(text.contains("zero stress at rest: the stress at rest is not zero"), "{text}");
+        assert!(
+            text.contains("zero stress at rest: the stress at rest is not zero"),
+            "{text}"
+        );
         assert_eq!(feedback(&[]), "");
     }
 }

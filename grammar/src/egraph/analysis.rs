@@ -162,12 +162,7 @@ pub(crate) fn total(node: &Tensor, data: impl Fn(Id) -> Data) -> bool {
                 || (nonzero(a) && k.is_some_and(|k| k.fract() == 0.0))
         }
         Tensor::Log(a) | Tensor::Log1p(a) | Tensor::Sqrt(a) => tp(a),
-        Tensor::Inv(_)
-        | Tensor::SvdU(_)
-        | Tensor::SvdS(_)
-        | Tensor::SvdVh(_)
-        | Tensor::PolarR(_)
-        | Tensor::PolarS(_) => false,
+        Tensor::Inv(_) => false,
         n => n.children().iter().all(|c| t(c)),
     }
 }

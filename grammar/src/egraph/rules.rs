@@ -55,8 +55,8 @@ pub enum Cond {
     NonNeg(&'static str),
     /// The variable is a constant integer <= 0.
     NonPos(&'static str),
-    /// The variable is a matrix whose determinant is known nonzero (a `det` of it is in
-    /// the e-graph and is nonzero in the sense of [`Cond::NonZero`]).
+    /// The variable is a matrix known invertible: `I`, a `diag` of nonzero entries, or a
+    /// matrix whose `det` is in the e-graph and nonzero in the sense of [`Cond::NonZero`].
     Invertible(&'static str),
 }
 
@@ -97,8 +97,8 @@ const fn rc(
 }
 
 use Cond::{
-    Index, Integer as Int, Invertible, Mat, NonNeg, NonPos, NonScalar, NonZero, NotBothVec,
-    Positive as Pos, Same, Scalar, Total, Vec as V, Within,
+    Index, Integer as Int, Invertible, Mat, NonNeg, NonPos, NonScalar, NonZero, Positive as Pos,
+    Same, Scalar, Total, Vec as V, Within,
 };
 
 /// Every rule of the layer.
@@ -285,8 +285,19 @@ pub const RULES: &[RuleSpec] = &[
     r("abs-neg", "(abs (neg ?a))", "(abs ?a)"),
     r("abs-abs", "(abs (abs ?a))", "(abs ?a)"),
     rc("abs-pos", "(abs ?a)", "?a", &[Pos("?a")]),
-    r("max-comm", "(max ?a ?b)", "(max ?b ?a)"),
-    r("min-comm", "(min ?a ?b)", "(min ?b ?a)"),
+    // The engine's max and min keep their first operand when the second is NaN.
+    rc(
+        "max-comm",
+        "(max ?a ?b)",
+        "(max ?b ?a)",
+        &[Total("?a"), Total("?b")],
+    ),
+    rc(
+        "min-comm",
+        "(min ?a ?b)",
+        "(min ?b ?a)",
+        &[Total("?a"), Total("?b")],
+    ),
     r("max-self", "(max ?a ?a)", "?a"),
     r("min-self", "(min ?a ?a)", "?a"),
     rc(
@@ -376,17 +387,19 @@ pub const RULES: &[RuleSpec] = &[
     r("T-skew", "(T (skew ?a))", "(neg (skew ?a))"),
     r("T-outer", "(T (outer ?a ?b))", "(outer ?b ?a)"),
     // Matrix products (not commutative).
+    // Only with a matrix in the middle: `v @ B` is `B.T @ v`, so `A @ (v @ B)` is
+    // `A @ B.T @ v` but `(A @ v) @ B` is `B.T @ A @ v`.
     rc(
         "matmul-assoc",
         "(@ ?a (@ ?b ?c))",
         "(@ (@ ?a ?b) ?c)",
-        &[NotBothVec("?a", "?b")],
+        &[Mat("?b")],
     ),
     rc(
         "matmul-assoc-rev",
         "(@ (@ ?a ?b) ?c)",
         "(@ ?a (@ ?b ?c))",
-        &[NotBothVec("?b", "?c")],
+        &[Mat("?b")],
     ),
     r("I-matmul", "(@ I ?a)", "?a"),
     r("matmul-I", "(@ ?a I)", "?a"),
@@ -696,8 +709,14 @@ fn holds(g: &TensorGraph, c: Cond, a: Id, b: Option<Id>) -> bool {
         Cond::NonPos(_) => data.konst.is_some_and(|k| k.value() <= 0.0),
         Cond::Invertible(_) => {
             data.shape == Some(Type::Mat3)
-                && g.lookup(Tensor::Det(a))
+                && (g
+                    .lookup(Tensor::Det(a))
                     .is_some_and(|d| nonzero(&g[d].data))
+                    || g[a].nodes.iter().any(|n| match n {
+                        Tensor::Identity => true,
+                        Tensor::Diag(v) => nonzero(&g[*v].data),
+                        _ => false,
+                    }))
         }
     }
 }

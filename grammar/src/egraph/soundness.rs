@@ -31,6 +31,8 @@ enum Arg {
     Partial(Type),
     /// `0 * x` of a fresh input: zero, but not a constant the analysis folds.
     Zero(Type),
+    /// `diag(exp(v))` of a fresh vector input: a matrix known invertible.
+    Invertible,
 }
 
 impl Arg {
@@ -39,7 +41,7 @@ impl Arg {
         match self {
             Arg::Partial(_) | Arg::Zero(_) => true,
             Arg::Number(v) => v == 0.0,
-            Arg::Leaf(_) | Arg::Positive(_) => false,
+            Arg::Leaf(_) | Arg::Positive(_) | Arg::Invertible => false,
         }
     }
 }
@@ -62,6 +64,7 @@ const ARGS: &[Arg] = &[
     Arg::Zero(Type::Mat3),
     Arg::Zero(Type::Vec3),
     Arg::Number(0.0),
+    Arg::Invertible,
 ];
 
 /// Random points per instance, and instances (distinct argument choices) per rule
@@ -96,6 +99,11 @@ fn instantiate(pattern: &Pattern<Tensor>, vars: &[Var], args: &[Arg]) -> RecExpr
                     Arg::Partial(_) => {
                         let x = out.add(Tensor::Atom(Atom::Input(k as u16)));
                         out.add(Tensor::Log(x))
+                    }
+                    Arg::Invertible => {
+                        let x = out.add(Tensor::Atom(Atom::Input(k as u16)));
+                        let e = out.add(Tensor::Exp(x));
+                        out.add(Tensor::Diag(e))
                     }
                     Arg::Zero(_) => {
                         let x = out.add(Tensor::Atom(Atom::Input(k as u16)));
@@ -178,6 +186,7 @@ fn check_rule(spec: &RuleSpec, rng: &mut ChaCha8Rng) -> usize {
                 .iter()
                 .map(|a| match a {
                     Arg::Leaf(t) | Arg::Positive(t) | Arg::Partial(t) | Arg::Zero(t) => *t,
+                    Arg::Invertible => Type::Vec3,
                     Arg::Number(_) => Type::Scalar,
                 })
                 .collect(),
@@ -193,7 +202,11 @@ fn check_rule(spec: &RuleSpec, rng: &mut ChaCha8Rng) -> usize {
         if !special && instances >= INSTANCES && compared >= POINTS {
             continue;
         }
-        if special && slots.iter().all(|s| special_seen.get(s).copied().unwrap_or(0) >= INSTANCES) {
+        if special
+            && slots
+                .iter()
+                .all(|s| special_seen.get(s).copied().unwrap_or(0) >= INSTANCES)
+        {
             continue;
         }
         let left = instantiate(&lhs, &vars, &args);
@@ -304,6 +317,10 @@ fn undefined_laws_stay_undefined_where_they_were() {
             );
         }
         let f = crate::load("return F", &sig).unwrap();
-        assert_ne!(super::canonical(&law).hash, super::canonical(&f).hash, "{src}");
+        assert_ne!(
+            super::canonical(&law).hash,
+            super::canonical(&f).hash,
+            "{src}"
+        );
     }
 }
