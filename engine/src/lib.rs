@@ -116,7 +116,9 @@ pub mod propose;
 pub mod report;
 pub mod search;
 
-pub use candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+pub use candidate::{
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys,
+};
 pub use ledger::{LedgerError, RunDir};
 pub use problem::{GoOn, Judged, Problem, Screening};
 pub use prompt::Brief;

@@ -16,7 +16,7 @@
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
 use crate::candidate::{
-    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, unix_seconds,
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys, unix_seconds,
 };
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
@@ -386,6 +386,11 @@ pub struct Search<'a, P: Problem> {
     pub stop: &'a AtomicBool,
 }
 
+/// Whether a candidate reached its evaluation and failed there.
+fn failed_evaluation<D>(c: &Candidate<D>) -> bool {
+    matches!(&c.verdict, Verdict::Failed { stage, .. } if stage.reached_evaluation())
+}
+
 /// A screened proposal waiting for its evaluation.
 struct Pending<P: Problem> {
     candidate: Candidate<P::Detail>,
@@ -426,8 +431,10 @@ impl<P: Problem> Search<'_, P> {
         let fitted_before = fitted_count(&population);
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in &population {
-            if let (Some(key), None) = (c.detail.key(), c.duplicate_of) {
-                seen.entry(key.to_string()).or_insert(c.id);
+            if c.duplicate_of.is_none() && !failed_evaluation(c) {
+                for key in dedup_keys(&c.detail) {
+                    seen.entry(key).or_insert(c.id);
+                }
             }
         }
         let mut stopped = None;
@@ -650,19 +657,20 @@ impl<P: Problem> Search<'_, P> {
                 Err(Box::new(c))
             }
             Ok(solution) => {
-                if let Some(key) = c.detail.key().map(str::to_string) {
-                    if let Some(&first) = seen.get(&key) {
-                        let message = self.problem.duplicate_message(first);
-                        c.feedback =
-                            format!("The {noun} was rejected at the duplicate stage: {message}");
-                        c.verdict = Verdict::Failed {
-                            stage: Stage::Duplicate,
-                            message,
-                        };
-                        c.duplicate_of = Some(first);
-                        c.seconds = started.elapsed().as_secs_f64();
-                        return Err(Box::new(c));
-                    }
+                let keys: Vec<String> = dedup_keys(&c.detail).collect();
+                if let Some(&first) = keys.iter().find_map(|k| seen.get(k)) {
+                    let message = self.problem.duplicate_message(first);
+                    c.feedback =
+                        format!("The {noun} was rejected at the duplicate stage: {message}");
+                    c.verdict = Verdict::Failed {
+                        stage: Stage::Duplicate,
+                        message,
+                    };
+                    c.duplicate_of = Some(first);
+                    c.seconds = started.elapsed().as_secs_f64();
+                    return Err(Box::new(c));
+                }
+                for key in keys {
                     seen.insert(key, id);
                 }
                 c.seconds = started.elapsed().as_secs_f64();
@@ -800,6 +808,11 @@ impl<P: Problem> Search<'_, P> {
                 if result.is_ok() {
                     result = self.run.append(&c).map_err(SearchError::from);
                 }
+                if failed_evaluation(&c) {
+                    // A solution that failed its evaluation makes no later one a duplicate
+                    // (a later equal one is evaluated, and fails the same way if it is).
+                    seen.retain(|_, first| *first != c.id);
+                }
                 events.candidate(&c);
                 population.push(c);
             }
@@ -908,6 +921,142 @@ pub(crate) mod tests {
         .map(|c| c.id)
         .collect();
         assert_eq!(front, [3, 1, 2]);
+    }
+
+    /// A problem whose solutions are integers keyed by their last digit (first key) and
+    /// by their tens (second key); integers below 20 fail their evaluation.
+    struct Keyed;
+
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Keys {
+        key: Option<String>,
+        second: Option<String>,
+    }
+    impl Detail for Keys {
+        fn key(&self) -> Option<&str> {
+            self.key.as_deref()
+        }
+        fn second_key(&self) -> Option<&str> {
+            self.second.as_deref()
+        }
+    }
+
+    impl Problem for Keyed {
+        type Detail = Keys;
+        type Solution = u64;
+        type Settings = ();
+        fn name(&self) -> &str {
+            "keyed"
+        }
+        fn start(&self) -> Option<(String, String)> {
+            None
+        }
+        fn screen(&self, proposal: &Proposal) -> crate::Screening<Keys, u64> {
+            let n: Result<u64, _> = proposal.text.trim().parse();
+            crate::Screening {
+                detail: Keys {
+                    key: n.as_ref().ok().map(|n| (n % 10).to_string()),
+                    second: n.as_ref().ok().map(|n| (n / 10).to_string()),
+                },
+                shown: None,
+                outcome: n.map_err(|e| (Stage::Parse, e.to_string())),
+            }
+        }
+        fn evaluate(&self, n: u64, _: &mut Keys, _: &(), _: &mut crate::GoOn<'_>) -> crate::Judged {
+            let failed = n < 20;
+            crate::Judged {
+                fitness: if failed { f64::INFINITY } else { n as f64 },
+                verdict: if failed {
+                    Verdict::Failed {
+                        stage: Stage::Evaluate,
+                        message: "too small".into(),
+                    }
+                } else {
+                    Verdict::Ok {
+                        note: String::new(),
+                    }
+                },
+                feedback: String::new(),
+            }
+        }
+        fn brief(&self) -> crate::Brief {
+            crate::Brief {
+                system: String::new(),
+                setup: String::new(),
+                task: String::new(),
+                format: String::new(),
+                block: "int".into(),
+                noun: "integer".into(),
+            }
+        }
+    }
+
+    /// Proposes the given texts, one list per round.
+    struct Rounds(Vec<Vec<&'static str>>);
+    impl Proposer<Keyed> for Rounds {
+        fn propose(
+            &mut self,
+            ctx: &RoundContext<'_, Keyed>,
+        ) -> Result<Vec<Proposal>, crate::ProposeError> {
+            Ok(self.0[ctx.round - 1]
+                .iter()
+                .map(|t| Proposal {
+                    proposer: ProposerKind::Evolve,
+                    how: String::new(),
+                    parents: vec![],
+                    text: t.to_string(),
+                    tokens: Tokens::default(),
+                    error: None,
+                    cut: None,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn a_failed_candidate_makes_no_later_one_a_duplicate_and_second_keys_count() {
+        let dir = std::env::temp_dir().join(format!("ansatz-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut config = SearchConfig::new("keyed.toml", ());
+        config.rounds = 3;
+        config.threads = 1;
+        let stop = AtomicBool::new(false);
+        let rounds = vec![vec!["13"], vec!["23", "33"], vec!["43", "27", "51"]];
+        let run = |rounds: Vec<Vec<&'static str>>, config: &SearchConfig<()>| {
+            Search {
+                problem: &Keyed,
+                config,
+                run: RunDir::open(&dir).expect("run dir"),
+                proposer: Box::new(Rounds(rounds)),
+                stop: &stop,
+            }
+            .run(&mut Silent)
+            .expect("the run")
+        };
+        let outcome = run(rounds, &config);
+        let c = &outcome.candidates;
+        let texts: Vec<&str> = c.iter().map(|c| c.proposal.text.as_str()).collect();
+        assert_eq!(texts, ["13", "23", "33", "43", "27", "51"]);
+        // 13 failed its evaluation: 23 (same first key) is evaluated, not its duplicate.
+        assert_eq!(c[0].failed_stage(), Some(Stage::Evaluate));
+        assert_eq!((c[1].duplicate_of, c[1].fitness), (None, 23.0));
+        // 33 and 43 share 23's first key; 27 shares its second key; 51 shares neither.
+        assert_eq!(c[2].duplicate_of, Some(2));
+        assert_eq!(c[3].duplicate_of, Some(2));
+        assert_eq!(c[4].duplicate_of, Some(2));
+        assert_eq!((c[5].duplicate_of, c[5].fitness), (None, 51.0));
+        // A resumed run rebuilds the same keys: 23's are among them, 13's are not (19
+        // shares 13's second key).
+        config.rounds = 4;
+        let outcome = run(vec![vec![], vec![], vec![], vec!["63", "19"]], &config);
+        let c = &outcome.candidates;
+        assert_eq!(c.len(), 8);
+        assert_eq!(c[6].duplicate_of, Some(2));
+        assert_eq!(
+            (c[7].duplicate_of, c[7].failed_stage()),
+            (None, Some(Stage::Evaluate))
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]

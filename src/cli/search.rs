@@ -8,7 +8,7 @@ use ansatz::engine::{
     Candidate, Detail, Events, LlmSettings, Outcome, Problem, Proposer, ProposerKind, RunDir,
     Search, SearchConfig,
 };
-use ansatz::kinds::mpm::fit::Optimizer;
+use ansatz::kinds::mpm::fit::{Optimizer, PhysicsPolicy};
 use ansatz::kinds::{Kind, KindVisitor, Overrides, ProblemKind};
 use anyhow::{Context, bail};
 use std::fmt::Write as _;
@@ -149,6 +149,10 @@ pub struct SearchArgs {
     /// Most rollouts per fit (default: the task's).
     #[arg(long)]
     pub fit_evaluations: Option<usize>,
+    /// What happens to a law that fails a physics check at screening: warn (fit it, the
+    /// failure in its feedback) or reject (default: the task's, else warn).
+    #[arg(long)]
+    pub physics: Option<PhysicsPolicy>,
 }
 
 /// The stop flag, set by Ctrl-C or SIGTERM (or SIGHUP): the first signal stops the run
@@ -626,6 +630,7 @@ impl KindVisitor for SearchCommand {
                 let overrides = Overrides {
                     optimizer: args.optimizer,
                     fit_evaluations: args.fit_evaluations,
+                    physics: args.physics,
                 };
                 K::apply(&mut settings, &overrides)
                     .map_err(|e| super::invalid(anyhow::anyhow!("{e}")))?;

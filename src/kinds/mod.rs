@@ -21,6 +21,8 @@ pub struct Overrides {
     pub optimizer: Option<crate::law::record::Optimizer>,
     /// Most evaluations of one candidate's inner fit.
     pub fit_evaluations: Option<usize>,
+    /// What happens to a law that fails a physics check (simulation tasks).
+    pub physics: Option<crate::law::record::PhysicsPolicy>,
 }
 
 /// What a kind of problem brings to the engine.

@@ -1,9 +1,11 @@
 //! What every law problem shares (a constitutive law fitted through the simulator, a
 //! formula fitted to a table): the [`LawDetail`] a ledger line keeps, the screen of a law
 //! (extract the ```law block, parse, type-check against the problem's signature, e-graph
-//! canonical form and hash as the deduplication key), the fit record, the prompt parts that
+//! canonical form and hash as the deduplication key, the numeric fingerprint as the second
+//! key), the fit record, the prompt parts that
 //! teach the law language, and the report and exports of the best law.
 
+pub mod physics;
 pub mod prompt;
 pub mod record;
 
@@ -11,7 +13,7 @@ use ansatz_engine::extract::{Fence, extract};
 use ansatz_engine::json;
 use ansatz_engine::{Candidate, Detail, Judged, LedgerError, Proposal, RunDir, Screening, Stage};
 use ansatz_grammar::export::{Target, export, export_files};
-use ansatz_grammar::{CheckedProgram, Signature, check, egraph, parse};
+use ansatz_grammar::{CheckedProgram, Signature, check, egraph, fingerprint, parse};
 use record::FitRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,6 +42,9 @@ pub struct LawDetail {
     pub canonical: Option<String>,
     /// Canonical hash, 16 hex digits: the deduplication key.
     pub hash: Option<String>,
+    /// Numeric fingerprint, 16 hex digits (`ansatz_grammar::fingerprint`): the second
+    /// deduplication key (absent for a law not finite at any sample point).
+    pub fingerprint: Option<String>,
     /// Complexity of the canonical form.
     pub complexity: Option<u64>,
     /// Parameter names, in declaration order.
@@ -54,11 +59,19 @@ pub struct LawDetail {
     pub velocity_curve: Vec<f64>,
     /// The full fit record (absent when the law never reached the fit).
     pub fit: Option<FitRecord>,
+    /// The physics checks the law failed at screening (simulation tasks; see
+    /// [`physics`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub physics: Vec<physics::Failure>,
 }
 
 impl Detail for LawDetail {
     fn key(&self) -> Option<&str> {
         self.hash.as_deref()
+    }
+
+    fn second_key(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
     }
 
     fn complexity(&self) -> Option<u64> {
@@ -107,11 +120,11 @@ impl LawDetail {
     }
 }
 
-/// Why a law whose hash equals that of candidate `first` is rejected.
+/// Why a law whose hash or fingerprint equals that of candidate `first` is rejected.
 pub fn duplicate_message(first: usize) -> String {
     format!(
-        "the same law as candidate #{first} (equal up to algebra and parameter names): \
-         propose a law of a different form"
+        "the same law as candidate #{first} (equal up to algebra and parameter names, or \
+         equal in value at sample deformations): propose a law of a different form"
     )
 }
 
@@ -158,6 +171,7 @@ pub fn screen(proposal: &Proposal, signature: &Signature) -> Screening<LawDetail
     let compiled = law.compiled();
     detail.canonical = Some(canonical.form.clone());
     detail.hash = Some(canonical.hash_hex());
+    detail.fingerprint = fingerprint(&law).map(|h| format!("{h:016x}"));
     detail.complexity = Some(canonical.complexity);
     detail.param_names = compiled.param_names().to_vec();
     detail.params = compiled.defaults().to_vec();
@@ -250,3 +264,6 @@ pub fn write_best(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod dedup_pairs;

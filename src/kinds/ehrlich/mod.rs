@@ -244,6 +244,9 @@ impl super::ProblemKind for EhrlichKind {
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.physics.is_some() {
+            return Err("--physics applies to simulation (mpm) tasks only".into());
+        }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
             return Err(
                 "--optimizer and --fit-evaluations do not apply to an Ehrlich task \

@@ -13,8 +13,12 @@ pub mod fit;
 pub mod material;
 pub mod task;
 
-use crate::law::{self, LawDetail, prompt};
-use ansatz_engine::{Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening};
+use crate::law::record::PhysicsPolicy;
+use crate::law::{self, LawDetail, physics, prompt};
+use ansatz_engine::{
+    Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening, Stage,
+    Verdict,
+};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::MaterialKind;
 use feedback::{Feedback, KeyStates};
@@ -29,28 +33,28 @@ const CONTEXT_PLASTIC: &str = include_str!("prompts/context_plastic.md");
 /// key-particle states (the ground-truth state block) if shown, and the format requirements
 /// for `kind`.
 pub fn brief(kind: MaterialKind, description: &str, observed: Option<&str>) -> Brief {
-        let context = match kind {
-            MaterialKind::Plastic => CONTEXT_PLASTIC,
-            _ => CONTEXT_ELASTIC,
-        };
-        let mut setup = context.trim_end().to_string();
-        if !description.trim().is_empty() {
-            setup.push_str("\n\nAbout this task: ");
-            setup.push_str(description.trim());
-        }
-        if let Some(observed) = observed {
-            setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
-            setup.push_str(observed.trim_end());
-        }
-        let (output, extra) = match kind {
-            MaterialKind::Plastic => (
-                "the corrected deformation gradient",
-                "5. Consider whether plasticity is needed at all: `return F` (no correction) \
+    let context = match kind {
+        MaterialKind::Plastic => CONTEXT_PLASTIC,
+        _ => CONTEXT_ELASTIC,
+    };
+    let mut setup = context.trim_end().to_string();
+    if !description.trim().is_empty() {
+        setup.push_str("\n\nAbout this task: ");
+        setup.push_str(description.trim());
+    }
+    if let Some(observed) = observed {
+        setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
+        setup.push_str(observed.trim_end());
+    }
+    let (output, extra) = match kind {
+        MaterialKind::Plastic => (
+            "the corrected deformation gradient",
+            "5. Consider whether plasticity is needed at all: `return F` (no correction) \
                  is a valid law.\n",
-            ),
-            _ => ("the Kirchhoff stress", ""),
-        };
-        prompt::brief(setup, prompt::format_requirements(output, extra))
+        ),
+        _ => ("the Kirchhoff stress", ""),
+    };
+    prompt::brief(setup, prompt::format_requirements(output, extra))
 }
 
 /// A simulation task: laws are constitutive laws, fitted by gradient descent through the
@@ -77,7 +81,11 @@ impl Problem for Task {
     }
 
     fn screen(&self, proposal: &Proposal) -> Screening<LawDetail, CheckedProgram> {
-        law::screen(proposal, &self.signature)
+        let mut screening = law::screen(proposal, &self.signature);
+        if let Ok(law) = &screening.outcome {
+            screening.detail.physics = physics::check(law, self.kind);
+        }
+        screening
     }
 
     fn evaluate(
@@ -87,6 +95,18 @@ impl Problem for Task {
         settings: &FitSettings,
         go_on: &mut GoOn<'_>,
     ) -> Judged {
+        let warning = physics::feedback(&detail.physics);
+        if settings.physics == PhysicsPolicy::Reject && !detail.physics.is_empty() {
+            let message = warning.clone();
+            return Judged {
+                fitness: f64::INFINITY,
+                feedback: format!("The law was rejected at the physics stage: {message}"),
+                verdict: Verdict::Failed {
+                    stage: Stage::Physics,
+                    message,
+                },
+            };
+        }
         let mut cut = false;
         let record = fit(self, &law, None, settings, &mut |_| {
             let more = go_on();
@@ -104,6 +124,9 @@ impl Problem for Task {
         };
         let feedback = Feedback { record, states };
         let mut text = feedback.text();
+        if !warning.is_empty() {
+            text = format!("{warning}\n\n{text}");
+        }
         let record = feedback.record;
         if record.fitness.is_finite() {
             text.push_str(&format!(
@@ -161,6 +184,9 @@ impl super::ProblemKind for MpmKind {
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
+        }
+        if let Some(p) = o.physics {
+            settings.physics = p;
         }
         Ok(())
     }

@@ -222,6 +222,9 @@ pub struct FitSpec {
     pub max_evaluations: Option<usize>,
     /// Wall-clock limit of one fit, seconds.
     pub max_seconds: Option<f64>,
+    /// `warn` (default) or `reject`: what happens to a law that fails a physics check
+    /// at screening (`crate::law::physics`).
+    pub physics: Option<crate::law::record::PhysicsPolicy>,
 }
 
 /// A loaded task: everything resolved, the target trajectory in memory.
