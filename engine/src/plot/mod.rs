@@ -306,7 +306,8 @@ impl Ranged for Ticked {
     type ValueType = f64;
 
     fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
-        let t = (v - self.0.lo) / (self.0.hi - self.0.lo);
+        // Halves keep the span finite for axes reaching ±f64::MAX.
+        let t = (v / 2.0 - self.0.lo / 2.0) / (self.0.hi / 2.0 - self.0.lo / 2.0);
         let px = f64::from(limit.0) + t * f64::from(limit.1 - limit.0);
         // Far outside the picture is as good as just outside it (and stays an i32).
         if px.is_finite() {

@@ -252,3 +252,16 @@ fn no_data_and_non_positive_values_still_draw_a_chart() {
         r.texts
     );
 }
+
+#[test]
+fn an_axis_reaching_the_largest_float_still_spreads_its_ticks() {
+    let axis = Ticked(ticks::linear(-f64::MAX, 1.0, false));
+    let px: Vec<i32> = axis
+        .0
+        .ticks
+        .iter()
+        .map(|t| axis.map(&t.0, (0, 400)))
+        .collect();
+    assert!(px.len() >= 3, "{:?}", axis.0);
+    assert!(px.windows(2).all(|w| w[0] < w[1]), "{px:?}");
+}
