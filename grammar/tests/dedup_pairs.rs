@@ -23,6 +23,9 @@ fn pairs() -> Vec<Pair> {
     let mut lines = PAIRS.lines();
     while let Some(line) = lines.next() {
         let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
         if let Some(group) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
             out.push(Pair {
                 group: group.to_string(),
