@@ -248,11 +248,9 @@ impl super::ProblemKind for EhrlichKind {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err(
-                "--optimizer and --fit-evaluations do not apply to an Ehrlich task \
+            return Err("--optimizer and --fit-evaluations do not apply to an Ehrlich task \
                         (it has nothing continuous to fit)"
-                    .into(),
-            );
+                .into());
         }
         Ok(())
     }

@@ -150,11 +150,7 @@ impl Problem for Molecules {
         )
     }
 
-    fn write_best(
-        &self,
-        run: &RunDir,
-        best: &Candidate<MoleculeDetail>,
-    ) -> Result<(), LedgerError> {
+    fn write_best(&self, run: &RunDir, best: &Candidate<MoleculeDetail>) -> Result<(), LedgerError> {
         let text = serde_json::to_string_pretty(&serde_json::json!({
             "candidate": best.id,
             "smiles": best.detail.smiles,
@@ -171,10 +167,7 @@ impl Problem for Molecules {
 pub struct MoleculeEvolution(Evolution);
 
 impl Proposer<Molecules> for MoleculeEvolution {
-    fn propose(
-        &mut self,
-        ctx: &RoundContext<'_, Molecules>,
-    ) -> Result<Vec<Proposal>, ProposeError> {
+    fn propose(&mut self, ctx: &RoundContext<'_, Molecules>) -> Result<Vec<Proposal>, ProposeError> {
         for c in ctx.population {
             if let Some(key) = c.detail.canonical.as_deref() {
                 self.0.observe(key, c.fitness);
@@ -216,10 +209,7 @@ impl super::ProblemKind for MoleculesKind {
     type Problem = Molecules;
 
     fn load(path: &Path) -> Result<(Molecules, ()), super::KindError> {
-        Ok((
-            Molecules(MoleculeProblem::load(path, &ToolPaths::default())?),
-            (),
-        ))
+        Ok((Molecules(MoleculeProblem::load(path, &ToolPaths::default())?), ()))
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
@@ -227,11 +217,9 @@ impl super::ProblemKind for MoleculesKind {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err(
-                "--optimizer and --fit-evaluations do not apply to a molecule task \
+            return Err("--optimizer and --fit-evaluations do not apply to a molecule task \
                         (its budget is in the task file)"
-                    .into(),
-            );
+                .into());
         }
         Ok(())
     }

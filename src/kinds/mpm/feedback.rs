@@ -5,9 +5,9 @@
 //! float32-rounded value, `nan` for NaN.
 
 use super::fit::FitRecord;
+use ansatz_engine::Verdict;
 use super::material::LawFactory;
 use super::task::Task;
-use ansatz_engine::Verdict;
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{MaterialFactory, Recording, Trajectory, rollout};
 use serde::{Deserialize, Serialize};

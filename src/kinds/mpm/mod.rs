@@ -33,28 +33,28 @@ const CONTEXT_PLASTIC: &str = include_str!("prompts/context_plastic.md");
 /// key-particle states (the ground-truth state block) if shown, and the format requirements
 /// for `kind`.
 pub fn brief(kind: MaterialKind, description: &str, observed: Option<&str>) -> Brief {
-    let context = match kind {
-        MaterialKind::Plastic => CONTEXT_PLASTIC,
-        _ => CONTEXT_ELASTIC,
-    };
-    let mut setup = context.trim_end().to_string();
-    if !description.trim().is_empty() {
-        setup.push_str("\n\nAbout this task: ");
-        setup.push_str(description.trim());
-    }
-    if let Some(observed) = observed {
-        setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
-        setup.push_str(observed.trim_end());
-    }
-    let (output, extra) = match kind {
-        MaterialKind::Plastic => (
-            "the corrected deformation gradient",
-            "5. Consider whether plasticity is needed at all: `return F` (no correction) \
+        let context = match kind {
+            MaterialKind::Plastic => CONTEXT_PLASTIC,
+            _ => CONTEXT_ELASTIC,
+        };
+        let mut setup = context.trim_end().to_string();
+        if !description.trim().is_empty() {
+            setup.push_str("\n\nAbout this task: ");
+            setup.push_str(description.trim());
+        }
+        if let Some(observed) = observed {
+            setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
+            setup.push_str(observed.trim_end());
+        }
+        let (output, extra) = match kind {
+            MaterialKind::Plastic => (
+                "the corrected deformation gradient",
+                "5. Consider whether plasticity is needed at all: `return F` (no correction) \
                  is a valid law.\n",
-        ),
-        _ => ("the Kirchhoff stress", ""),
-    };
-    prompt::brief(setup, prompt::format_requirements(output, extra))
+            ),
+            _ => ("the Kirchhoff stress", ""),
+        };
+        prompt::brief(setup, prompt::format_requirements(output, extra))
 }
 
 /// A simulation task: laws are constitutive laws, fitted by gradient descent through the
