@@ -3,6 +3,7 @@
 mod cli;
 mod dsl;
 mod evolve;
+mod executor;
 mod export;
 mod fit;
 mod kinds;

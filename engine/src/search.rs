@@ -16,6 +16,7 @@
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
 use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::executor::{Executor, ExecutorError, LocalExecutor, RoundWork, Screened};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
 use crate::propose::{Proposer, RoundContext};
@@ -24,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Instant;
 
 /// The settings of a run (saved as `config.json` in the run directory). `F` is the
@@ -195,6 +195,9 @@ pub enum SearchError {
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Threads(String),
+    /// The executor could not evaluate the round (a cluster that refuses jobs).
+    #[error("executor: {0}")]
+    Executor(#[from] ExecutorError),
 }
 
 /// How a run ended.
@@ -297,24 +300,23 @@ pub struct Search<'a, P: Problem> {
     pub stop: &'a AtomicBool,
 }
 
-/// A screened proposal waiting for its evaluation.
-struct Pending<P: Problem> {
-    candidate: Candidate<P::Detail>,
-    solution: P::Solution,
-}
-
 impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
-    /// evaluated again) until a stop condition holds.
-    pub fn run(
+    /// evaluated again) until a stop condition holds, evaluating on the local cores
+    /// ([`LocalExecutor`] with `threads` threads).
+    pub fn run(self, events: &mut dyn Events<P::Detail>) -> Result<Outcome<P::Detail>, SearchError> {
+        let mut local =
+            LocalExecutor::new(self.config.threads).map_err(|e| SearchError::Threads(e.0))?;
+        self.run_with(&mut local, events)
+    }
+
+    /// [`Search::run`] with the round's evaluations handed to `executor`.
+    pub fn run_with(
         mut self,
+        executor: &mut dyn Executor<P>,
         events: &mut dyn Events<P::Detail>,
     ) -> Result<Outcome<P::Detail>, SearchError> {
         let started = Instant::now();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.config.threads)
-            .build()
-            .map_err(|e| SearchError::Threads(e.to_string()))?;
         let mut population: Vec<Candidate<P::Detail>> = self.run.load()?;
         if !population.is_empty() {
             events.note(&format!(
@@ -347,7 +349,7 @@ impl<P: Problem> Search<'_, P> {
             .bounded();
             events.round(0, 1, false);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 0,
                 vec![(0, start)],
                 &mut seen,
@@ -420,7 +422,7 @@ impl<P: Problem> Search<'_, P> {
             }
             events.round(round, pending.len(), resumed);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 round,
                 pending,
                 &mut seen,
@@ -492,70 +494,35 @@ impl<P: Problem> Search<'_, P> {
         round: usize,
         proposal: Proposal,
         seen: &mut BTreeMap<String, usize>,
-    ) -> Result<Pending<P>, Box<Candidate<P::Detail>>> {
+    ) -> Result<Screened<P>, Box<Candidate<P::Detail>>> {
         let started = Instant::now();
-        let noun = self.problem.noun();
-        if let Some(message) = proposal.error.clone() {
-            return Err(Box::new(Candidate::failed(
-                id,
-                round,
-                proposal,
-                P::Detail::default(),
-                Stage::Propose,
-                message,
-                noun,
-            )));
-        }
-        let screening = self.problem.screen(&proposal);
-        let mut c = Candidate::failed(
-            id,
-            round,
-            proposal,
-            screening.detail,
-            Stage::Fit,
-            String::new(),
-            noun,
-        );
-        c.shown = screening.shown;
-        match screening.outcome {
-            Err((stage, message)) => {
-                c.feedback = format!("The {noun} was rejected at the {stage} stage: {message}");
-                c.verdict = Verdict::Failed { stage, message };
+        let mut screened = crate::executor::screen(self.problem, id, round, proposal)?;
+        let c = &mut screened.candidate;
+        if let Some(key) = c.detail.key().map(str::to_string) {
+            if let Some(&first) = seen.get(&key) {
+                let noun = self.problem.noun();
+                let message = self.problem.duplicate_message(first);
+                c.feedback = format!("The {noun} was rejected at the duplicate stage: {message}");
+                c.verdict = Verdict::Failed {
+                    stage: Stage::Duplicate,
+                    message,
+                };
+                c.duplicate_of = Some(first);
                 c.seconds = started.elapsed().as_secs_f64();
-                Err(Box::new(c))
+                return Err(Box::new(screened.candidate));
             }
-            Ok(solution) => {
-                if let Some(key) = c.detail.key().map(str::to_string) {
-                    if let Some(&first) = seen.get(&key) {
-                        let message = self.problem.duplicate_message(first);
-                        c.feedback =
-                            format!("The {noun} was rejected at the duplicate stage: {message}");
-                        c.verdict = Verdict::Failed {
-                            stage: Stage::Duplicate,
-                            message,
-                        };
-                        c.duplicate_of = Some(first);
-                        c.seconds = started.elapsed().as_secs_f64();
-                        return Err(Box::new(c));
-                    }
-                    seen.insert(key, id);
-                }
-                c.seconds = started.elapsed().as_secs_f64();
-                Ok(Pending {
-                    candidate: c,
-                    solution,
-                })
-            }
+            seen.insert(key, id);
         }
+        Ok(screened)
     }
 
-    /// Screens `pending` in order, evaluates the survivors in parallel and records
+    /// Screens `pending` in order, hands the survivors to the executor and records
     /// everything. Returns a stop reason when an evaluation was interrupted or the budget
     /// ran out mid-round.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
-        pool: &rayon::ThreadPool,
+        executor: &mut dyn Executor<P>,
         round: usize,
         pending: Vec<(usize, Proposal)>,
         seen: &mut BTreeMap<String, usize>,
@@ -584,58 +551,28 @@ impl<P: Problem> Search<'_, P> {
         }
         let deadline = self.config.max_seconds;
         let stop = self.stop;
-        let interrupted = AtomicBool::new(false);
         // Set when a candidate reaches the target: the evaluations still running are cut
         // (and evaluated again by a resumed run), the ones not started are skipped.
         let target = self.config.target_loss;
         let reached = AtomicBool::new(
             target.is_some_and(|t| population.iter().any(|c| c.is_ok() && c.fitness <= t)),
         );
-        let (tx, rx) = mpsc::channel::<Candidate<P::Detail>>();
+        let go_on = || {
+            let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+            !(stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst))
+        };
         let mut result: Result<(), SearchError> = Ok(());
-        pool.in_place_scope(|scope| {
-            for pending in to_fit {
-                let tx = tx.clone();
-                let interrupted = &interrupted;
-                let reached = &reached;
-                let problem = self.problem;
-                let settings = &self.config.fit;
-                scope.spawn(move |_| {
-                    if reached.load(Ordering::SeqCst) {
-                        interrupted.store(true, Ordering::SeqCst);
-                        return;
-                    }
-                    let mut cut = false;
-                    let mut go_on = || {
-                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-                        if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
-                            cut = true;
-                            false
-                        } else {
-                            true
-                        }
-                    };
-                    let evaluation_started = Instant::now();
-                    let Pending {
-                        mut candidate,
-                        solution,
-                    } = pending;
-                    let judged =
-                        problem.evaluate(solution, &mut candidate.detail, settings, &mut go_on);
-                    if cut {
-                        // An interrupted evaluation is not a result: a resumed run does it again.
-                        interrupted.store(true, Ordering::SeqCst);
-                        return;
-                    }
-                    candidate.fitness = judged.fitness;
-                    candidate.verdict = judged.verdict;
-                    candidate.feedback = judged.feedback;
-                    candidate.seconds += evaluation_started.elapsed().as_secs_f64();
-                    let _ = tx.send(candidate);
-                });
-            }
-            drop(tx);
-            for c in rx {
+        let mut interrupted = false;
+        if !to_fit.is_empty() {
+            let work = RoundWork {
+                problem: self.problem,
+                settings: &self.config.fit,
+                task: &self.config.task,
+                run: &self.run,
+                round,
+                go_on: &go_on,
+            };
+            interrupted = executor.evaluate(&work, to_fit, &mut |c| {
                 if target.is_some_and(|t| c.is_ok() && c.fitness <= t) {
                     reached.store(true, Ordering::SeqCst);
                 }
@@ -644,12 +581,12 @@ impl<P: Problem> Search<'_, P> {
                 }
                 events.candidate(&c);
                 population.push(c);
-            }
-        });
+            })?;
+        }
         result?;
         population.sort_by_key(|c| c.id);
         self.run.rewrite(population)?;
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted {
             stopped = Some(if stop.load(Ordering::SeqCst) {
                 StopReason::Interrupted
             } else if reached.load(Ordering::SeqCst) {

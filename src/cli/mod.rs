@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod evaluate;
 pub mod export;
 pub mod fit;
 pub mod regress;
@@ -76,6 +77,9 @@ pub enum Command {
     },
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
+    /// Evaluate one candidate of a task from files (what a cluster job of `search
+    /// --executor slurm` runs) and write the evaluated candidate atomically.
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
     /// 3x3 law for nine columns), with its Pareto front, exports and test R².
     Regress(Box<regress::RegressArgs>),
@@ -128,6 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
         Command::Search(args) => search::run(*args),
+        Command::Evaluate(args) => evaluate::run(*args),
         Command::Regress(args) => regress::run(*args),
         Command::Export {
             file,
