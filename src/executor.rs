@@ -237,7 +237,7 @@ impl<P: Problem> Executor<P> for SlurmEvaluator {
                 "--result",
                 &result,
             ];
-            items.push(WorkItem::new(id, command, result));
+            items.push(WorkItem::new(id, command, result.clone()));
             candidates.push(c);
         }
         let already_done = items
