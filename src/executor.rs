@@ -334,7 +334,9 @@ mod tests {
              extra_sbatch_args = [\"--qos=low\"]\n",
         )
         .expect("write");
-        let s = slurm_settings_of_task(&good).expect("read").expect("a table");
+        let s = slurm_settings_of_task(&good)
+            .expect("read")
+            .expect("a table");
         assert_eq!(s.cpus_per_task, 2);
         assert_eq!(s.partition.as_deref(), Some("cpu"));
         assert_eq!(s.poll_interval, Duration::from_millis(500));

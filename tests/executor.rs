@@ -26,13 +26,14 @@ fn ledger(run: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// A two-round evolve search of the tiny jelly task (4 proposals a round) into `out`.
+/// An evolve search of the tiny jelly task (4 proposals a round) into `out`: two rounds
+/// unless `extra` says otherwise.
 fn search_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "search",
-        "tests/data/slurm/jelly-tiny.toml",
-        "--rounds",
-        "2",
+    let mut args = vec!["search", "tests/data/slurm/jelly-tiny.toml"];
+    if !extra.contains(&"--rounds") {
+        args.extend(["--rounds", "2"]);
+    }
+    args.extend([
         "--exploit",
         "2",
         "--explore",
@@ -41,7 +42,7 @@ fn search_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "3",
         "--out",
         out,
-    ];
+    ]);
     args.extend_from_slice(extra);
     args
 }
@@ -75,7 +76,9 @@ fn evaluate_reproduces_every_local_candidate_exactly() {
         let id = line["id"].as_u64().unwrap();
         let candidate = dir.join(format!("c{id}.json"));
         let mut proposal = serde_json::Map::new();
-        for field in ["proposer", "how", "parents", "text", "tokens", "error", "cut"] {
+        for field in [
+            "proposer", "how", "parents", "text", "tokens", "error", "cut",
+        ] {
             if let Some(v) = line.get(field) {
                 proposal.insert(field.to_string(), v.clone());
             }
@@ -96,7 +99,10 @@ fn evaluate_reproduces_every_local_candidate_exactly() {
             "--result",
             result.to_str().unwrap(),
         ]);
-        assert!(out.contains(&format!("evaluated candidate #{id} ")), "{out}");
+        assert!(
+            out.contains(&format!("evaluated candidate #{id} ")),
+            "{out}"
+        );
         assert_eq!(timeless(&result), [clean.clone()], "candidate #{id}");
         assert!(!result.with_extension("tmp").exists());
     }
@@ -114,7 +120,10 @@ fn evaluate_reproduces_every_local_candidate_exactly() {
         result.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("not a candidate") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("not a candidate") && !err.contains("panicked"),
+        "{err}"
+    );
     assert!(!result.exists());
     let (code, _, err) = ansatz(&[
         "search",
@@ -286,7 +295,10 @@ fn a_cancelled_job_is_a_failed_candidate_and_the_run_goes_on() {
     let line = lines.iter().find(|c| c["id"] == id).expect("recorded");
     assert_eq!(line["verdict"]["stage"], "evaluate", "{line}");
     let message = line["verdict"]["message"].as_str().unwrap();
-    assert!(message.contains("CANCELLED") && message.contains(&format!("{job}_{last}")), "{message}");
+    assert!(
+        message.contains("CANCELLED") && message.contains(&format!("{job}_{last}")),
+        "{message}"
+    );
     assert!(lines.iter().any(|c| c["round"] == 2), "{lines:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

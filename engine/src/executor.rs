@@ -184,7 +184,11 @@ pub fn evaluate_submission<P: Problem>(
 
 /// A screened candidate an executor could not evaluate (`message`: why, e.g. the cluster
 /// job's state and log): failed at [`Stage::Evaluate`] with an infinite fitness.
-pub fn failed_evaluation<D>(mut candidate: Candidate<D>, message: String, noun: &str) -> Candidate<D> {
+pub fn failed_evaluation<D>(
+    mut candidate: Candidate<D>,
+    message: String,
+    noun: &str,
+) -> Candidate<D> {
     candidate.fitness = f64::INFINITY;
     candidate.feedback = format!("The {noun} could not be evaluated: {message}");
     candidate.verdict = Verdict::Failed {

@@ -304,7 +304,10 @@ impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
     /// evaluated again) until a stop condition holds, evaluating on the local cores
     /// ([`LocalExecutor`] with `threads` threads).
-    pub fn run(self, events: &mut dyn Events<P::Detail>) -> Result<Outcome<P::Detail>, SearchError> {
+    pub fn run(
+        self,
+        events: &mut dyn Events<P::Detail>,
+    ) -> Result<Outcome<P::Detail>, SearchError> {
         let mut local =
             LocalExecutor::new(self.config.threads).map_err(|e| SearchError::Threads(e.0))?;
         self.run_with(&mut local, events)

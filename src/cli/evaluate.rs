@@ -45,7 +45,10 @@ impl KindVisitor for EvaluateCommand {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 serde_json::from_str(&text).with_context(|| {
-                    format!("{}: not the evaluation settings of this task", path.display())
+                    format!(
+                        "{}: not the evaluation settings of this task",
+                        path.display()
+                    )
                 })?
             }
         };
@@ -60,7 +63,9 @@ impl KindVisitor for EvaluateCommand {
         let (id, round) = (submission.id, submission.round);
         let go_on = || !STOP.load(Ordering::SeqCst);
         let Some(candidate) = evaluate_submission(&problem, submission, &settings, &go_on) else {
-            eprintln!("candidate #{id} of round {round}: stopped before its evaluation ended; no result written");
+            eprintln!(
+                "candidate #{id} of round {round}: stopped before its evaluation ended; no result written"
+            );
             return Ok(ExitCode::from(130));
         };
         let line = serde_json::to_string(&candidate)?;

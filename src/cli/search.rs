@@ -368,12 +368,16 @@ pub(crate) fn run_search_with<'a, K: ProblemKind>(
 fn choose_executor(args: &SearchArgs, task: &Path, dir: &Path) -> anyhow::Result<ExecutorRecord> {
     let saved = ExecutorRecord::load(dir).map_err(|e| anyhow::anyhow!(e))?;
     let kind = match (args.executor, &saved) {
-        (Some(kind), Some(saved)) if kind != saved.executor && saved.executor == ExecutorKind::Slurm => bail!(
-            "{} was run with --executor slurm: its jobs may still be running or have left results; \
+        (Some(kind), Some(saved))
+            if kind != saved.executor && saved.executor == ExecutorKind::Slurm =>
+        {
+            bail!(
+                "{} was run with --executor slurm: its jobs may still be running or have left results; \
              resume it with --executor slurm (or remove {} to evaluate again from scratch)",
-            dir.display(),
-            ExecutorRecord::path(dir).display()
-        ),
+                dir.display(),
+                ExecutorRecord::path(dir).display()
+            )
+        }
         (Some(kind), _) => kind,
         (None, Some(saved)) => saved.executor,
         (None, None) => ExecutorKind::Local,
