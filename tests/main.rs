@@ -4,6 +4,7 @@ mod cli;
 mod dsl;
 mod ehrlich;
 mod evolve;
+mod executor;
 mod export;
 mod fit;
 mod kinds;

@@ -2,7 +2,7 @@
 //! determinism across thread counts, replay, and resuming after SIGKILL.
 
 use crate::support::chat_server::{ChatServer, Reply, anthropic_body, openai_body};
-use crate::support::scratch;
+use crate::support::{scratch, timeless};
 use ansatz::engine::ledger::read_ledger;
 use ansatz::engine::llm::{ClientConfig, Provider, client};
 use ansatz::engine::propose::{LlmProposer, ReplayProposer};
@@ -238,30 +238,6 @@ fn an_openai_model_run_survives_every_failure() {
 #[test]
 fn an_anthropic_model_run_survives_every_failure() {
     llm_run_survives_every_failure(Provider::Anthropic);
-}
-
-/// The ledger without wall-clock fields.
-fn timeless(path: &Path) -> Vec<Value> {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("seconds");
-                m.remove("finished");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    std::fs::read_to_string(path)
-        .expect("ledger")
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).expect("ledger line");
-            strip(&mut v);
-            v
-        })
-        .collect()
 }
 
 #[test]

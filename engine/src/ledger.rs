@@ -137,11 +137,7 @@ impl RunDir {
 
     /// Writes `bytes` to `path` through a temporary file and a rename.
     pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
-        let tmp = path.with_extension("tmp");
-        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
-        file.write_all(bytes).map_err(io_err(&tmp))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        fs::rename(&tmp, path).map_err(io_err(path))
+        write_atomic(path, bytes)
     }
 
     /// Records the proposals of `round` before they are evaluated.
@@ -185,6 +181,16 @@ impl RunDir {
         })?;
         self.write_atomic(&path, text.as_bytes())
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file (`path` with the extension `tmp`),
+/// synced, and a rename: a reader sees the whole file or none.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let tmp = path.with_extension("tmp");
+    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(bytes).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
 }
 
 /// Reads a ledger file: every complete line must be a `T` (a candidate, or the part of it

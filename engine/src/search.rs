@@ -16,8 +16,9 @@
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
 use crate::candidate::{
-    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys, unix_seconds,
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys,
 };
+use crate::executor::{Evaluated, Executor, ExecutorError, LocalExecutor, RoundWork, Screened};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
 use crate::propose::{Proposer, RoundContext};
@@ -26,8 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The settings of a run (saved as `config.json` in the run directory). `F` is the
 /// problem's evaluation settings ([`Problem::Settings`]).
@@ -227,6 +227,9 @@ pub enum SearchError {
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Threads(String),
+    /// The executor could not evaluate the round (a cluster that refuses jobs).
+    #[error("executor: {0}")]
+    Executor(#[from] ExecutorError),
 }
 
 /// How a run ended.
@@ -391,34 +394,28 @@ fn failed_evaluation<D>(c: &Candidate<D>) -> bool {
     matches!(&c.verdict, Verdict::Failed { stage, .. } if stage.reached_evaluation())
 }
 
-/// A screened proposal waiting for its evaluation.
-struct Pending<P: Problem> {
-    candidate: Candidate<P::Detail>,
-    solution: P::Solution,
-}
-
-/// How one evaluation of a round ended.
-enum Done<D> {
-    /// Evaluated: to record.
-    Finished(Candidate<D>),
-    /// Cut or never started (a stop): the candidate's id, left for a resumed run.
-    Cut(usize),
-}
-
 impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
-    /// evaluated again) until a stop condition holds.
+    /// evaluated again) until a stop condition holds, evaluating on the local cores
+    /// ([`LocalExecutor`] with `threads` threads).
     pub fn run(
+        self,
+        events: &mut dyn Events<P::Detail>,
+    ) -> Result<Outcome<P::Detail>, SearchError> {
+        let mut local =
+            LocalExecutor::new(self.config.threads).map_err(|e| SearchError::Threads(e.0))?;
+        self.run_with(&mut local, events)
+    }
+
+    /// [`Search::run`] with the round's evaluations handed to `executor`.
+    pub fn run_with(
         mut self,
+        executor: &mut dyn Executor<P>,
         events: &mut dyn Events<P::Detail>,
     ) -> Result<Outcome<P::Detail>, SearchError> {
         let started = Instant::now();
         // The start of the time budget, moved on by the time spent waiting for proposals.
         let mut budget_clock = started;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.config.threads)
-            .build()
-            .map_err(|e| SearchError::Threads(e.to_string()))?;
         let mut population: Vec<Candidate<P::Detail>> = self.run.load()?;
         if !population.is_empty() {
             events.note(&format!(
@@ -455,7 +452,7 @@ impl<P: Problem> Search<'_, P> {
             .bounded();
             events.round(0, 1, false);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 0,
                 vec![(0, start)],
                 &mut seen,
@@ -534,7 +531,7 @@ impl<P: Problem> Search<'_, P> {
             }
             events.round(round, pending.len(), resumed);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 round,
                 pending,
                 &mut seen,
@@ -624,71 +621,36 @@ impl<P: Problem> Search<'_, P> {
         round: usize,
         proposal: Proposal,
         seen: &mut BTreeMap<String, usize>,
-    ) -> Result<Pending<P>, Box<Candidate<P::Detail>>> {
+    ) -> Result<Screened<P>, Box<Candidate<P::Detail>>> {
         let started = Instant::now();
-        let noun = self.problem.noun();
-        if let Some(message) = proposal.error.clone() {
-            return Err(Box::new(Candidate::failed(
-                id,
-                round,
-                proposal,
-                P::Detail::default(),
-                Stage::Propose,
+        let mut screened = crate::executor::screen(self.problem, id, round, proposal)?;
+        let c = &mut screened.candidate;
+        let keys: Vec<String> = dedup_keys(&c.detail).collect();
+        if let Some(&first) = keys.iter().find_map(|k| seen.get(k)) {
+            let noun = self.problem.noun();
+            let message = self.problem.duplicate_message(first);
+            c.feedback = format!("The {noun} was rejected at the duplicate stage: {message}");
+            c.verdict = Verdict::Failed {
+                stage: Stage::Duplicate,
                 message,
-                noun,
-            )));
+            };
+            c.duplicate_of = Some(first);
+            c.seconds += started.elapsed().as_secs_f64();
+            return Err(Box::new(screened.candidate));
         }
-        let screening = self.problem.screen(&proposal);
-        let mut c = Candidate::failed(
-            id,
-            round,
-            proposal,
-            screening.detail,
-            Stage::Fit,
-            String::new(),
-            noun,
-        );
-        c.shown = screening.shown;
-        match screening.outcome {
-            Err((stage, message)) => {
-                c.feedback = format!("The {noun} was rejected at the {stage} stage: {message}");
-                c.verdict = Verdict::Failed { stage, message };
-                c.seconds = started.elapsed().as_secs_f64();
-                Err(Box::new(c))
-            }
-            Ok(solution) => {
-                let keys: Vec<String> = dedup_keys(&c.detail).collect();
-                if let Some(&first) = keys.iter().find_map(|k| seen.get(k)) {
-                    let message = self.problem.duplicate_message(first);
-                    c.feedback =
-                        format!("The {noun} was rejected at the duplicate stage: {message}");
-                    c.verdict = Verdict::Failed {
-                        stage: Stage::Duplicate,
-                        message,
-                    };
-                    c.duplicate_of = Some(first);
-                    c.seconds = started.elapsed().as_secs_f64();
-                    return Err(Box::new(c));
-                }
-                for key in keys {
-                    seen.insert(key, id);
-                }
-                c.seconds = started.elapsed().as_secs_f64();
-                Ok(Pending {
-                    candidate: c,
-                    solution,
-                })
-            }
+        for key in keys {
+            seen.insert(key, id);
         }
+        Ok(screened)
     }
 
-    /// Screens `pending` in order, evaluates the survivors in parallel and records
+    /// Screens `pending` in order, hands the survivors to the executor and records
     /// everything. Returns a stop reason when an evaluation was interrupted or the budget
     /// ran out mid-round; the ids of the evaluations cut or not started are added to `cut`.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
-        pool: &rayon::ThreadPool,
+        executor: &mut dyn Executor<P>,
         round: usize,
         pending: Vec<(usize, Proposal)>,
         seen: &mut BTreeMap<String, usize>,
@@ -719,7 +681,6 @@ impl<P: Problem> Search<'_, P> {
         }
         let deadline = self.config.max_seconds;
         let stop = self.stop;
-        let interrupted = AtomicBool::new(false);
         // Set when a candidate reaches the target: the evaluations still running are cut
         // (and evaluated again by a resumed run), the ones not started are skipped.
         let target = self.config.target(population);
@@ -732,74 +693,32 @@ impl<P: Problem> Search<'_, P> {
             .problem
             .inner_budget(&self.config.fit)
             .map(|b| b.saturating_mul(to_fit.len()));
-        let (tx, rx) = mpsc::channel::<Done<P::Detail>>();
+        let go_on = || {
+            let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+            !(stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst))
+        };
         let mut result: Result<(), SearchError> = Ok(());
-        pool.in_place_scope(|scope| {
-            for pending in to_fit {
-                let tx = tx.clone();
-                let interrupted = &interrupted;
-                let reached = &reached;
-                let inner = &inner;
-                let problem = self.problem;
-                let settings = &self.config.fit;
-                scope.spawn(move |_| {
-                    let must_stop = || {
-                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-                        stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst)
-                    };
-                    let id = pending.candidate.id;
-                    if must_stop() {
-                        // Not started: a resumed run evaluates it.
-                        interrupted.store(true, Ordering::SeqCst);
-                        let _ = tx.send(Done::Cut(id));
-                        return;
-                    }
-                    let mut cut = false;
-                    let mut go_on = || {
-                        inner.fetch_add(1, Ordering::Relaxed);
-                        if must_stop() {
-                            cut = true;
-                            false
-                        } else {
-                            true
-                        }
-                    };
-                    let evaluation_started = Instant::now();
-                    let Pending {
-                        mut candidate,
-                        solution,
-                    } = pending;
-                    let judged =
-                        problem.evaluate(solution, &mut candidate.detail, settings, &mut go_on);
-                    if cut {
-                        // An interrupted evaluation is not a result: a resumed run does it again.
-                        interrupted.store(true, Ordering::SeqCst);
-                        let _ = tx.send(Done::Cut(id));
-                        return;
-                    }
-                    candidate.fitness = judged.fitness;
-                    candidate.verdict = judged.verdict;
-                    candidate.feedback = judged.feedback;
-                    candidate.seconds += evaluation_started.elapsed().as_secs_f64();
-                    candidate.finished = Some(unix_seconds());
-                    let _ = tx.send(Done::Finished(candidate));
-                });
-            }
-            drop(tx);
-            loop {
-                let done = match rx.recv_timeout(Duration::from_millis(500)) {
-                    Ok(done) => done,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        events.progress(inner.load(Ordering::Relaxed), budget);
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                };
+        let mut interrupted = false;
+        if !to_fit.is_empty() {
+            let work = RoundWork {
+                problem: self.problem,
+                settings: &self.config.fit,
+                task: &self.config.task,
+                run: &self.run,
+                round,
+                go_on: &go_on,
+                inner: &inner,
+            };
+            interrupted = executor.evaluate(&work, to_fit, &mut |done| {
                 let c = match done {
-                    Done::Finished(c) => c,
-                    Done::Cut(id) => {
+                    Evaluated::Finished(c) => c,
+                    Evaluated::Cut(id) => {
                         cut_ids.push(id);
-                        continue;
+                        return;
+                    }
+                    Evaluated::Tick => {
+                        events.progress(inner.load(Ordering::Relaxed), budget);
+                        return;
                     }
                 };
                 if target.is_some_and(|t| c.is_ok() && c.fitness <= t) {
@@ -815,12 +734,12 @@ impl<P: Problem> Search<'_, P> {
                 }
                 events.candidate(&c);
                 population.push(c);
-            }
-        });
+            })?;
+        }
         result?;
         population.sort_by_key(|c| c.id);
         self.run.rewrite(population)?;
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted {
             stopped = Some(if stop.load(Ordering::SeqCst) {
                 StopReason::Interrupted
             } else if reached.load(Ordering::SeqCst) {

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod ehrlich;
+pub mod evaluate;
 pub mod export;
 pub mod fit;
 pub mod molecule;
@@ -87,6 +88,9 @@ pub enum Command {
     Ehrlich(ehrlich::EhrlichCommand),
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
+    /// Evaluate one candidate of a task from files (what a cluster job of `search
+    /// --executor slurm` runs) and write the evaluated candidate atomically.
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
     /// 3x3 law for nine columns), with its Pareto front, exports and test R².
     Regress(Box<regress::RegressArgs>),
@@ -169,6 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Molecule(command) => molecule::run(command),
         Command::Ehrlich(command) => ehrlich::run(command),
         Command::Search(args) => search::run(*args),
+        Command::Evaluate(args) => evaluate::run(*args),
         Command::Regress(args) => {
             search::refuse_inapplicable(&args.llm, args.replay.as_deref(), args.proposer)?;
             regress::run(*args)

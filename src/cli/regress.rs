@@ -182,6 +182,7 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         test_fraction: cfg.test_fraction,
         seed: cfg.seed,
         fit_evaluations: None,
+        slurm: None,
     };
     let loaded = match task.load() {
         Ok(l) => l,

@@ -5,9 +5,10 @@ use super::ProgressTicker;
 use ansatz::engine::llm::{ClientConfig, Provider, client};
 use ansatz::engine::propose::{HumanProposer, LlmProposer, ReplayProposer};
 use ansatz::engine::{
-    Candidate, Detail, Events, LlmSettings, Outcome, Problem, Proposer, ProposerKind, RunDir,
-    Search, SearchConfig,
+    Candidate, Detail, Events, Executor, LlmSettings, LocalExecutor, Outcome, Problem, Proposer,
+    ProposerKind, RunDir, Search, SearchConfig,
 };
+use ansatz::executor::{ExecutorKind, ExecutorRecord, SlurmEvaluator, slurm_settings_of_task};
 use ansatz::kinds::mpm::fit::{Optimizer, PhysicsPolicy};
 use ansatz::kinds::{Kind, KindVisitor, Overrides, ProblemKind};
 use anyhow::{Context, bail};
@@ -153,6 +154,29 @@ pub struct SearchArgs {
     /// failure in its feedback) or reject (default: the task's, else warn).
     #[arg(long)]
     pub physics: Option<PhysicsPolicy>,
+    /// Where candidates are evaluated: local (this machine's cores, the default) or slurm
+    /// (one job array per round on a Slurm cluster; the run directory, the task and the
+    /// ansatz binary must be on a file system every node sees). A resumed run keeps its own.
+    #[arg(long)]
+    pub executor: Option<ExecutorKind>,
+    /// Slurm: CPUs per candidate job (default: the task's [slurm] table, else 1).
+    #[arg(long)]
+    pub slurm_cpus_per_task: Option<u32>,
+    /// Slurm: the partition (default: the task's [slurm] table, else the cluster's).
+    #[arg(long)]
+    pub slurm_partition: Option<String>,
+    /// Slurm: the time limit of one candidate job, e.g. 00:30:00 (default: the task's
+    /// [slurm] table, else the partition's).
+    #[arg(long)]
+    pub slurm_time: Option<String>,
+    /// Slurm: the memory of one candidate job, e.g. 4G (default: the task's [slurm] table,
+    /// else the partition's).
+    #[arg(long)]
+    pub slurm_mem: Option<String>,
+    /// Slurm: a further sbatch option, passed as it is (repeat it:
+    /// --slurm-arg=--account=x --slurm-arg=--qos=y).
+    #[arg(long = "slurm-arg", allow_hyphen_values = true)]
+    pub slurm_args: Vec<String>,
 }
 
 /// The stop flag, set by Ctrl-C or SIGTERM (or SIGHUP): the first signal stops the run
@@ -580,6 +604,18 @@ pub(crate) fn run_search<'a, K: ProblemKind>(
     dir: &Path,
     events: &mut dyn Events<<K::Problem as Problem>::Detail>,
 ) -> anyhow::Result<Outcome<<K::Problem as Problem>::Detail>> {
+    let mut local = LocalExecutor::new(config.threads)?;
+    run_search_with::<K>(problem, config, dir, &mut local, events)
+}
+
+/// [`run_search`] evaluating with `executor`.
+pub(crate) fn run_search_with<'a, K: ProblemKind>(
+    problem: &'a K::Problem,
+    config: &'a SearchConfig<<K::Problem as Problem>::Settings>,
+    dir: &Path,
+    executor: &mut dyn Executor<K::Problem>,
+    events: &mut dyn Events<<K::Problem as Problem>::Detail>,
+) -> anyhow::Result<Outcome<<K::Problem as Problem>::Detail>> {
     let run = RunDir::open(dir)?;
     run.write_atomic(
         &run.config_path(),
@@ -592,7 +628,93 @@ pub(crate) fn run_search<'a, K: ProblemKind>(
         proposer: proposer::<K>(config, problem)?,
         stop: &STOP,
     };
-    Ok(search.run(events)?)
+    Ok(search.run_with(executor, events)?)
+}
+
+/// The executor of a run: the one `--executor` names, else the one the run directory
+/// recorded (a resumed run), else local; Slurm settings from the task's `[slurm]` table (or
+/// the run's record), overridden by the `--slurm-*` options. Recorded in the run directory.
+fn choose_executor(args: &SearchArgs, task: &Path, dir: &Path) -> anyhow::Result<ExecutorRecord> {
+    let saved = ExecutorRecord::load(dir).map_err(|e| anyhow::anyhow!(e))?;
+    let kind = match (args.executor, &saved) {
+        (Some(kind), Some(saved))
+            if kind != saved.executor && saved.executor == ExecutorKind::Slurm =>
+        {
+            bail!(
+                "{} was run with --executor slurm: its jobs may still be running or have left results; \
+             resume it with --executor slurm (or remove {} to evaluate again from scratch)",
+                dir.display(),
+                ExecutorRecord::path(dir).display()
+            )
+        }
+        (Some(kind), _) => kind,
+        (None, Some(saved)) => saved.executor,
+        (None, None) => ExecutorKind::Local,
+    };
+    let slurm_flags = args.slurm_cpus_per_task.is_some()
+        || args.slurm_partition.is_some()
+        || args.slurm_time.is_some()
+        || args.slurm_mem.is_some()
+        || !args.slurm_args.is_empty();
+    if kind == ExecutorKind::Local {
+        if slurm_flags {
+            bail!("the --slurm-* options need --executor slurm");
+        }
+        return Ok(ExecutorRecord {
+            executor: kind,
+            slurm: None,
+        });
+    }
+    let mut s = match saved.and_then(|r| r.slurm) {
+        Some(s) => s,
+        None => slurm_settings_of_task(task)
+            .map_err(|e| anyhow::anyhow!(e))?
+            .unwrap_or_default(),
+    };
+    if let Some(n) = args.slurm_cpus_per_task {
+        s.cpus_per_task = n;
+    }
+    if let Some(p) = &args.slurm_partition {
+        s.partition = Some(p.clone());
+    }
+    if let Some(t) = &args.slurm_time {
+        s.time_limit = Some(t.clone());
+    }
+    if let Some(m) = &args.slurm_mem {
+        s.memory = Some(m.clone());
+    }
+    if !args.slurm_args.is_empty() {
+        s.extra_sbatch_args.clone_from(&args.slurm_args);
+    }
+    Ok(ExecutorRecord {
+        executor: kind,
+        slurm: Some(s),
+    })
+}
+
+/// Runs the search with the executor `record` names (recorded in the run directory first).
+fn run_with_record<K: ProblemKind>(
+    problem: &K::Problem,
+    config: &SearchConfig<<K::Problem as Problem>::Settings>,
+    dir: &Path,
+    record: ExecutorRecord,
+    events: &mut dyn Events<<K::Problem as Problem>::Detail>,
+) -> anyhow::Result<Outcome<<K::Problem as Problem>::Detail>> {
+    match record.slurm.clone() {
+        None => run_search::<K>(problem, config, dir, events),
+        Some(settings) => {
+            let program = std::env::current_exe().context("the path of the ansatz binary")?;
+            let mut slurm = SlurmEvaluator::new(settings, program)
+                .map_err(|e| anyhow::anyhow!("--executor slurm: {e}"))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            record.save(dir).map_err(|e| anyhow::anyhow!(e))?;
+            let outcome = run_search_with::<K>(problem, config, dir, &mut slurm, events);
+            for round in &slurm.rounds {
+                eprintln!("{round}");
+            }
+            outcome
+        }
+    }
 }
 
 /// `ansatz search` for the kind the task file names.
@@ -638,8 +760,9 @@ impl KindVisitor for SearchCommand {
             }
         };
         apply_budgets(&args, &mut config);
+        let record = choose_executor(&args, &task, &dir)?;
         let mut terminal = Terminal::new();
-        let outcome = run_search::<K>(&problem, &config, &dir, &mut terminal)?;
+        let outcome = run_with_record::<K>(&problem, &config, &dir, record, &mut terminal)?;
         terminal.finish();
         println!(
             "{}: {} after round {} ({} candidates; {} fitted in this invocation, {:.0} s)",

@@ -38,6 +38,10 @@ pub struct EhrlichTask {
     /// A function drawn by this project's construction.
     #[serde(default)]
     pub function: Option<Construction>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
 }
 
 /// The parameters of a constructed function (see `Ehrlich::generate`).

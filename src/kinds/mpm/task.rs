@@ -117,6 +117,10 @@ pub struct TaskSpec {
     /// Particles shown in feedback (default 9, 90, 900, 999).
     #[serde(default)]
     pub key_particles: Option<Vec<usize>>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
 }
 
 /// The scene: a preset with optional overrides.

@@ -42,6 +42,10 @@ pub struct TableTask {
     /// Most evaluations of one law's least-squares fit (default 100).
     #[serde(default)]
     pub fit_evaluations: Option<usize>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
 }
 
 fn default_fraction() -> f64 {
