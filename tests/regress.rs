@@ -320,7 +320,7 @@ fn five_input_table(rows: usize, seed: u64, noise: f64, law: impl Fn(&[f64]) -> 
     let mut csv = String::from("x0,x1,x2,x3,x4,y\n");
     for _ in 0..rows {
         let x: Vec<f64> = (0..5).map(|_| rng.random_range(0.5..3.0)).collect();
-        let e: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum::<f64>();
+        let e: f64 = (0..4).map(|_| rng.random_range(-1.0f64..1.0)).sum();
         let y = law(&x) + noise * e;
         let cells: Vec<String> = x.iter().map(|v| v.to_string()).collect();
         let _ = writeln!(csv, "{},{y}", cells.join(","));
