@@ -142,8 +142,24 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
     ansatz_grammar::load(law, &ansatz_grammar::Signature::elastic()).expect("one F -> tau law");
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     let mut lines = preds.lines();
-    assert_eq!(lines.next(), Some(names("tau").join(",").as_str()));
-    assert_eq!(lines.count(), 60);
+    // The inputs, the targets, then each target entry's prediction and error.
+    let mut header = names("F");
+    header.extend(names("tau"));
+    for t in names("tau") {
+        header.push(format!("{t}_prediction"));
+        header.push(format!("{t}_error"));
+    }
+    assert_eq!(lines.next(), Some(header.join(",").as_str()));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+        .collect();
+    assert_eq!(rows.len(), 60);
+    for row in rows {
+        for k in 0..9 {
+            let (target, pred, err) = (row[9 + k], row[18 + 2 * k], row[19 + 2 * k]);
+            assert!((err - (pred - target)).abs() <= 1e-9 * target.abs().max(1.0));
+        }
+    }
     assert!(out.join("exports/best.sympy.py").exists());
 }
 
@@ -530,7 +546,7 @@ fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
     .expect("problem");
     let laws = [
         // The law that hung (finite for every parameter value).
-        "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nlet r = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
+        "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nr = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
         // Constant in one parameter.
         "param a = 1.0\nparam b = 1.0\nreturn a * strain + 0 * b",
         // NaN in a region of its parameters (and at the start of some rows).
