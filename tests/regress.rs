@@ -356,21 +356,18 @@ fn a_time_limit_of_30_s_holds_on_a_2000_row_table_with_progress_on_the_way() {
     std::fs::write(&data, csv).expect("write");
     let out = dir.join("run");
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) = ansatz(&[
-        "regress",
-        s(&data),
-        "--time-limit",
-        "30",
-        "--out",
-        s(&out),
-    ]);
+    let (code, stdout, stderr) =
+        ansatz(&["regress", s(&data), "--time-limit", "30", "--out", s(&out)]);
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(wall < 31.5, "{wall} s wall\n{stderr}");
     let r = read_json(&out.join("result.json"));
     assert!(r["seconds"].as_f64().expect("seconds") <= 30.0, "{r:#}");
     assert!(
-        r["stopped"].as_str().expect("stopped").contains("time limit"),
+        r["stopped"]
+            .as_str()
+            .expect("stopped")
+            .contains("time limit"),
         "{r:#}"
     );
     assert!(r["test_r2"].as_f64().expect("r2") > 0.5, "{r:#}");
@@ -426,7 +423,10 @@ fn compressed_tables_and_several_test_files_are_each_read_scored_and_predicted()
     assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
     assert_eq!(r["rows"], serde_json::json!([300, 50]));
     let tests = r["tests"].as_array().expect("tests");
-    let names: Vec<&str> = tests.iter().map(|t| t["name"].as_str().expect("name")).collect();
+    let names: Vec<&str> = tests
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
     assert_eq!(names, ["first", "second"]);
     for (t, rows) in tests.iter().zip([50, 70]) {
         assert_eq!(t["rows"], rows);
@@ -512,10 +512,16 @@ fn a_table_search_does_not_count_the_time_the_proposer_takes_to_answer() {
     assert_eq!(r["stopped"], "1 rounds done", "{r:#}");
     // The outputs of the GP path: the expression, test scores and predictions.
     assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
-    assert!(r["tests"][0]["r2"].as_f64().expect("r2") > 1.0 - 1e-12, "{r:#}");
+    assert!(
+        r["tests"][0]["r2"].as_f64().expect("r2") > 1.0 - 1e-12,
+        "{r:#}"
+    );
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     assert_eq!(preds.lines().count(), 51, "{preds}");
-    assert!(preds.starts_with("x0,x1,x2,x3,x4,y,prediction,error\n"), "{preds}");
+    assert!(
+        preds.starts_with("x0,x1,x2,x3,x4,y,prediction,error\n"),
+        "{preds}"
+    );
     assert!(out.join("exports/best.numpy.py").exists());
 }
 
@@ -537,13 +543,9 @@ fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
     }
     let table = Table::parse(&csv, "damage.csv").expect("table");
     let roles = roles(&table, &[]).expect("roles");
-    let problem = ansatz::kinds::table::TableProblem::new(
-        "damage",
-        &table,
-        &roles.inputs,
-        &roles.targets[0],
-    )
-    .expect("problem");
+    let problem =
+        ansatz::kinds::table::TableProblem::new("damage", &table, &roles.inputs, &roles.targets[0])
+            .expect("problem");
     let laws = [
         // The law that hung (finite for every parameter value).
         "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nr = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
@@ -570,7 +572,11 @@ fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
             assert!(seconds < bound, "{law}: {seconds} s");
             let record = detail.fit.as_ref().expect("fit record");
             // 50 evaluations for each of the starts.
-            assert!(record.evaluations.len() <= 50 * 4, "{law}: {}", record.evaluations.len());
+            assert!(
+                record.evaluations.len() <= 50 * 4,
+                "{law}: {}",
+                record.evaluations.len()
+            );
             if law.contains("-1 - a*a") {
                 assert!(!judged.fitness.is_finite(), "{law}");
             } else {
