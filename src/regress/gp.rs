@@ -326,7 +326,8 @@ impl Gp<'_> {
     /// Fits a new structure (unless seen) and files it in the archive.
     fn consider(&mut self, expr: Expr) -> Option<Ind> {
         let expr = self.prepare(expr)?;
-        let (fitted, evaluations) = fit_structure(expr, &self.data, self.var, self.cfg, &self.clock);
+        let (fitted, evaluations) =
+            fit_structure(expr, &self.data, self.var, self.cfg, &self.clock);
         self.file(fitted, evaluations)
     }
 
@@ -353,7 +354,10 @@ impl Gp<'_> {
         self.fits += 1;
         self.passes += passes;
         let ind = fitted?;
-        let better = self.archive.get(&ind.size).is_none_or(|a| ind.nmse < a.nmse);
+        let better = self
+            .archive
+            .get(&ind.size)
+            .is_none_or(|a| ind.nmse < a.nmse);
         if better {
             self.archive.insert(ind.size, ind.clone());
         }
@@ -724,8 +728,7 @@ pub fn search_with(
         fits: 0,
         passes: 0,
     };
-    let budget_left =
-        |gp: &Gp<'_>| clock.searching() && cfg.max_fits.is_none_or(|m| gp.fits < m);
+    let budget_left = |gp: &Gp<'_>| clock.searching() && cfg.max_fits.is_none_or(|m| gp.fits < m);
     // More than one thread: the fits of a generation run on a pool of that many.
     let pool = (cfg.threads != 1)
         .then(|| {
@@ -809,7 +812,9 @@ pub fn search_with(
         while made < cfg.offspring && tries < cfg.offspring * 10 && budget_left(&gp) {
             // A batch of new structures from the population as it stands, fitted together.
             let mut batch = Vec::new();
-            let room = cfg.max_fits.map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
+            let room = cfg
+                .max_fits
+                .map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
             while batch.len() < (cfg.offspring - made).min(room) && tries < cfg.offspring * 10 {
                 tries += 1;
                 if let Some(child) = gp.offspring(&pop)
