@@ -156,8 +156,24 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
     ansatz_grammar::load(law, &ansatz_grammar::Signature::elastic()).expect("one F -> tau law");
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     let mut lines = preds.lines();
-    assert_eq!(lines.next(), Some(names("tau").join(",").as_str()));
-    assert_eq!(lines.count(), 60);
+    // The inputs, the targets, then each target entry's prediction and error.
+    let mut header = names("F");
+    header.extend(names("tau"));
+    for t in names("tau") {
+        header.push(format!("{t}_prediction"));
+        header.push(format!("{t}_error"));
+    }
+    assert_eq!(lines.next(), Some(header.join(",").as_str()));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+        .collect();
+    assert_eq!(rows.len(), 60);
+    for row in rows {
+        for k in 0..9 {
+            let (target, pred, err) = (row[9 + k], row[18 + 2 * k], row[19 + 2 * k]);
+            assert!((err - (pred - target)).abs() <= 1e-9 * target.abs().max(1.0));
+        }
+    }
     assert!(out.join("exports/best.sympy.py").exists());
 }
 
@@ -334,7 +350,7 @@ fn five_input_table(rows: usize, seed: u64, noise: f64, law: impl Fn(&[f64]) -> 
     let mut csv = String::from("x0,x1,x2,x3,x4,y\n");
     for _ in 0..rows {
         let x: Vec<f64> = (0..5).map(|_| rng.random_range(0.5..3.0)).collect();
-        let e: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum::<f64>();
+        let e: f64 = (0..4).map(|_| rng.random_range(-1.0f64..1.0)).sum();
         let y = law(&x) + noise * e;
         let cells: Vec<String> = x.iter().map(|v| v.to_string()).collect();
         let _ = writeln!(csv, "{},{y}", cells.join(","));
@@ -354,21 +370,18 @@ fn a_time_limit_of_30_s_holds_on_a_2000_row_table_with_progress_on_the_way() {
     std::fs::write(&data, csv).expect("write");
     let out = dir.join("run");
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) = ansatz(&[
-        "regress",
-        s(&data),
-        "--time-limit",
-        "30",
-        "--out",
-        s(&out),
-    ]);
+    let (code, stdout, stderr) =
+        ansatz(&["regress", s(&data), "--time-limit", "30", "--out", s(&out)]);
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(wall < 31.5, "{wall} s wall\n{stderr}");
     let r = read_json(&out.join("result.json"));
     assert!(r["seconds"].as_f64().expect("seconds") <= 30.0, "{r:#}");
     assert!(
-        r["stopped"].as_str().expect("stopped").contains("time limit"),
+        r["stopped"]
+            .as_str()
+            .expect("stopped")
+            .contains("time limit"),
         "{r:#}"
     );
     assert!(r["test_r2"].as_f64().expect("r2") > 0.5, "{r:#}");
@@ -424,7 +437,10 @@ fn compressed_tables_and_several_test_files_are_each_read_scored_and_predicted()
     assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
     assert_eq!(r["rows"], serde_json::json!([300, 50]));
     let tests = r["tests"].as_array().expect("tests");
-    let names: Vec<&str> = tests.iter().map(|t| t["name"].as_str().expect("name")).collect();
+    let names: Vec<&str> = tests
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
     assert_eq!(names, ["first", "second"]);
     for (t, rows) in tests.iter().zip([50, 70]) {
         assert_eq!(t["rows"], rows);
@@ -510,10 +526,16 @@ fn a_table_search_does_not_count_the_time_the_proposer_takes_to_answer() {
     assert_eq!(r["stopped"], "1 rounds done", "{r:#}");
     // The outputs of the GP path: the expression, test scores and predictions.
     assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
-    assert!(r["tests"][0]["r2"].as_f64().expect("r2") > 1.0 - 1e-12, "{r:#}");
+    assert!(
+        r["tests"][0]["r2"].as_f64().expect("r2") > 1.0 - 1e-12,
+        "{r:#}"
+    );
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     assert_eq!(preds.lines().count(), 51, "{preds}");
-    assert!(preds.starts_with("x0,x1,x2,x3,x4,y,prediction,error\n"), "{preds}");
+    assert!(
+        preds.starts_with("x0,x1,x2,x3,x4,y,prediction,error\n"),
+        "{preds}"
+    );
     assert!(out.join("exports/best.numpy.py").exists());
 }
 
@@ -535,16 +557,12 @@ fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
     }
     let table = Table::parse(&csv, "damage.csv").expect("table");
     let roles = roles(&table, &[]).expect("roles");
-    let problem = ansatz::kinds::table::TableProblem::new(
-        "damage",
-        &table,
-        &roles.inputs,
-        &roles.targets[0],
-    )
-    .expect("problem");
+    let problem =
+        ansatz::kinds::table::TableProblem::new("damage", &table, &roles.inputs, &roles.targets[0])
+            .expect("problem");
     let laws = [
         // The law that hung (finite for every parameter value).
-        "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nlet r = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
+        "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nr = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
         // Constant in one parameter.
         "param a = 1.0\nparam b = 1.0\nreturn a * strain + 0 * b",
         // NaN in a region of its parameters (and at the start of some rows).
@@ -568,7 +586,11 @@ fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
             assert!(seconds < bound, "{law}: {seconds} s");
             let record = detail.fit.as_ref().expect("fit record");
             // 50 evaluations for each of the starts.
-            assert!(record.evaluations.len() <= 50 * 4, "{law}: {}", record.evaluations.len());
+            assert!(
+                record.evaluations.len() <= 50 * 4,
+                "{law}: {}",
+                record.evaluations.len()
+            );
             if law.contains("-1 - a*a") {
                 assert!(!judged.fitness.is_finite(), "{law}");
             } else {

@@ -232,8 +232,14 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         .filter(|c| c.is_ok() && c.fitness.is_finite())
         .collect();
     ok.sort_by(|a, b| {
-        (a.detail.param_names.len(), a.detail.complexity.unwrap_or(u64::MAX))
-            .cmp(&(b.detail.param_names.len(), b.detail.complexity.unwrap_or(u64::MAX)))
+        (
+            a.detail.param_names.len(),
+            a.detail.complexity.unwrap_or(u64::MAX),
+        )
+            .cmp(&(
+                b.detail.param_names.len(),
+                b.detail.complexity.unwrap_or(u64::MAX),
+            ))
             .then(a.fitness.total_cmp(&b.fitness))
     });
     let best = ansatz::regress::gp::choose_by_error(ok.iter().map(|c| c.fitness)).map(|i| ok[i]);

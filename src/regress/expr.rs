@@ -474,12 +474,7 @@ impl Exact {
             Exact::Ratio(p, q) => format!("{}\\frac{{{}}}{{{q}}}", sign(p), p.abs()),
             Exact::TimesPi(p, 1) => format!("{}{}\\pi", sign(p), times(p)),
             Exact::TimesPi(p, q) => format!("{}\\frac{{{}\\pi}}{{{q}}}", sign(p), times(p)),
-            Exact::OverPi(p, q) => format!(
-                "{}\\frac{{{}}}{{{}\\pi}}",
-                sign(p),
-                p.abs(),
-                times(q)
-            ),
+            Exact::OverPi(p, q) => format!("{}\\frac{{{}}}{{{}\\pi}}", sign(p), p.abs(), times(q)),
         }
     }
 }
@@ -940,7 +935,10 @@ mod tests {
         }
         // A value a little off a simple form keeps its digits.
         assert_eq!(Exact::find(1.0 / 3.0 + 1e-9, PRINT_TOLERANCE), None);
-        assert_eq!(Exact::find(1.0 / 3.0 + 1e-11, 1e-9), Some(Exact::Ratio(1, 3)));
+        assert_eq!(
+            Exact::find(1.0 / 3.0 + 1e-11, 1e-9),
+            Some(Exact::Ratio(1, 3))
+        );
         assert_eq!(Exact::find(f64::NAN, 1e-9), None);
         // Fractions keep their grouping as operands, and the law still reads back.
         let root = Node::bin(
@@ -958,7 +956,14 @@ mod tests {
         let compiled = law.compiled();
         let mut scratch = compiled.scratch::<f64>();
         let v = compiled
-            .eval(&[ansatz_grammar::Value::Scalar(2.0), ansatz_grammar::Value::Scalar(0.0)], &[], &mut scratch)
+            .eval(
+                &[
+                    ansatz_grammar::Value::Scalar(2.0),
+                    ansatz_grammar::Value::Scalar(0.0),
+                ],
+                &[],
+                &mut scratch,
+            )
             .unwrap()
             .as_scalar()
             .unwrap();

@@ -124,10 +124,7 @@ pub fn fit_within(
     let shape = expr.clone();
     let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
     let start = expr.params.clone();
-    let limits = lsq::Limits {
-        deadline: deadline.min(lsq::deadline_in(lsq::MAX_SECONDS)),
-        ..lsq::Limits::for_iterations(iterations)
-    };
+    let limits = lsq::Limits::until(iterations, deadline);
     let f = lsq::restarts_within(&mut eval, &start, iterations, extra, seed, &limits);
     expr.params = f.params;
     (f.nmse, f.evaluations)
@@ -329,7 +326,8 @@ impl Gp<'_> {
     /// Fits a new structure (unless seen) and files it in the archive.
     fn consider(&mut self, expr: Expr) -> Option<Ind> {
         let expr = self.prepare(expr)?;
-        let (fitted, evaluations) = fit_structure(expr, &self.data, self.var, self.cfg, &self.clock);
+        let (fitted, evaluations) =
+            fit_structure(expr, &self.data, self.var, self.cfg, &self.clock);
         self.file(fitted, evaluations)
     }
 
@@ -356,7 +354,10 @@ impl Gp<'_> {
         self.fits += 1;
         self.passes += passes;
         let ind = fitted?;
-        let better = self.archive.get(&ind.size).is_none_or(|a| ind.nmse < a.nmse);
+        let better = self
+            .archive
+            .get(&ind.size)
+            .is_none_or(|a| ind.nmse < a.nmse);
         if better {
             self.archive.insert(ind.size, ind.clone());
         }
@@ -500,10 +501,7 @@ fn fit_structure(
     let size = expr.size();
     let shape = expr.clone();
     let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
-    let limits = lsq::Limits {
-        deadline: clock.search_until,
-        ..lsq::Limits::for_iterations(cfg.fit_iterations)
-    };
+    let limits = lsq::Limits::until(cfg.fit_iterations, clock.search_until);
     let f = lsq::minimize_within(&mut eval, &expr.params, cfg.fit_iterations, &limits);
     let passes = f.evaluations * expr.params.len().max(1);
     if !f.nmse.is_finite() {
@@ -730,8 +728,7 @@ pub fn search_with(
         fits: 0,
         passes: 0,
     };
-    let budget_left =
-        |gp: &Gp<'_>| clock.searching() && cfg.max_fits.is_none_or(|m| gp.fits < m);
+    let budget_left = |gp: &Gp<'_>| clock.searching() && cfg.max_fits.is_none_or(|m| gp.fits < m);
     // More than one thread: the fits of a generation run on a pool of that many.
     let pool = (cfg.threads != 1)
         .then(|| {
@@ -815,7 +812,9 @@ pub fn search_with(
         while made < cfg.offspring && tries < cfg.offspring * 10 && budget_left(&gp) {
             // A batch of new structures from the population as it stands, fitted together.
             let mut batch = Vec::new();
-            let room = cfg.max_fits.map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
+            let room = cfg
+                .max_fits
+                .map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
             while batch.len() < (cfg.offspring - made).min(room) && tries < cfg.offspring * 10 {
                 tries += 1;
                 if let Some(child) = gp.offspring(&pop)
@@ -928,14 +927,6 @@ pub fn gather_products(e: &Expr) -> Expr {
         num: Vec<Node>,
         den: Vec<Node>,
     }
-    fn has_param(n: &Node) -> bool {
-        match n {
-            Node::Param(_) => true,
-            Node::Un(_, a) => has_param(a),
-            Node::Bin(_, a, b) => has_param(a) || has_param(b),
-            _ => false,
-        }
-    }
     fn collect(n: &Node, e: &Expr, chain: &mut Chain, extra: &mut Vec<f64>, inverted: bool) {
         match n {
             Node::Bin(Bin::Mul, a, b) => {
@@ -947,11 +938,7 @@ pub fn gather_products(e: &Expr) -> Expr {
                 collect(b, e, chain, extra, !inverted);
             }
             n if n.is_constant() => {
-                let v = Expr {
-                    root: n.clone(),
-                    params: e.params.clone(),
-                }
-                .eval(&[], 1)[0];
+                let v = value_of(n, e);
                 chain.coef *= if inverted { 1.0 / v } else { v };
                 chain.fitted |= has_param(n);
             }
@@ -1003,8 +990,7 @@ pub fn gather_products(e: &Expr) -> Expr {
                     }
                 }
                 let coefficient = if chain.fitted {
-                    extra.push(chain.coef);
-                    Some(Node::Param(e.params.len() + extra.len() - 1))
+                    Some(new_param(e, extra, chain.coef))
                 } else if chain.coef == 1.0 || chain.coef == -1.0 {
                     None
                 } else {
@@ -1026,16 +1012,10 @@ pub fn gather_products(e: &Expr) -> Expr {
                     whole
                 }
             }
-            Node::Un(op, a) => Node::un(*op, go(a, e, extra)),
-            Node::Bin(op, a, b) => Node::bin(*op, go(a, e, extra), go(b, e, extra)),
-            other => other.clone(),
+            n => map_children(n, |c| go(c, e, extra)),
         }
     }
-    let mut extra = Vec::new();
-    let root = go(&e.root, e, &mut extra);
-    let mut params = e.params.clone();
-    params.extend(extra);
-    Expr::new(root, params)
+    rewrite(e, go)
 }
 
 /// Algebraic clean-up: constant folding, `1 · x`, `x / 1`, `x ± 0`, `0 · x`, `--x`.
@@ -1093,33 +1073,55 @@ fn simplify(n: Node) -> Node {
 /// `1 / c0`...) by one constant with its value: the same law with fewer redundant
 /// constants.
 pub fn fold_constants(e: &Expr) -> Expr {
-    fn has_param(n: &Node) -> bool {
-        match n {
-            Node::Param(_) => true,
-            Node::Un(_, a) => has_param(a),
-            Node::Bin(_, a, b) => has_param(a) || has_param(b),
-            _ => false,
-        }
-    }
     fn go(n: &Node, e: &Expr, extra: &mut Vec<f64>) -> Node {
         let leaf = matches!(n, Node::Param(_) | Node::Num(_) | Node::Var(_));
         if !leaf && n.is_constant() && has_param(n) {
-            let v = Expr {
-                root: n.clone(),
-                params: e.params.clone(),
-            }
-            .eval(&[], 1)[0];
+            let v = value_of(n, e);
             if v.is_finite() {
-                extra.push(v);
-                return Node::Param(e.params.len() + extra.len() - 1);
+                return new_param(e, extra, v);
             }
         }
-        match n {
-            Node::Un(op, a) => Node::un(*op, go(a, e, extra)),
-            Node::Bin(op, a, b) => Node::bin(*op, go(a, e, extra), go(b, e, extra)),
-            other => other.clone(),
-        }
+        map_children(n, |c| go(c, e, extra))
     }
+    rewrite(e, go)
+}
+
+/// Whether the subtree holds a fitted constant.
+fn has_param(n: &Node) -> bool {
+    match n {
+        Node::Param(_) => true,
+        Node::Un(_, a) => has_param(a),
+        Node::Bin(_, a, b) => has_param(a) || has_param(b),
+        _ => false,
+    }
+}
+
+/// The value of a constant subtree of `e`.
+fn value_of(n: &Node, e: &Expr) -> f64 {
+    Expr {
+        root: n.clone(),
+        params: e.params.clone(),
+    }
+    .eval(&[], 1)[0]
+}
+
+/// A new fitted constant of `e` with value `v` (kept in `extra` until [`rewrite`] ends).
+fn new_param(e: &Expr, extra: &mut Vec<f64>, v: f64) -> Node {
+    extra.push(v);
+    Node::Param(e.params.len() + extra.len() - 1)
+}
+
+/// `n` with `f` applied to its children.
+fn map_children(n: &Node, mut f: impl FnMut(&Node) -> Node) -> Node {
+    match n {
+        Node::Un(op, a) => Node::un(*op, f(a)),
+        Node::Bin(op, a, b) => Node::bin(*op, f(a), f(b)),
+        other => other.clone(),
+    }
+}
+
+/// `e` rewritten from its root by `go`, which may add constants ([`new_param`]).
+fn rewrite(e: &Expr, go: fn(&Node, &Expr, &mut Vec<f64>) -> Node) -> Expr {
     let mut extra = Vec::new();
     let root = go(&e.root, e, &mut extra);
     let mut params = e.params.clone();
@@ -1298,7 +1300,17 @@ mod tests {
         let best = &out.front[choose(&out.front).unwrap()];
         assert!(best.nmse < EXACT, "{:?}", out.front);
         assert!(best.size <= 6, "{:?}", best);
-        assert!((best.expr.params[0] - 1.0 / (4.0 * std::f64::consts::PI)).abs() < 1e-10);
+        // The constant 1/(4 pi) is snapped to its exact form and printed as it.
+        let vars = super::super::expr::Vars {
+            law: vec!["q".into(), "c".into()],
+            columns: vec!["q".into(), "c".into()],
+        };
+        assert!(best.expr.params.is_empty(), "{best:?}");
+        assert!(best.expr.sympy(&vars).contains("1/(4*pi)"), "{best:?}");
+        let pred = best.expr.eval(&[&q, &c], q.len());
+        for (p, y) in pred.iter().zip(&y) {
+            assert!((p - y).abs() <= 1e-14 * y.abs(), "{p} {y}");
+        }
     }
 
     #[test]
@@ -1414,18 +1426,19 @@ mod tests {
             y: &y,
         };
         let cfg = GpConfig {
-            time_limit: 3.0,
+            time_limit: 6.0,
             ..GpConfig::default()
         };
         let started = Instant::now();
         let mut reports = Vec::new();
         let out = search_with(&data, &cfg, &mut |p| reports.push((p.seconds, p.fits)));
         let wall = started.elapsed().as_secs_f64();
-        assert!(wall <= 3.0, "{wall} s");
-        assert!(out.seconds <= 3.0, "{out:?}");
+        assert!(wall <= 6.0, "{wall} s");
+        assert!(out.seconds <= 6.0, "{out:?}");
         assert!(out.stopped.contains("time limit"), "{}", out.stopped);
         assert!(!out.front.is_empty());
-        // One report a second (a tenth of the limit, at least 1 s), with growing counts.
+        // A report at most every second (a tenth of the limit, at least 1 s; checked once a
+        // generation), with growing counts.
         assert!(reports.len() >= 2, "{reports:?}");
         for w in reports.windows(2) {
             assert!(w[1].0 - w[0].0 >= 1.0 && w[1].1 >= w[0].1, "{reports:?}");

@@ -118,27 +118,8 @@ pub fn nmse(law: &Compiled, data: &MatrixData, var: f64, params: &[f64], grad: b
     (cost.is_finite() && g.iter().all(|v| v.is_finite())).then_some((cost, g))
 }
 
-/// Fits `law`'s constants from `start` with `extra` restarts.
-pub fn fit(
-    law: &CheckedProgram,
-    data: &MatrixData,
-    start: &[f64],
-    iterations: u64,
-    extra: usize,
-    seed: u64,
-) -> lsq::Fitted {
-    fit_within(
-        law,
-        data,
-        start,
-        iterations,
-        extra,
-        seed,
-        lsq::deadline_in(lsq::MAX_SECONDS),
-    )
-}
-
-/// [`fit`] with no evaluation started after `deadline`.
+/// Fits `law`'s constants from `start` with `extra` restarts, no evaluation started after
+/// `deadline`.
 pub fn fit_within(
     law: &CheckedProgram,
     data: &MatrixData,
@@ -151,10 +132,7 @@ pub fn fit_within(
     let var = data.variance();
     let compiled = law.compiled();
     let mut eval = |p: &[f64], grad: bool| nmse(compiled, data, var, p, grad);
-    let limits = lsq::Limits {
-        deadline: deadline.min(lsq::deadline_in(lsq::MAX_SECONDS)),
-        ..lsq::Limits::for_iterations(iterations)
-    };
+    let limits = lsq::Limits::until(iterations, deadline);
     lsq::restarts_within(&mut eval, start, iterations, extra, seed, &limits)
 }
 

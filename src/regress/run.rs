@@ -326,7 +326,11 @@ fn write_predictions(
             .map(|&i| format!("{:e}", t.columns[i][r]))
             .collect();
         for (k, &i) in targets.iter().enumerate() {
-            let p = pred.get(k).and_then(|p| p.get(r)).copied().unwrap_or(f64::NAN);
+            let p = pred
+                .get(k)
+                .and_then(|p| p.get(r))
+                .copied()
+                .unwrap_or(f64::NAN);
             row.push(format!("{p:e}"));
             row.push(format!("{:e}", p - t.columns[i][r]));
         }
@@ -385,8 +389,8 @@ pub fn write_loop_outputs(
             .collect(),
         columns: idx.iter().map(|&i| train.names[i].clone()).collect(),
     };
-    out.expression = super::expr::from_law(&fitted, &vars)
-        .map(|e| gp::gather_products(&e).sympy(&vars));
+    out.expression =
+        super::expr::from_law(&fitted, &vars).map(|e| gp::gather_products(&e).sympy(&vars));
     for set in &tests {
         let problem =
             crate::kinds::table::TableProblem::new("test", &set.table, &roles.inputs, target)
@@ -394,8 +398,12 @@ pub fn write_loop_outputs(
         let pred = problem
             .predict(law, params)
             .unwrap_or_else(|| vec![f64::NAN; set.table.rows()]);
-        out.tests
-            .push(score(&set.name, &set.table, &pred, &set.table.columns[*index]));
+        out.tests.push(score(
+            &set.name,
+            &set.table,
+            &pred,
+            &set.table.columns[*index],
+        ));
         write_predictions(&cfg.out, set, &idx, &[*index], &[pred])?;
     }
     Ok(out)
@@ -444,16 +452,9 @@ fn run_on(
             Column::Scalar { name, index, .. } => {
                 scalar_target(name, *index, &roles.inputs, train, tests, &gcfg, &dir, log)?
             }
-            Column::Matrix { name, indices, .. } => matrix_target(
-                name,
-                indices,
-                &roles.inputs,
-                train,
-                tests,
-                &gcfg,
-                &dir,
-                log,
-            )?,
+            Column::Matrix { name, indices, .. } => {
+                matrix_target(name, indices, &roles.inputs, train, tests, &gcfg, &dir, log)?
+            }
         };
         results.push(result);
     }
@@ -739,11 +740,7 @@ fn matrix_target(
         let mean = set.targets.iter().fold(Matrix3::zeros(), |a, t| a + t)
             / set.targets.len().max(1) as f64;
         let ss_tot: f64 = set.targets.iter().map(|t| (t - mean).norm_squared()).sum();
-        let y: Vec<f64> = set
-            .targets
-            .iter()
-            .flat_map(|m| m.iter().copied())
-            .collect();
+        let y: Vec<f64> = set.targets.iter().flat_map(|m| m.iter().copied()).collect();
         let ss_res: f64 = p.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum();
         if ss_res.is_finite() && ss_tot > 0.0 {
             1.0 - ss_res / ss_tot

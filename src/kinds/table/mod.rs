@@ -433,9 +433,11 @@ impl super::ProblemKind for TableKind {
 
     fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
         if o.optimizer.is_some() {
-            return Err("--optimizer does not apply to a table (its laws are fitted by \
+            return Err(
+                "--optimizer does not apply to a table (its laws are fitted by \
                         least squares with L-BFGS restarts)"
-                .into());
+                    .into(),
+            );
         }
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
