@@ -2,7 +2,8 @@
 
 Every check that scikit-learn runs on a regressor is run here (``parametrize_with_checks``:
 the API checks and the regressor checks, about 50), with no check skipped or marked as an
-expected failure. The estimator is given a fit budget (``max_fits``) so that its results do
+expected failure (scikit-learn itself skips its array-API check unless SCIPY_ARRAY_API is
+set). The estimator is given a fit budget (``max_fits``) so that its results do
 not depend on the machine's speed, which the idempotence and pipeline-consistency checks
 need, and so that the ~100 fits the checks make take seconds.
 """
