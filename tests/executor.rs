@@ -6,7 +6,7 @@
 use crate::support::{ansatz, scratch, timeless};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -237,7 +237,7 @@ fn reached_evaluation(line: &Value) -> bool {
         || ["evaluate", "fit", "timeout"].contains(&line["verdict"]["stage"].as_str().unwrap_or(""))
 }
 
-fn path(p: &PathBuf) -> &str {
+fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
 
