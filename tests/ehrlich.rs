@@ -218,7 +218,10 @@ fn eval_explains_bad_functions_and_bad_input_without_panicking() {
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("L = 6 is too short") && stderr.contains("= 8"), "{stderr}");
+    assert!(
+        stderr.contains("L = 6 is too short") && stderr.contains("= 8"),
+        "{stderr}"
+    );
     // No function named.
     let (code, _, stderr) = ansatz_stdin(&["ehrlich", "eval"], "AAAA\n");
     assert_eq!(code, 1);

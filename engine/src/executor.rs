@@ -243,7 +243,8 @@ impl<P: Problem> Executor<P> for LocalExecutor {
     ) -> Result<bool, ExecutorError> {
         let interrupted = AtomicBool::new(false);
         let (tx, rx) = mpsc::channel::<Evaluated<P::Detail>>();
-        let (problem, settings, go_on, inner) = (work.problem, work.settings, work.go_on, work.inner);
+        let (problem, settings, go_on, inner) =
+            (work.problem, work.settings, work.go_on, work.inner);
         let counted = || {
             inner.fetch_add(1, Ordering::Relaxed);
             go_on()
