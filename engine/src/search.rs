@@ -296,7 +296,9 @@ impl<F> SearchConfig<F> {
             .target_relative
             .zip(start_fitness(candidates).filter(|&s| s > 0.0))
             .map(|(r, start)| r * start);
-        match (self.target_loss, relative) {
+        // An explicit target of 0 (or below) means no target.
+        let absolute = self.target_loss.filter(|&t| t > 0.0);
+        match (absolute, relative) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

@@ -427,24 +427,24 @@ pub fn resolve_params(
 }
 
 /// Checks an observed trajectory read from a file against the scene and the loss: its
-/// values (finite, one per particle, named by frame and particle), its frame indices (within
-/// the scene's steps, at least one observed) and, with teacher forcing, the full states the
+/// values (finite, one per particle, named by frame and particle), its frame indices (at least one
+/// observed within the scene's steps) and, with teacher forcing, the full states the
 /// loss resets to.
 fn check_target(traj: &Trajectory, scene: &Scene, loss: &LossConfig) -> Result<(), String> {
     traj.validate(scene.n_particles()).map_err(|e| match e {
         SimError::InvalidTarget(m) => m,
         e => e.to_string(),
     })?;
-    if let Some(&last) = traj.frames.last()
-        && last > scene.steps
-    {
+    // Frames past the scene's steps are not compared (a task may fit the first part of a
+    // longer recording); at least one observed frame must lie within them.
+    if !traj.frames.iter().any(|&f| f >= 1 && f <= scene.steps) {
         return Err(format!(
-            "frame {last} is beyond the scene's {} steps (frame k is the state after k steps)",
-            scene.steps
+            "no observed frame within the scene's {} steps (frames {}..={}; frame k is the \
+             state after k steps): nothing to compare a simulation with",
+            scene.steps,
+            traj.frames.first().copied().unwrap_or(0),
+            traj.frames.last().copied().unwrap_or(0)
         ));
-    }
-    if !traj.frames.iter().any(|&f| f >= 1) {
-        return Err("no frame after frame 0: nothing to compare a simulation with".into());
     }
     if let Some(k) = loss.teacher_every {
         if let Some(step) = (0..scene.steps)
