@@ -268,16 +268,16 @@ impl<P: Problem> Executor<P> for SlurmEvaluator {
         let mut failed = 0;
         for (outcome, candidate) in report.outcomes.iter().zip(candidates) {
             match &outcome.status {
-                ItemStatus::Done { result } => {
-                    done(Evaluated::Finished(read_result(result, candidate, noun)))
-                }
+                ItemStatus::Done { result } => done(Evaluated::Finished(Box::new(read_result(
+                    result, candidate, noun,
+                )))),
                 ItemStatus::Failed(failure) => {
                     failed += 1;
-                    done(Evaluated::Finished(failed_evaluation(
+                    done(Evaluated::Finished(Box::new(failed_evaluation(
                         candidate,
                         failure.to_string(),
                         noun,
-                    )));
+                    ))));
                 }
                 ItemStatus::Unfinished => {
                     interrupted = true;

@@ -103,7 +103,11 @@ fn evaluate_reproduces_every_local_candidate_exactly() {
             out.contains(&format!("evaluated candidate #{id} ")),
             "{out}"
         );
-        assert_eq!(timeless(&result), [clean.clone()], "candidate #{id}");
+        assert_eq!(
+            timeless(&result).as_slice(),
+            std::slice::from_ref(clean),
+            "candidate #{id}"
+        );
         assert!(!result.with_extension("tmp").exists());
     }
     // Bad input: a clear error, no result, no panic.

@@ -54,7 +54,7 @@ pub struct RoundWork<'a, P: Problem> {
 /// What an executor reports of a round, as it happens.
 pub enum Evaluated<D> {
     /// A candidate evaluated (or failed for a reason of its own): to record.
-    Finished(Candidate<D>),
+    Finished(Box<Candidate<D>>),
     /// A candidate cut or never started because [`RoundWork::go_on`] said no: its id, left
     /// pending for a resumed run.
     Cut(usize),
@@ -263,7 +263,7 @@ impl<P: Problem> Executor<P> for LocalExecutor {
                         None
                     };
                     let _ = tx.send(match result {
-                        Some(c) => Evaluated::Finished(c),
+                        Some(c) => Evaluated::Finished(Box::new(c)),
                         None => {
                             interrupted.store(true, Ordering::SeqCst);
                             Evaluated::Cut(id)

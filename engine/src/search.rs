@@ -713,7 +713,7 @@ impl<P: Problem> Search<'_, P> {
             };
             interrupted = executor.evaluate(&work, to_fit, &mut |done| {
                 let c = match done {
-                    Evaluated::Finished(c) => c,
+                    Evaluated::Finished(c) => *c,
                     Evaluated::Cut(id) => {
                         cut_ids.push(id);
                         return;

@@ -164,7 +164,9 @@ const VECTORS: [[f64; 3]; 5] = [
 pub fn sample_deformation(k: usize) -> Matrix3<f64> {
     let k = k % POINTS;
     // Axis (unnormalised), angle, then log-stretches of the left and right factors.
-    const DATA: [([f64; 3], f64, [f64; 3], [f64; 3], f64); POINTS] = [
+    /// Axis, angle, left log-stretches, right log-stretches, and the last entry.
+    type Sample = ([f64; 3], f64, [f64; 3], [f64; 3], f64);
+    const DATA: [Sample; POINTS] = [
         (
             [0.3, -0.5, 0.8],
             0.4,

@@ -66,9 +66,7 @@ pub fn linear(lo: f64, hi: f64, integer: bool) -> Axis {
         (lo, hi) = (0.0, 1.0);
     }
     if hi - lo <= 1e-12 * lo.abs().max(hi.abs()) || hi - lo == 0.0 {
-        let pad = if integer {
-            1.0
-        } else if lo == 0.0 {
+        let pad = if integer || lo == 0.0 {
             1.0
         } else {
             0.5 * lo.abs()

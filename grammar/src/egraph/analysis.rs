@@ -163,7 +163,7 @@ pub(crate) fn total(node: &Tensor, data: impl Fn(Id) -> Data) -> bool {
         }
         Tensor::Log(a) | Tensor::Log1p(a) | Tensor::Sqrt(a) => tp(a),
         Tensor::Inv(_) => false,
-        n => n.children().iter().all(|c| t(c)),
+        n => n.children().iter().all(t),
     }
 }
 

@@ -446,17 +446,16 @@ fn check_target(traj: &Trajectory, scene: &Scene, loss: &LossConfig) -> Result<(
             traj.frames.last().copied().unwrap_or(0)
         ));
     }
-    if let Some(k) = loss.teacher_every {
-        if let Some(step) = (0..scene.steps)
+    if let Some(k) = loss.teacher_every
+        && let Some(step) = (0..scene.steps)
             .step_by(k)
             .find(|&s| traj.state_at(s).is_none())
-        {
-            return Err(format!(
-                "teacher forcing every {k} steps needs the full state (x, v, C, F) of frame \
-                 {step}, which the file does not have (set loss.teacher_every = 0 for a free \
-                 rollout)"
-            ));
-        }
+    {
+        return Err(format!(
+            "teacher forcing every {k} steps needs the full state (x, v, C, F) of frame \
+             {step}, which the file does not have (set loss.teacher_every = 0 for a free \
+             rollout)"
+        ));
     }
     Ok(())
 }
