@@ -392,7 +392,7 @@ pub struct Search<'a, P: Problem> {
 }
 
 /// Whether a candidate reached its evaluation and failed there.
-fn failed_evaluation<D>(c: &Candidate<D>) -> bool {
+fn failed_at_evaluation<D>(c: &Candidate<D>) -> bool {
     matches!(&c.verdict, Verdict::Failed { stage, .. } if stage.reached_evaluation())
 }
 
@@ -430,7 +430,7 @@ impl<P: Problem> Search<'_, P> {
         let fitted_before = fitted_count(&population);
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in &population {
-            if c.duplicate_of.is_none() && !failed_evaluation(c) {
+            if c.duplicate_of.is_none() && !failed_at_evaluation(c) {
                 for key in dedup_keys(&c.detail) {
                     seen.entry(key).or_insert(c.id);
                 }
@@ -729,7 +729,7 @@ impl<P: Problem> Search<'_, P> {
                 if result.is_ok() {
                     result = self.run.append(&c).map_err(SearchError::from);
                 }
-                if failed_evaluation(&c) {
+                if failed_at_evaluation(&c) {
                     // A solution that failed its evaluation makes no later one a duplicate
                     // (a later equal one is evaluated, and fails the same way if it is).
                     seen.retain(|_, first| *first != c.id);
