@@ -144,13 +144,15 @@ class Regressor(RegressorMixin, BaseEstimator):
         n, d = X.shape
         if n < 2:
             raise ValueError(f"Regressor needs at least 2 samples to fit; got {n} sample")
-        names = getattr(self, "feature_names_in_", None)
-        if names is None or not all(_identifier(s) for s in names):
-            names = [f"x{i}" for i in range(d)]
-        names = [str(s) for s in names]
+        given = getattr(self, "feature_names_in_", None)
+        names = [f"x{i}" for i in range(d)] if given is None else [str(s) for s in given]
+        # SymPy's names: the data set's when every one is a Python identifier, else x0, x1, ...
+        symbols = names if all(_identifier(s) for s in names) else [f"x{i}" for i in range(d)]
         columns = [X[:, j].tolist() for j in range(d)]
-        found = _core.fit(columns, np.asarray(y, dtype=np.float64).tolist(), names, **settings)
-        self.feature_names_ = names
+        found = _core.fit(
+            columns, np.asarray(y, dtype=np.float64).tolist(), names, symbols, **settings
+        )
+        self.feature_names_ = symbols
         self.law_names_ = list(found["law_names"])
         self.equations_ = pd.DataFrame(found["equations"], columns=_FRONT_COLUMNS)
         self.best_index_ = int(found["best"])

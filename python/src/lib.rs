@@ -64,17 +64,19 @@ fn front<'py>(py: Python<'py>, fit: &Fit) -> PyResult<Bound<'py, PyDict>> {
 }
 
 /// Searches for `y = f(columns)`; returns a dict with `equations` (the Pareto front: dicts
-/// of `complexity`, `loss`, `equation` (SymPy text over `names`), `law`, `latex`,
+/// of `complexity`, `loss`, `equation` (SymPy text over `symbols`), `law` (over the
+/// law-language forms of `names`), `latex`,
 /// `params`), `best` (index of the chosen law), `law_names`, `fits`, `evaluations`,
 /// `generations`, `seconds`, `stopped`.
 #[pyfunction]
-#[pyo3(signature = (columns, y, names, *, time_limit, seed, max_fits, threads, population, max_size, operators))]
+#[pyo3(signature = (columns, y, names, symbols, *, time_limit, seed, max_fits, threads, population, max_size, operators))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
     columns: Vec<Vec<f64>>,
     y: Vec<f64>,
     names: Vec<String>,
+    symbols: Vec<String>,
     time_limit: f64,
     seed: u64,
     max_fits: Option<usize>,
@@ -97,7 +99,7 @@ fn fit<'py>(
             max_size,
             operators,
         };
-        estimator::fit(&columns, &y, &names, &settings)
+        estimator::fit(&columns, &y, &names, &symbols, &settings)
     })?;
     front(py, &result)
 }

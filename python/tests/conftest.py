@@ -19,4 +19,4 @@ def fitted(quadratic_sine):
     from ansatz import Regressor
 
     X, y = quadratic_sine
-    return Regressor(time_limit=60, max_fits=4000, random_state=0).fit(X, y)
+    return Regressor(time_limit=120, max_fits=20000, random_state=0).fit(X, y)

@@ -250,16 +250,25 @@ fn check_columns(columns: &[Vec<f64>], names: &[String]) -> Result<usize, Estima
     Ok(rows)
 }
 
-/// Searches for a law `y = f(columns)`: `columns[i]` is feature `i` (named `names[i]`, used
-/// as they are in the SymPy and LaTeX text; the law text uses [`law_names`]).
+/// Searches for a law `y = f(columns)`: `columns[i]` is feature `i`, named `names[i]` (the
+/// law text uses [`law_names`] of these) and written `symbols[i]` in the SymPy and LaTeX text
+/// (usually the same names; the Python package gives `x0, x1, ...` there when a name is not a
+/// Python identifier, while the law keeps the data set's names).
 pub fn fit(
     columns: &[Vec<f64>],
     y: &[f64],
     names: &[String],
+    symbols: &[String],
     settings: &Settings,
 ) -> Result<Fit, EstimatorError> {
     settings.check()?;
     let rows = check_columns(columns, names)?;
+    if symbols.len() != names.len() {
+        return Err(EstimatorError::Names {
+            names: symbols.len(),
+            columns: columns.len(),
+        });
+    }
     check_column("y", y, rows)?;
     if rows < 2 {
         return Err(EstimatorError::TooFewRows(rows));
@@ -267,7 +276,7 @@ pub fn fit(
     let law = law_names(names);
     let vars = Vars {
         law: law.clone(),
-        columns: names.to_vec(),
+        columns: symbols.to_vec(),
     };
     let data = Data {
         columns: columns.iter().map(Vec::as_slice).collect(),
@@ -395,7 +404,14 @@ mod tests {
             ..Settings::default()
         };
         let cols = vec![a, b];
-        let f = fit(&cols, &y, &names(&["mass", "lambda"]), &settings).unwrap();
+        let f = fit(
+            &cols,
+            &y,
+            &names(&["mass", "lambda"]),
+            &names(&["mass", "lambda"]),
+            &settings,
+        )
+        .unwrap();
         assert_eq!(f.law_names, names(&["mass", "lambda_"]));
         let best = &f.equations[f.best];
         assert!(best.loss < 1e-20, "{:?}", f.equations);
@@ -421,28 +437,34 @@ mod tests {
         let x = vec![vec![1.0, 2.0, 3.0]];
         let n = names(&["x0"]);
         assert!(matches!(
-            fit(&x, &[1.0, f64::NAN, 2.0], &n, &s),
+            fit(&x, &[1.0, f64::NAN, 2.0], &n, &n, &s),
             Err(EstimatorError::NotFinite { ref what, row: 1, .. }) if what == "y"
         ));
         assert!(matches!(
-            fit(&x, &[1.0, 2.0], &n, &s),
+            fit(&x, &[1.0, 2.0], &n, &n, &s),
             Err(EstimatorError::Rows { .. })
         ));
         assert!(matches!(
-            fit(&[], &[], &[], &s),
+            fit(&[], &[], &[], &[], &s),
             Err(EstimatorError::NoFeatures)
         ));
         assert!(matches!(
-            fit(&[vec![1.0]], &[1.0], &n, &s),
+            fit(&[vec![1.0]], &[1.0], &n, &n, &s),
             Err(EstimatorError::TooFewRows(1))
         ));
         assert!(matches!(
-            fit(&x, &[1.0, 2.0, 3.0], &names(&["a", "b"]), &s),
+            fit(
+                &x,
+                &[1.0, 2.0, 3.0],
+                &names(&["a", "b"]),
+                &names(&["a", "b"]),
+                &s
+            ),
             Err(EstimatorError::Names { .. })
         ));
         let inf = vec![vec![1.0, f64::INFINITY, 3.0]];
         assert!(matches!(
-            fit(&inf, &[1.0, 2.0, 3.0], &n, &s),
+            fit(&inf, &[1.0, 2.0, 3.0], &n, &n, &s),
             Err(EstimatorError::NotFinite { row: 1, .. })
         ));
         for bad in [
@@ -469,7 +491,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    fit(&x, &[1.0, 2.0, 3.0], &n, &bad),
+                    fit(&x, &[1.0, 2.0, 3.0], &n, &n, &bad),
                     Err(EstimatorError::Setting(_))
                 ),
                 "{bad:?}"
