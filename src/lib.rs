@@ -8,6 +8,7 @@
 pub use ansatz_engine as engine;
 
 pub mod evolve;
+pub mod executor;
 pub mod kinds;
 pub mod law;
 pub mod regress;

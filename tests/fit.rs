@@ -472,7 +472,23 @@ fn fit_command_writes_json_and_svg_and_rejects_bad_laws() {
     );
     assert!(json["params"]["youngs_modulus_log"].as_f64().is_some());
     let svg = std::fs::read_to_string(out_dir.join("loss.svg")).expect("loss.svg");
-    assert!(svg.starts_with("<svg") && svg.contains("<path"));
+    let shown = ansatz_engine::plot::raster::check(&svg).expect("loss.svg shows a chart");
+    let with_velocity = json["feedback"]["record"]["evaluations"]
+        .as_array()
+        .is_some_and(|e| e.iter().any(|e| e["velocity"].is_number()));
+    assert!(with_velocity, "the jelly target has velocities");
+    for name in [
+        "position loss",
+        "velocity loss",
+        "loss (log scale)",
+        "evaluation",
+    ] {
+        assert!(
+            shown.texts.iter().any(|t| t == name),
+            "{name}: {:?}",
+            shown.texts
+        );
+    }
 
     let bad = write(
         &dir,

@@ -35,7 +35,18 @@ fn an_ehrlich_task_is_searched_and_resumed_through_the_same_loop() {
     let task = ehrlich_task(&dir);
     let out = dir.join("run");
     let out_s = out.display().to_string();
-    let (code, stdout, stderr) = ansatz(&["search", &task, "--rounds", "2", "--out", &out_s]);
+    // No target: the tiny function's optimum may be found early, and this test is about
+    // rounds being kept and added.
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        &task,
+        "--rounds",
+        "2",
+        "--target-loss",
+        "0",
+        "--out",
+        &out_s,
+    ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let first = ledger(&out);
     // The start and two rounds of 16 proposals from the sequence GA.
@@ -56,6 +67,15 @@ fn an_ehrlich_task_is_searched_and_resumed_through_the_same_loop() {
     assert!(stdout.contains("best: candidate #"), "{stdout}");
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("# ansatz search: tiny") && report.contains("```sequence"));
+    for plot in ["progress.svg", "rounds.svg"] {
+        let svg = std::fs::read_to_string(out.join(plot)).expect(plot);
+        let shown = ansatz_engine::plot::raster::check(&svg).expect(plot);
+        assert!(
+            shown.texts.iter().any(|t| t.contains("tiny")),
+            "{plot}: {:?}",
+            shown.texts
+        );
+    }
     // Resumed with one more round: the old candidates are kept, 16 are added.
     let (code, stdout, stderr) = ansatz(&["search", "--resume", "--out", &out_s, "--rounds", "3"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -150,6 +170,63 @@ fn a_molecule_task_runs_through_the_loop_with_real_xtb_and_rdkit() {
             .expect("json");
     assert_eq!(best["smiles"], "Oc1ccccc1C");
     assert!(stdout.contains("Oc1ccccc1C"), "{stdout}");
+}
+
+/// The numbers of one row of `molecule eval`'s table: raw, calibrated, z.
+fn property_row(stdout: &str, name: &str) -> [f64; 3] {
+    let line = stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no {name} row in {stdout}"));
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().expect("a number"))
+        .collect();
+    [v[0], v[1], v[2]]
+}
+
+#[test]
+fn molecule_eval_prints_raw_and_calibrated_properties_of_one_molecule() {
+    let (code, stdout, stderr) = ansatz(&["molecule", "eval", "Oc1ccccc1C", "--conformers", "2"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with("Cc1ccccc1O (C7H8O, 8 heavy atoms"),
+        "{stdout}"
+    );
+    let [homo, homo_cal, homo_z] = property_row(&stdout, "homo");
+    let [lumo, _, _] = property_row(&stdout, "lumo");
+    let [gap, gap_cal, _] = property_row(&stdout, "gap");
+    // xtb is deterministic: o-cresol's HOMO is -10.2524 eV (-10.2200 in the other OH rotamer).
+    assert!((-10.27..=-10.21).contains(&homo), "{homo}");
+    assert!((gap - (lumo - homo)).abs() < 2e-4, "{stdout}");
+    // The printed values follow the shipped calibration and QM9 normalisation.
+    for (name, raw, cal) in [("homo", homo, homo_cal), ("gap", gap, gap_cal)] {
+        let task = ansatz_molecules::Task::builtin(name).expect("task");
+        assert!(
+            (task.calibration.apply(raw) - cal).abs() < 2e-4,
+            "{name}: {stdout}"
+        );
+    }
+    let homo_task = ansatz_molecules::Task::builtin("homo").expect("task");
+    assert!(
+        (homo_task.normalisation.z(homo_cal) - homo_z).abs() < 2e-3,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn molecule_eval_refuses_a_bad_smiles_with_its_reason_and_exit_2() {
+    for (smiles, reason) in [
+        ("C1CC(", "unparsable"),
+        ("CCO", "heavy atoms"),
+        ("c1ccccc1[Si](C)(C)C", "Si"),
+    ] {
+        let (code, stdout, stderr) = ansatz(&["molecule", "eval", smiles]);
+        assert_eq!(code, 2, "{smiles}: {stdout}\n{stderr}");
+        assert!(stdout.is_empty(), "{smiles}: {stdout}");
+        assert!(stderr.contains(reason), "{smiles}: {stderr}");
+    }
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 mod cli;
 mod dsl;
+mod ehrlich;
 mod evolve;
+mod executor;
 mod export;
 mod fit;
 mod kinds;

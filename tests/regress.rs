@@ -71,10 +71,24 @@ fn a_feynman_law_is_found_exactly_with_its_front_report_and_exports() {
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("## Pareto front"), "{report}");
     assert!(report.contains(expression), "{report}");
+    let svg = std::fs::read_to_string(out.join("pareto.svg")).expect("svg");
+    let shown = ansatz_engine::plot::raster::check(&svg).expect("pareto.svg shows a chart");
+    // A marker per front law (and one in the legend), the chosen law circled and named.
+    assert_eq!(svg.matches("<circle").count(), front.len() + 2, "{svg}");
     assert!(
-        std::fs::read_to_string(out.join("pareto.svg"))
-            .expect("svg")
-            .contains("<svg")
+        shown.texts.iter().any(|t| t.starts_with("chosen: ")),
+        "{:?}",
+        shown.texts
+    );
+    let ticks = shown
+        .texts
+        .iter()
+        .filter(|t| t.parse::<f64>().is_ok() || t.starts_with("1e"))
+        .count();
+    assert!(
+        (4..=20).contains(&ticks),
+        "{ticks} tick labels: {:?}",
+        shown.texts
     );
     let tex = std::fs::read_to_string(out.join("exports/best.tex")).expect("tex");
     assert!(tex.contains("\\sigma"), "{tex}");
@@ -142,8 +156,24 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
     ansatz_grammar::load(law, &ansatz_grammar::Signature::elastic()).expect("one F -> tau law");
     let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
     let mut lines = preds.lines();
-    assert_eq!(lines.next(), Some(names("tau").join(",").as_str()));
-    assert_eq!(lines.count(), 60);
+    // The inputs, the targets, then each target entry's prediction and error.
+    let mut header = names("F");
+    header.extend(names("tau"));
+    for t in names("tau") {
+        header.push(format!("{t}_prediction"));
+        header.push(format!("{t}_error"));
+    }
+    assert_eq!(lines.next(), Some(header.join(",").as_str()));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+        .collect();
+    assert_eq!(rows.len(), 60);
+    for row in rows {
+        for k in 0..9 {
+            let (target, pred, err) = (row[9 + k], row[18 + 2 * k], row[19 + 2 * k]);
+            assert!((err - (pred - target)).abs() <= 1e-9 * target.abs().max(1.0));
+        }
+    }
     assert!(out.join("exports/best.sympy.py").exists());
 }
 
@@ -311,4 +341,261 @@ fn a_table_search_started_by_regress_is_resumed_by_search() {
     assert!(stdout.contains("best: candidate #2"), "{stdout}");
     let best = std::fs::read_to_string(out.join("best.law")).expect("best.law");
     assert!(best.contains("3"), "{best}");
+}
+
+/// Rows of `law` of five inputs drawn in [0.5, 3), with Gaussian-ish noise of `noise`
+/// times the target's scale: a CSV text with header `x0,...,x4,y`.
+fn five_input_table(rows: usize, seed: u64, noise: f64, law: impl Fn(&[f64]) -> f64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut csv = String::from("x0,x1,x2,x3,x4,y\n");
+    for _ in 0..rows {
+        let x: Vec<f64> = (0..5).map(|_| rng.random_range(0.5..3.0)).collect();
+        let e: f64 = (0..4).map(|_| rng.random_range(-1.0f64..1.0)).sum();
+        let y = law(&x) + noise * e;
+        let cells: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+        let _ = writeln!(csv, "{},{y}", cells.join(","));
+    }
+    csv
+}
+
+#[test]
+fn a_time_limit_of_30_s_holds_on_a_2000_row_table_with_progress_on_the_way() {
+    // A noisy law with five inputs that no search finds exactly: the run goes to its limit,
+    // refits its front, writes everything, and the whole process ends within 31.5 s.
+    let dir = scratch("regress-time-limit");
+    let data = dir.join("growth.csv");
+    let csv = five_input_table(2000, 21, 0.05, |x| {
+        x[0] * (x[1] * x[2]).sin() + x[3].exp() / (1.0 + x[4] * x[0]) - 0.3 * x[2] * x[4]
+    });
+    std::fs::write(&data, csv).expect("write");
+    let out = dir.join("run");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) =
+        ansatz(&["regress", s(&data), "--time-limit", "30", "--out", s(&out)]);
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(wall < 31.5, "{wall} s wall\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    assert!(r["seconds"].as_f64().expect("seconds") <= 30.0, "{r:#}");
+    assert!(
+        r["stopped"]
+            .as_str()
+            .expect("stopped")
+            .contains("time limit"),
+        "{r:#}"
+    );
+    assert!(r["test_r2"].as_f64().expect("r2") > 0.5, "{r:#}");
+    // Progress lines between the first and the last, each with the count of fits and the
+    // best law so far, at most 5 s apart.
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.contains(" fits, ")).collect();
+    assert!(progress.len() >= 5, "{stderr}");
+    assert!(progress.iter().all(|l| l.contains("best NMSE")), "{stderr}");
+    let times: Vec<f64> = progress
+        .iter()
+        .filter_map(|l| l.split("y: ").nth(1)?.split('/').next()?.parse().ok())
+        .collect();
+    assert_eq!(times.len(), progress.len(), "{stderr}");
+    for w in times.windows(2) {
+        assert!(w[1] - w[0] <= 6.0, "{times:?}");
+    }
+}
+
+#[test]
+fn compressed_tables_and_several_test_files_are_each_read_scored_and_predicted() {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write as _;
+    let dir = scratch("regress-tests");
+    let gz = |name: &str, text: &str| {
+        let path = dir.join(name);
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(text.as_bytes()).expect("gzip");
+        std::fs::write(&path, e.finish().expect("gzip")).expect("write");
+        path
+    };
+    let law = |x: &[f64]| 2.5 * x[0] * x[0];
+    let train = gz("train.csv.gz", &five_input_table(300, 1, 0.0, law));
+    let tsv = five_input_table(50, 2, 0.0, law).replace(',', "\t");
+    let first = gz("first.tsv.gz", &tsv);
+    let second = dir.join("second.csv");
+    std::fs::write(&second, five_input_table(70, 3, 0.0, law)).expect("write");
+    let out = dir.join("run");
+    let (code, stdout, stderr) = ansatz(&[
+        "regress",
+        s(&train),
+        "--test",
+        s(&first),
+        "--test",
+        s(&second),
+        "--max-fits",
+        "400",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    // The constant prints as the number it is, the law in its plain form.
+    assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
+    assert_eq!(r["rows"], serde_json::json!([300, 50]));
+    let tests = r["tests"].as_array().expect("tests");
+    let names: Vec<&str> = tests
+        .iter()
+        .map(|t| t["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["first", "second"]);
+    for (t, rows) in tests.iter().zip([50, 70]) {
+        assert_eq!(t["rows"], rows);
+        assert!(t["r2"].as_f64().expect("r2") > 1.0 - 1e-12, "{t}");
+    }
+    assert!(stdout.contains("second: R²"), "{stdout}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("`predictions_second.csv`"), "{report}");
+    // Each test set's predictions: inputs, target, prediction and error per row.
+    for (name, rows) in [("first", 50), ("second", 70)] {
+        let text = std::fs::read_to_string(out.join(format!("predictions_{name}.csv")))
+            .expect("predictions");
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("x0,x1,x2,x3,x4,y,prediction,error"),
+            "{text}"
+        );
+        let body: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|c| c.parse().expect("number")).collect())
+            .collect();
+        assert_eq!(body.len(), rows);
+        for row in body {
+            assert!((row[7] - (row[6] - row[5])).abs() < 1e-12, "{row:?}");
+            assert!((row[6] - 2.5 * row[0] * row[0]).abs() < 1e-9, "{row:?}");
+        }
+    }
+    // A file that starts as gzip but is cut short is refused, naming it.
+    let bytes = std::fs::read(&train).expect("read");
+    let cut = dir.join("cut.csv.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let (code, _, stderr) = ansatz(&["regress", s(&cut), "--out", s(&dir.join("cut"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cut.csv.gz: the file starts as gzip but does not decompress"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_table_search_does_not_count_the_time_the_proposer_takes_to_answer() {
+    // The human answers after 4 s; the time limit is 2 s of fitting: the laws are fitted.
+    // Two laws are asked for: the third block of the reply is left out.
+    let dir = scratch("regress-human-wait");
+    let data = dir.join("square.csv");
+    std::fs::write(&data, five_input_table(200, 4, 0.0, |x| 2.5 * x[0] * x[0])).expect("write");
+    let out = dir.join("run");
+    let reply = out.join("human/round-001.reply.md");
+    let writer = {
+        let reply = reply.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            let dir = reply.parent().expect("dir");
+            std::fs::create_dir_all(dir).expect("dir");
+            let tmp = dir.join("reply.tmp");
+            std::fs::write(
+                &tmp,
+                "```law\nparam k = 1.0\nreturn k * x0 * x0\n```\n```law\nparam k = 1.0\nreturn k * x0\n```\n```law\nparam k = 1.0\nreturn k * x1\n```\n",
+            )
+            .expect("reply");
+            std::fs::rename(&tmp, &reply).expect("move");
+        })
+    };
+    let (code, stdout, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--proposer",
+        "human",
+        "--rounds",
+        "1",
+        "--laws-per-round",
+        "2",
+        "--time-limit",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    writer.join().expect("writer");
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = read_json(&out.join("result.json"));
+    assert_eq!(r["fits"], 3, "{r:#}");
+    assert!(r["train_nmse"].as_f64().expect("nmse") < 1e-20, "{r:#}");
+    assert_eq!(r["stopped"], "1 rounds done", "{r:#}");
+    // The outputs of the GP path: the expression, test scores and predictions.
+    assert_eq!(r["expression"], "2.5 * x0**2", "{r:#}");
+    assert!(
+        r["tests"][0]["r2"].as_f64().expect("r2") > 1.0 - 1e-12,
+        "{r:#}"
+    );
+    let preds = std::fs::read_to_string(out.join("predictions_test.csv")).expect("predictions");
+    assert_eq!(preds.lines().count(), 51, "{preds}");
+    assert!(
+        preds.starts_with("x0,x1,x2,x3,x4,y,prediction,error\n"),
+        "{preds}"
+    );
+    assert!(out.join("exports/best.numpy.py").exists());
+}
+
+#[test]
+fn the_laws_that_hung_fits_end_within_their_bounds_through_the_table_problem() {
+    use ansatz::law::{LawDetail, LawProblem};
+    use ansatz::regress::data::{Table, roles};
+    use ansatz_engine::Problem;
+    // Damage and temperature (issue 20): strain, temp, D and a noisy target.
+    let mut csv = String::from("strain,temp,D,sigma\n");
+    for i in 0..400 {
+        let strain = 0.3 * f64::from(i % 40) / 39.0;
+        let temp = 250.0 + 0.25 * f64::from(i);
+        let d = 0.1 + 0.02 * f64::from(i % 7);
+        let r = 1.0 - (-strain / 0.02).exp();
+        let noise = 0.05 * (7.3 * f64::from(i)).sin();
+        let y = r * (3.0 - 0.01 * temp + 2e-5 * temp * temp) * (1.0 - d * strain) + noise;
+        let _ = writeln!(csv, "{strain},{temp},{d},{y}");
+    }
+    let table = Table::parse(&csv, "damage.csv").expect("table");
+    let roles = roles(&table, &[]).expect("roles");
+    let problem =
+        ansatz::kinds::table::TableProblem::new("damage", &table, &roles.inputs, &roles.targets[0])
+            .expect("problem");
+    let laws = [
+        // The law that hung (finite for every parameter value).
+        "param a0 = 1.0\nparam a1 = 0.0\nparam a2 = 0.0\nparam D0 = 1.0\nparam e0 = 0.01\nr = 1 - exp(-strain / (abs(e0) + 1e-4))\nreturn r * (a0 + a1*temp + a2*temp**2) * (1 - D0*D*strain)",
+        // Constant in one parameter.
+        "param a = 1.0\nparam b = 1.0\nreturn a * strain + 0 * b",
+        // NaN in a region of its parameters (and at the start of some rows).
+        "param a = 0.5\nparam b = 1.0\nreturn sqrt(a - strain) * log(b * temp - 200)",
+        // NaN everywhere.
+        "param a = 1.0\nreturn sqrt(-1 - a*a) * strain",
+    ];
+    for (settings, bound) in [(30.0, 40.0), (0.2, 5.0)] {
+        for law in laws {
+            let checked =
+                ansatz_grammar::load(law, LawProblem::signature(&problem)).expect("law checks");
+            let fit = ansatz::law::record::FitSettings {
+                max_evaluations: 50,
+                max_seconds: settings,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let mut detail = LawDetail::default();
+            let judged = problem.evaluate(checked, &mut detail, &fit, &mut || true);
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(seconds < bound, "{law}: {seconds} s");
+            let record = detail.fit.as_ref().expect("fit record");
+            // 50 evaluations for each of the starts.
+            assert!(
+                record.evaluations.len() <= 50 * 4,
+                "{law}: {}",
+                record.evaluations.len()
+            );
+            if law.contains("-1 - a*a") {
+                assert!(!judged.fitness.is_finite(), "{law}");
+            } else {
+                assert!(judged.fitness.is_finite(), "{law}: {:?}", judged.verdict);
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! determinism across thread counts, replay, and resuming after SIGKILL.
 
 use crate::support::chat_server::{ChatServer, Reply, anthropic_body, openai_body};
-use crate::support::scratch;
+use crate::support::{scratch, timeless};
 use ansatz::engine::ledger::read_ledger;
 use ansatz::engine::llm::{ClientConfig, Provider, client};
 use ansatz::engine::propose::{LlmProposer, ReplayProposer};
@@ -240,29 +240,6 @@ fn an_anthropic_model_run_survives_every_failure() {
     llm_run_survives_every_failure(Provider::Anthropic);
 }
 
-/// The ledger without wall-clock fields.
-fn timeless(path: &Path) -> Vec<Value> {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("seconds");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    std::fs::read_to_string(path)
-        .expect("ledger")
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).expect("ledger line");
-            strip(&mut v);
-            v
-        })
-        .collect()
-}
-
 #[test]
 fn evolve_runs_are_identical_across_threads_and_replay_reproduces_them() {
     let dir = scratch("search-determinism");
@@ -360,6 +337,8 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
             "1".into(),
             "--seed".into(),
             "5".into(),
+            "--target-loss".into(),
+            "0".into(),
         ];
         a.extend(extra.iter().map(|s| s.to_string()));
         a
@@ -583,11 +562,12 @@ fn sigterm_ends_a_search_like_ctrl_c() {
     a_signal_ends_a_search_cleanly("TERM");
 }
 
-/// Sends `signal` to a search in round 1: it stops with the results so far, a report, and
-/// resumes to the end.
+/// Sends `signal` to a search while round 1's fits run: it stops within 5 s, says what
+/// happens to the fits in progress, exits with 130, lists them as pending (not in the
+/// ledger, named in the report); `--resume` starts from the true best so far and fits them.
 fn a_signal_ends_a_search_cleanly(signal: &str) {
     let dir = scratch(&format!("signal-{signal}"));
-    let task_path = tiny_task(&dir, "jelly", 40, 6);
+    let task_path = tiny_task(&dir, "jelly", 200, 30);
     let out = dir.join("run");
     let args: Vec<String> = [
         "search",
@@ -595,9 +575,11 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
         "--out",
         &out.display().to_string(),
         "--rounds",
-        "3",
+        "1",
         "--threads",
         "1",
+        "--target-loss",
+        "0",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -608,8 +590,15 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("ansatz search starts");
+    let ledger = out.join("ledger.jsonl");
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
     let started = Instant::now();
-    while !out.join("rounds/round-001.json").exists() {
+    // Round 1 under way: its proposals saved and one of them recorded.
+    while !(out.join("rounds/round-001.json").exists() && lines(&ledger) >= 2) {
         assert!(started.elapsed() < Duration::from_secs(600), "no round 1");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -618,21 +607,80 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
         .status()
         .expect("kill");
     assert!(status.success());
+    let signalled = Instant::now();
     let output = child.wait_with_output().expect("search ends");
+    let stop_seconds = signalled.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stop_seconds < 5.0, "stopping took {stop_seconds:.1} s");
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("stopping within seconds: the fits in progress are cut and left pending"),
+        "{stderr}"
+    );
     assert!(stdout.contains("interrupted"), "{stdout}");
-    // Everything recorded is whole; the report exists; a resume finishes the run.
-    let candidates: Vec<Candidate> = read_ledger(&out.join("ledger.jsonl")).expect("ledger");
-    assert!(!candidates.is_empty());
-    assert!(out.join("report.md").exists());
+    // The cut fits are pending: named on stdout and in the report, absent from the ledger.
+    let pending: Vec<usize> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("pending: "))
+        .expect("a pending line")
+        .split(" (")
+        .next()
+        .expect("ids")
+        .split(", ")
+        .map(|id| id.trim_start_matches('#').parse().expect("an id"))
+        .collect();
+    assert!(!pending.is_empty());
+    let before: Vec<Candidate> = read_ledger(&ledger).expect("ledger");
+    assert!(before.iter().all(|c| !pending.contains(&c.id)));
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("## Pending"), "{report}");
+    assert!(report.contains(&format!("#{}", pending[0])), "{report}");
+    let best_before = before
+        .iter()
+        .filter(|c| c.is_ok())
+        .map(|c| c.fitness)
+        .fold(f64::INFINITY, f64::min);
+    assert!(best_before.is_finite());
+
     let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))
         .args(&args)
         .arg("--resume")
         .output()
         .expect("resume");
     let stdout = String::from_utf8_lossy(&resumed.stdout);
-    assert!(stdout.contains("3 rounds done"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 rounds done"), "{stdout}");
+    // The resumed run starts from the best in the ledger, not from nothing.
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("best "))
+        .expect("the best so far");
+    assert!(
+        first.starts_with(&format!("best {best_before:.4e}")),
+        "{first} (ledger: {best_before:e})"
+    );
+    // Every pending candidate was evaluated and recorded.
+    let after: Vec<Candidate> = read_ledger(&ledger).expect("ledger");
+    for id in &pending {
+        assert!(
+            after.iter().any(|c| c.id == *id),
+            "#{id} not fitted on resume"
+        );
+    }
+    assert!(
+        stdout.contains(&format!("{} fitted in this invocation", pending.len())),
+        "{stdout}"
+    );
+    let best = ansatz::engine::search::best_of(&after)
+        .and_then(|id| after.iter().find(|c| c.id == id))
+        .expect("a best");
+    assert!(best.fitness <= best_before * (1.0 + 1e-9));
+    assert!(
+        stdout.contains(&format!("best: candidate #{} ", best.id)),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -661,6 +709,7 @@ fn a_dead_model_server_ends_the_search_with_an_error() {
     );
     assert!(stderr.contains("cannot reach the model server"), "{stderr}");
     assert!(seconds < 30.0, "{seconds} s");
-    // What was done is recorded (the starting law) and reported.
-    assert!(dir.join("run/report.md").exists());
+    // What was done is recorded (the starting law) and reported, with the error.
+    let report = std::fs::read_to_string(dir.join("run/report.md")).expect("report");
+    assert!(report.contains("cannot reach the model server"), "{report}");
 }

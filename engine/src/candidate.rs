@@ -217,6 +217,10 @@ pub enum Stage {
     Type,
     /// The solution is a re-spelling of one evaluated before.
     Duplicate,
+    /// The solution fails a check of physics the problem makes before any evaluation
+    /// (laws: a stress that is not symmetric, not frame-indifferent, not zero at rest),
+    /// and the problem's setting rejects such solutions.
+    Physics,
     /// The evaluation failed (a simulation went non-finite, an outside program failed).
     /// Ledgers written before the engine was generic call it `simulate`.
     #[serde(alias = "simulate")]
@@ -243,6 +247,7 @@ impl std::fmt::Display for Stage {
             Stage::Parse => "parse",
             Stage::Type => "type",
             Stage::Duplicate => "duplicate",
+            Stage::Physics => "physics",
             Stage::Evaluate => "evaluate",
             Stage::Fit => "fit",
             Stage::Timeout => "timeout",
@@ -279,6 +284,12 @@ pub trait Detail:
     /// same solution), once the screen got that far.
     fn key(&self) -> Option<&str>;
 
+    /// A second deduplication key (laws: the numeric fingerprint), for solutions that
+    /// are equal although their first keys differ; none by default.
+    fn second_key(&self) -> Option<&str> {
+        None
+    }
+
     /// The solution's complexity (for ranking ties and the Pareto front), if it has one.
     fn complexity(&self) -> Option<u64> {
         None
@@ -296,6 +307,21 @@ pub trait Detail:
     fn family(&self) -> Option<String> {
         self.key().map(str::to_string)
     }
+    /// The solution on one line (progress lines, the hall of fame), once the screen got
+    /// that far.
+    fn summary(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The deduplication keys of a detail: its key, and its second key marked `2:` (so the
+/// two kinds of key never collide).
+pub fn dedup_keys<D: Detail>(detail: &D) -> impl Iterator<Item = String> + '_ {
+    detail
+        .key()
+        .map(str::to_string)
+        .into_iter()
+        .chain(detail.second_key().map(|k| format!("2:{k}")))
 }
 
 /// A candidate's detail for problems that keep nothing more.
@@ -332,6 +358,18 @@ pub struct Candidate<D> {
     pub feedback: String,
     /// Wall time spent on the candidate (screen to feedback), seconds.
     pub seconds: f64,
+    /// When its evaluation ended, seconds since the Unix epoch (the progress plot orders
+    /// candidates by it); `None` when it was not evaluated, or in a ledger written before
+    /// this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<f64>,
+}
+
+/// Now, seconds since the Unix epoch (0 on a clock set before it).
+pub fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl<D: Detail> Candidate<D> {
@@ -378,6 +416,7 @@ impl<D: Detail> Candidate<D> {
             feedback: format!("The {noun} was rejected at the {stage} stage: {message}"),
             verdict: Verdict::Failed { stage, message },
             seconds: 0.0,
+            finished: None,
         }
     }
 }

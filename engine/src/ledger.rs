@@ -137,11 +137,7 @@ impl RunDir {
 
     /// Writes `bytes` to `path` through a temporary file and a rename.
     pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
-        let tmp = path.with_extension("tmp");
-        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
-        file.write_all(bytes).map_err(io_err(&tmp))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        fs::rename(&tmp, path).map_err(io_err(path))
+        write_atomic(path, bytes)
     }
 
     /// Records the proposals of `round` before they are evaluated.
@@ -185,6 +181,16 @@ impl RunDir {
         })?;
         self.write_atomic(&path, text.as_bytes())
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file (`path` with the extension `tmp`),
+/// synced, and a rename: a reader sees the whole file or none.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let tmp = path.with_extension("tmp");
+    let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(bytes).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))
 }
 
 /// Reads a ledger file: every complete line must be a `T` (a candidate, or the part of it
@@ -254,6 +260,7 @@ mod tests {
             },
             feedback: String::new(),
             seconds: 1.0 / 3.0,
+            finished: Some(1.0e9 + 1.0 / 3.0),
         }
     }
 
@@ -277,6 +284,7 @@ mod tests {
         assert!(back[0].detail.loss_curve[1].is_nan());
         assert_eq!(back[0].fitness, f64::INFINITY);
         assert_eq!(back[0].seconds.to_bits(), (1.0f64 / 3.0).to_bits());
+        assert_eq!(back[0].finished, Some(1.0e9 + 1.0 / 3.0));
         // The file was repaired: sorted, whole lines only.
         let repaired = std::fs::read_to_string(run.ledger_path()).unwrap();
         assert!(repaired.ends_with("}\n") && repaired.lines().count() == 2);

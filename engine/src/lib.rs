@@ -105,6 +105,7 @@
 #![warn(missing_docs)]
 
 pub mod candidate;
+pub mod executor;
 pub mod extract;
 pub mod json;
 pub mod ledger;
@@ -116,7 +117,10 @@ pub mod propose;
 pub mod report;
 pub mod search;
 
-pub use candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+pub use candidate::{
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys,
+};
+pub use executor::{Executor, ExecutorError, LocalExecutor, RoundWork, Screened, Submission};
 pub use ledger::{LedgerError, RunDir};
 pub use problem::{GoOn, Judged, Problem, Screening};
 pub use prompt::Brief;

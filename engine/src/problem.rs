@@ -90,6 +90,12 @@ pub trait Problem: Sync {
         go_on: &mut GoOn<'_>,
     ) -> Judged;
 
+    /// The most inner evaluations (calls of `go_on`: rollouts, say) one evaluation makes
+    /// with `settings`, when known (progress bars use it).
+    fn inner_budget(&self, _settings: &Self::Settings) -> Option<usize> {
+        None
+    }
+
     /// What the prompt says about the problem.
     fn brief(&self) -> Brief;
 
@@ -97,6 +103,16 @@ pub trait Problem: Sync {
     /// fitted solution in closed form, say), placed under the candidate's heading.
     fn report_section(&self, _candidate: &Candidate<Self::Detail>) -> String {
         String::new()
+    }
+
+    /// The problem's account of the whole run, rewritten after every round: its own files in
+    /// the run directory (curves, tables) and a markdown section appended to `report.md`.
+    fn report_run(
+        &self,
+        _run: &RunDir,
+        _candidates: &[Candidate<Self::Detail>],
+    ) -> Result<String, LedgerError> {
+        Ok(String::new())
     }
 
     /// Writes the best candidate's files into the run directory (the best solution in its

@@ -5,7 +5,7 @@
 
 use crate::candidate::{Candidate, Detail};
 use crate::ledger::{LedgerError, RunDir};
-use crate::plot::{Series, line_chart};
+use crate::plot::{Chart, Series, Style};
 use crate::problem::Problem;
 use crate::search::{best_of, fitted_count};
 use std::collections::BTreeMap;
@@ -153,47 +153,124 @@ pub fn write<P: Problem>(
     round: usize,
 ) -> Result<(), LedgerError> {
     let root = run.root();
-    run.write_atomic(
-        &root.join("report.md"),
-        markdown(problem, candidates, round).as_bytes(),
-    )?;
+    let mut text = markdown(problem, candidates, round);
+    let section = problem.report_run(run, candidates)?;
+    if !section.trim().is_empty() {
+        text.push_str(section.trim_end());
+        text.push('\n');
+    }
+    run.write_atomic(&root.join("report.md"), text.as_bytes())?;
     if let Some(best) = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id)) {
         problem.write_best(run, best)?;
     }
+    let name = problem.name();
+    run.write_atomic(
+        &root.join("progress.svg"),
+        progress_chart(name, candidates).svg().as_bytes(),
+    )?;
+    run.write_atomic(
+        &root.join("rounds.svg"),
+        rounds_chart(name, candidates).svg().as_bytes(),
+    )
+}
+
+/// Each evaluated candidate's loss against the order in which the evaluations finished
+/// (by round, then by [`Candidate::finished`]), and the best loss so far as a step line.
+pub fn progress_chart<D: Detail>(name: &str, candidates: &[Candidate<D>]) -> Chart {
+    let mut done: Vec<&Candidate<D>> = candidates.iter().filter(|c| c.evaluated()).collect();
+    done.sort_by(|a, b| {
+        a.round
+            .cmp(&b.round)
+            .then(
+                a.finished
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.finished.unwrap_or(f64::INFINITY)),
+            )
+            .then(a.id.cmp(&b.id))
+    });
     let mut best = f64::INFINITY;
-    let mut by_fit = Vec::new();
+    let (mut each, mut so_far) = (Vec::new(), Vec::new());
+    for (k, c) in done.iter().enumerate() {
+        let x = k as f64 + 1.0;
+        if c.is_ok() {
+            best = best.min(c.fitness);
+            each.push((x, c.fitness));
+        }
+        so_far.push((x, best));
+    }
+    Chart::new(
+        &format!("{name}: loss of each candidate, in the order fitted"),
+        "candidates fitted (order finished)",
+        "loss",
+    )
+    .log_y(true)
+    .integer_x()
+    .series(
+        Style::Points,
+        Series {
+            name: "candidate".into(),
+            points: each,
+        },
+    )
+    .series(
+        Style::Step,
+        Series {
+            name: "best so far".into(),
+            points: so_far,
+        },
+    )
+}
+
+/// The best loss after each round (rounds on integer ticks).
+pub fn rounds_chart<D: Detail>(name: &str, candidates: &[Candidate<D>]) -> Chart {
     let mut by_round: BTreeMap<usize, f64> = BTreeMap::new();
     for c in candidates {
-        if c.evaluated() {
-            if c.is_ok() {
-                best = best.min(c.fitness);
-            }
-            by_fit.push((by_fit.len() as f64 + 1.0, best));
+        let b = by_round.entry(c.round).or_insert(f64::INFINITY);
+        if c.is_ok() {
+            *b = b.min(c.fitness);
         }
-        by_round.insert(c.round, best);
     }
-    let svg = line_chart(
-        &format!("{}: best loss so far", problem.name()),
-        "candidates fitted",
-        "best loss",
-        &[Series {
-            name: "best".into(),
-            points: by_fit,
-        }],
-        true,
-    );
-    run.write_atomic(&root.join("progress.svg"), svg.as_bytes())?;
-    let svg = line_chart(
-        &format!("{}: best loss after each round", problem.name()),
+    let mut best = f64::INFINITY;
+    let points = by_round
+        .into_iter()
+        .map(|(r, b)| {
+            best = best.min(b);
+            (r as f64, best)
+        })
+        .collect();
+    Chart::new(
+        &format!("{name}: best loss after each round"),
         "round",
         "best loss",
-        &[Series {
-            name: "best".into(),
-            points: by_round.into_iter().map(|(r, b)| (r as f64, b)).collect(),
-        }],
-        true,
+    )
+    .log_y(true)
+    .integer_x()
+    .series(
+        Style::Line,
+        Series {
+            name: "best so far".into(),
+            points,
+        },
+    )
+}
+
+/// Adds the candidates whose evaluation the stop cut (or never started) to `report.md`:
+/// they are not in the ledger, and a resumed run evaluates them.
+pub fn append_pending(
+    run: &RunDir,
+    ids: &[usize],
+    stopped: &crate::search::StopReason,
+) -> Result<(), LedgerError> {
+    let path = run.root().join("report.md");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+    let _ = write!(
+        text,
+        "\n## Pending\n\nThe run stopped ({stopped}) before these candidates were evaluated: {}. \
+         They are not in the ledger; `--resume` evaluates them.\n",
+        list.join(", ")
     );
-    run.write_atomic(&root.join("rounds.svg"), svg.as_bytes())
+    run.write_atomic(&path, text.as_bytes())
 }
 
 /// Adds the error that ended the run to `report.md` (a dead model server, a bad key), so

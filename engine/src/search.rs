@@ -15,7 +15,10 @@
 //! round, and the ledger is rewritten in id order after each round, so two runs with the
 //! same seed give the same ledger apart from wall-clock fields (`seconds`).
 
-use crate::candidate::{Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict};
+use crate::candidate::{
+    Candidate, Detail, Proposal, ProposerKind, Stage, Tokens, Verdict, dedup_keys,
+};
+use crate::executor::{Evaluated, Executor, ExecutorError, LocalExecutor, RoundWork, Screened};
 use crate::ledger::{LedgerError, RunDir};
 use crate::problem::Problem;
 use crate::prompt::FeedbackFormat;
@@ -24,8 +27,7 @@ use crate::report;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// The settings of a run (saved as `config.json` in the run directory). `F` is the
@@ -53,11 +55,20 @@ pub struct SearchConfig<F> {
     pub seed: u64,
     /// Most candidates evaluated in the whole run (the starting solution included).
     pub max_evaluations: Option<usize>,
-    /// Wall-clock budget of the run, seconds.
+    /// Wall-clock budget of the run, seconds; the time the proposer takes to answer (a
+    /// person, a model) does not count.
     pub max_seconds: Option<f64>,
     /// Stop once a candidate's fitness is at most this (the evaluations still running are
     /// cut and not recorded: a resumed run evaluates them).
     pub target_loss: Option<f64>,
+    /// Stop once a candidate's fitness is at most this fraction of the starting solution's
+    /// (cut like `target_loss`). Absent in runs made before it existed.
+    #[serde(default)]
+    pub target_relative: Option<f64>,
+    /// Stop after this many finished rounds in a row that did not lower the best fitness
+    /// (by more than the tie of [`LOSS_TIE`]). Absent in runs made before it existed.
+    #[serde(default)]
+    pub patience: Option<usize>,
     /// Worker threads for the evaluations (0: one per core).
     pub threads: usize,
     /// The settings of one evaluation.
@@ -97,7 +108,8 @@ pub struct LlmSettings {
 impl<F> SearchConfig<F> {
     /// SGA's defaults (5 shown, 4 + 12 proposals at temperatures 0.5 and 1.0, 5 rounds, the
     /// evolve proposer, seed 0) with the given evaluation settings; `path` names the
-    /// problem's file.
+    /// problem's file. No target and no patience: the command line adds
+    /// [`DEFAULT_TARGET_RELATIVE`] and [`DEFAULT_PATIENCE`].
     pub fn new(path: impl Into<PathBuf>, fit: F) -> SearchConfig<F> {
         SearchConfig {
             task: path.into(),
@@ -112,6 +124,8 @@ impl<F> SearchConfig<F> {
             max_evaluations: None,
             max_seconds: None,
             target_loss: None,
+            target_relative: None,
+            patience: None,
             threads: 0,
             fit,
             llm: None,
@@ -145,6 +159,11 @@ pub enum StopReason {
         /// The target.
         target: f64,
     },
+    /// Rounds in a row brought no better best.
+    NoImprovement {
+        /// The rounds without improvement.
+        rounds: usize,
+    },
     /// A stop was requested (Ctrl-C, SIGTERM).
     Interrupted,
     /// The proposer could not go on (a dead model server, a bad key, the end of a
@@ -171,6 +190,10 @@ impl std::fmt::Display for StopReason {
             }
             StopReason::WallTime { seconds } => write!(f, "wall-time budget of {seconds} s used"),
             StopReason::TargetReached { target } => write!(f, "target loss {target:e} reached"),
+            StopReason::NoImprovement { rounds } => {
+                let s = if *rounds == 1 { "" } else { "s" };
+                write!(f, "no better loss in the last {rounds} round{s}")
+            }
             StopReason::Interrupted => f.write_str("interrupted"),
             StopReason::ProposerFailed { message } => write!(f, "the proposer stopped: {message}"),
         }
@@ -179,10 +202,19 @@ impl std::fmt::Display for StopReason {
 
 /// What the caller hears while a run goes on.
 pub trait Events<D> {
+    /// The run starts: `population` is what the run directory already holds (empty unless
+    /// the run is resumed), `rounds` the most rounds it will do.
+    fn start(&mut self, _population: &[Candidate<D>], _rounds: usize) {}
     /// A round starts with `proposals` proposals to evaluate (`resumed`: read back).
     fn round(&mut self, _round: usize, _proposals: usize, _resumed: bool) {}
     /// A candidate is finished (recorded in the ledger).
     fn candidate(&mut self, _candidate: &Candidate<D>) {}
+    /// Said about twice a second while evaluations run: the inner evaluations (rollouts,
+    /// say) done so far in this round, and how many the round's evaluations may do at most
+    /// when the problem knows ([`Problem::inner_budget`]).
+    fn progress(&mut self, _inner: usize, _budget: Option<usize>) {}
+    /// A round is finished and recorded; `population` is every candidate so far.
+    fn round_done(&mut self, _round: usize, _population: &[Candidate<D>]) {}
     /// Something worth saying.
     fn note(&mut self, _message: &str) {}
 }
@@ -201,6 +233,9 @@ pub enum SearchError {
     /// The thread pool could not be built.
     #[error("thread pool: {0}")]
     Threads(String),
+    /// The executor could not evaluate the round (a cluster that refuses jobs).
+    #[error("executor: {0}")]
+    Executor(#[from] ExecutorError),
 }
 
 /// How a run ended.
@@ -220,6 +255,9 @@ pub struct Outcome<D> {
     pub fitted: usize,
     /// Wall time of this invocation, seconds.
     pub seconds: f64,
+    /// Candidates proposed and screened whose evaluation was cut or not started when the
+    /// run stopped: not in the ledger; a resumed run evaluates them.
+    pub pending: Vec<usize>,
 }
 
 impl<D> Outcome<D> {
@@ -239,6 +277,62 @@ pub fn fitted_count<D: Detail>(candidates: &[Candidate<D>]) -> usize {
 /// equal: floating-point noise of a solution that reproduces the target (1e-19 against
 /// 1e-30).
 pub const LOSS_TIE: f64 = 1e-12;
+
+/// The default [`SearchConfig::target_relative`]: a fitness that ties with zero (see
+/// [`LOSS_TIE`]) reproduces the target; nothing after it can be better.
+pub const DEFAULT_TARGET_RELATIVE: f64 = LOSS_TIE;
+
+/// The default [`SearchConfig::patience`]: stop after a round that brought nothing better.
+pub const DEFAULT_PATIENCE: usize = 1;
+
+/// The starting solution's fitness (candidate 0), when finite.
+fn start_fitness<D: Detail>(candidates: &[Candidate<D>]) -> Option<f64> {
+    candidates
+        .iter()
+        .find(|c| c.id == 0 && c.is_ok())
+        .map(|c| c.fitness)
+}
+
+impl<F> SearchConfig<F> {
+    /// The fitness at which the run stops: the lower of `target_loss` and `target_relative`
+    /// times the starting solution's fitness (once that is known, and only when it is
+    /// positive: a loss).
+    pub fn target<D: Detail>(&self, candidates: &[Candidate<D>]) -> Option<f64> {
+        let relative = self
+            .target_relative
+            .zip(start_fitness(candidates).filter(|&s| s > 0.0))
+            .map(|(r, start)| r * start);
+        // An explicit target of 0 (or below) means no target.
+        let absolute = self.target_loss.filter(|&t| t > 0.0);
+        match (absolute, relative) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// How many rounds in a row, ending with `round`, did not lower the best fitness by more
+/// than the tie of [`LOSS_TIE`] (relative to the starting solution's fitness).
+pub fn rounds_without_improvement<D: Detail>(candidates: &[Candidate<D>], round: usize) -> usize {
+    let best_until = |r: usize| {
+        candidates
+            .iter()
+            .filter(|c| c.round < r && c.is_ok())
+            .map(|c| c.fitness)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let tie = LOSS_TIE * start_fitness(candidates).map_or(0.0, f64::abs);
+    let mut count = 0;
+    for r in (1..=round).rev() {
+        let before = best_until(r);
+        let after = best_until(r + 1);
+        if after < before - tie {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
 
 /// The id of the best candidate: the simplest (lowest complexity) among those whose
 /// fitness ties with the lowest (see [`LOSS_TIE`]); then the lower fitness, then the
@@ -332,24 +426,33 @@ pub struct Search<'a, P: Problem> {
     pub stop: &'a AtomicBool,
 }
 
-/// A screened proposal waiting for its evaluation.
-struct Pending<P: Problem> {
-    candidate: Candidate<P::Detail>,
-    solution: P::Solution,
+/// Whether a candidate reached its evaluation and failed there.
+fn failed_at_evaluation<D>(c: &Candidate<D>) -> bool {
+    matches!(&c.verdict, Verdict::Failed { stage, .. } if stage.reached_evaluation())
 }
 
 impl<P: Problem> Search<'_, P> {
     /// Runs (or resumes: everything already in the run directory is kept and not
-    /// evaluated again) until a stop condition holds.
+    /// evaluated again) until a stop condition holds, evaluating on the local cores
+    /// ([`LocalExecutor`] with `threads` threads).
     pub fn run(
+        self,
+        events: &mut dyn Events<P::Detail>,
+    ) -> Result<Outcome<P::Detail>, SearchError> {
+        let mut local =
+            LocalExecutor::new(self.config.threads).map_err(|e| SearchError::Threads(e.0))?;
+        self.run_with(&mut local, events)
+    }
+
+    /// [`Search::run`] with the round's evaluations handed to `executor`.
+    pub fn run_with(
         mut self,
+        executor: &mut dyn Executor<P>,
         events: &mut dyn Events<P::Detail>,
     ) -> Result<Outcome<P::Detail>, SearchError> {
         let started = Instant::now();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.config.threads)
-            .build()
-            .map_err(|e| SearchError::Threads(e.to_string()))?;
+        // The start of the time budget, moved on by the time spent waiting for proposals.
+        let mut budget_clock = started;
         let mut population: Vec<Candidate<P::Detail>> = self.run.load()?;
         if !population.is_empty() {
             events.note(&format!(
@@ -357,11 +460,15 @@ impl<P: Problem> Search<'_, P> {
                 population.len()
             ));
         }
+        events.start(&population, self.config.rounds);
+        let mut pending_ids: Vec<usize> = Vec::new();
         let fitted_before = fitted_count(&population);
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in &population {
-            if let (Some(key), None) = (c.detail.key(), c.duplicate_of) {
-                seen.entry(key.to_string()).or_insert(c.id);
+            if c.duplicate_of.is_none() && !failed_at_evaluation(c) {
+                for key in dedup_keys(&c.detail) {
+                    seen.entry(key).or_insert(c.id);
+                }
             }
         }
         let mut stopped = None;
@@ -382,19 +489,21 @@ impl<P: Problem> Search<'_, P> {
             .bounded();
             events.round(0, 1, false);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 0,
                 vec![(0, start)],
                 &mut seen,
                 &mut population,
                 events,
                 started,
+                &mut pending_ids,
             )?;
+            events.round_done(0, &population);
         }
         let mut next_id = 1;
         let mut round = 0;
         while stopped.is_none() {
-            if let Some(reason) = self.budget_reason(&population, started) {
+            if let Some(reason) = self.budget_reason(&population, budget_clock) {
                 stopped = Some(reason);
                 break;
             }
@@ -428,7 +537,11 @@ impl<P: Problem> Search<'_, P> {
                         stop: self.stop,
                         feedback: self.config.feedback,
                     };
-                    match self.proposer.propose(&ctx) {
+                    let asked = Instant::now();
+                    let answer = self.proposer.propose(&ctx);
+                    // The budget's clock stands still while the proposer answers.
+                    budget_clock += asked.elapsed();
+                    match answer {
                         Ok(p) => {
                             let p: Vec<Proposal> = p.into_iter().map(Proposal::bounded).collect();
                             self.run.save_round(round, &p)?;
@@ -459,20 +572,31 @@ impl<P: Problem> Search<'_, P> {
             }
             events.round(round, pending.len(), resumed);
             stopped = self.evaluate(
-                &pool,
+                executor,
                 round,
                 pending,
                 &mut seen,
                 &mut population,
                 events,
-                started,
+                budget_clock,
+                &mut pending_ids,
             )?;
             report::write(&self.run, self.problem, &population, round)?;
             written = true;
-            if let Some(target) = self.config.target_loss {
+            events.round_done(round, &population);
+            if let Some(target) = self.config.target(&population) {
                 let reached = population.iter().any(|c| c.is_ok() && c.fitness <= target);
                 if reached && stopped.is_none() {
                     stopped = Some(StopReason::TargetReached { target });
+                }
+            }
+            if let Some(patience) = self.config.patience.filter(|&p| p > 0)
+                && stopped.is_none()
+                && round < self.config.rounds
+            {
+                let idle = rounds_without_improvement(&population, round);
+                if idle >= patience {
+                    stopped = Some(StopReason::NoImprovement { rounds: idle });
                 }
             }
         }
@@ -484,6 +608,12 @@ impl<P: Problem> Search<'_, P> {
         }
         if let StopReason::ProposerFailed { message } = &stopped {
             report::append_error(&self.run, message)?;
+        }
+        pending_ids.sort_unstable();
+        pending_ids.dedup();
+        pending_ids.retain(|id| population.binary_search_by_key(id, |c| c.id).is_err());
+        if !pending_ids.is_empty() {
+            report::append_pending(&self.run, &pending_ids, &stopped)?;
         }
         let mut tokens = Tokens::default();
         for c in &population {
@@ -498,6 +628,7 @@ impl<P: Problem> Search<'_, P> {
             rounds: round,
             tokens,
             seconds: started.elapsed().as_secs_f64(),
+            pending: pending_ids,
         })
     }
 
@@ -531,76 +662,43 @@ impl<P: Problem> Search<'_, P> {
         round: usize,
         proposal: Proposal,
         seen: &mut BTreeMap<String, usize>,
-    ) -> Result<Pending<P>, Box<Candidate<P::Detail>>> {
+    ) -> Result<Screened<P>, Box<Candidate<P::Detail>>> {
         let started = Instant::now();
-        let noun = self.problem.noun();
-        if let Some(message) = proposal.error.clone() {
-            return Err(Box::new(Candidate::failed(
-                id,
-                round,
-                proposal,
-                P::Detail::default(),
-                Stage::Propose,
+        let mut screened = crate::executor::screen(self.problem, id, round, proposal)?;
+        let c = &mut screened.candidate;
+        let keys: Vec<String> = dedup_keys(&c.detail).collect();
+        if let Some(&first) = keys.iter().find_map(|k| seen.get(k)) {
+            let noun = self.problem.noun();
+            let message = self.problem.duplicate_message(first);
+            c.feedback = format!("The {noun} was rejected at the duplicate stage: {message}");
+            c.verdict = Verdict::Failed {
+                stage: Stage::Duplicate,
                 message,
-                noun,
-            )));
+            };
+            c.duplicate_of = Some(first);
+            c.seconds += started.elapsed().as_secs_f64();
+            return Err(Box::new(screened.candidate));
         }
-        let screening = self.problem.screen(&proposal);
-        let mut c = Candidate::failed(
-            id,
-            round,
-            proposal,
-            screening.detail,
-            Stage::Fit,
-            String::new(),
-            noun,
-        );
-        c.shown = screening.shown;
-        match screening.outcome {
-            Err((stage, message)) => {
-                c.feedback = format!("The {noun} was rejected at the {stage} stage: {message}");
-                c.verdict = Verdict::Failed { stage, message };
-                c.seconds = started.elapsed().as_secs_f64();
-                Err(Box::new(c))
-            }
-            Ok(solution) => {
-                if let Some(key) = c.detail.key().map(str::to_string) {
-                    if let Some(&first) = seen.get(&key) {
-                        let message = self.problem.duplicate_message(first);
-                        c.feedback =
-                            format!("The {noun} was rejected at the duplicate stage: {message}");
-                        c.verdict = Verdict::Failed {
-                            stage: Stage::Duplicate,
-                            message,
-                        };
-                        c.duplicate_of = Some(first);
-                        c.seconds = started.elapsed().as_secs_f64();
-                        return Err(Box::new(c));
-                    }
-                    seen.insert(key, id);
-                }
-                c.seconds = started.elapsed().as_secs_f64();
-                Ok(Pending {
-                    candidate: c,
-                    solution,
-                })
-            }
+        for key in keys {
+            seen.insert(key, id);
         }
+        Ok(screened)
     }
 
-    /// Screens `pending` in order, evaluates the survivors in parallel and records
+    /// Screens `pending` in order, hands the survivors to the executor and records
     /// everything. Returns a stop reason when an evaluation was interrupted or the budget
-    /// ran out mid-round.
+    /// ran out mid-round; the ids of the evaluations cut or not started are added to `cut`.
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
-        pool: &rayon::ThreadPool,
+        executor: &mut dyn Executor<P>,
         round: usize,
         pending: Vec<(usize, Proposal)>,
         seen: &mut BTreeMap<String, usize>,
         population: &mut Vec<Candidate<P::Detail>>,
         events: &mut dyn Events<P::Detail>,
         started: Instant,
+        cut_ids: &mut Vec<usize>,
     ) -> Result<Option<StopReason>, SearchError> {
         let mut to_fit = Vec::new();
         for (id, proposal) in pending {
@@ -617,78 +715,72 @@ impl<P: Problem> Search<'_, P> {
         if let Some(max) = self.config.max_evaluations {
             let room = max.saturating_sub(fitted_count(population));
             if to_fit.len() > room {
+                cut_ids.extend(to_fit[room..].iter().map(|p| p.candidate.id));
                 to_fit.truncate(room);
                 stopped = Some(StopReason::EvaluationBudget { max });
             }
         }
         let deadline = self.config.max_seconds;
         let stop = self.stop;
-        let interrupted = AtomicBool::new(false);
         // Set when a candidate reaches the target: the evaluations still running are cut
         // (and evaluated again by a resumed run), the ones not started are skipped.
-        let target = self.config.target_loss;
+        let target = self.config.target(population);
         let reached = AtomicBool::new(
             target.is_some_and(|t| population.iter().any(|c| c.is_ok() && c.fitness <= t)),
         );
-        let (tx, rx) = mpsc::channel::<Candidate<P::Detail>>();
+        // Inner evaluations done in this round (progress only).
+        let inner = AtomicUsize::new(0);
+        let budget = self
+            .problem
+            .inner_budget(&self.config.fit)
+            .map(|b| b.saturating_mul(to_fit.len()));
+        let go_on = || {
+            let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+            !(stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst))
+        };
         let mut result: Result<(), SearchError> = Ok(());
-        pool.in_place_scope(|scope| {
-            for pending in to_fit {
-                let tx = tx.clone();
-                let interrupted = &interrupted;
-                let reached = &reached;
-                let problem = self.problem;
-                let settings = &self.config.fit;
-                scope.spawn(move |_| {
-                    if reached.load(Ordering::SeqCst) {
-                        interrupted.store(true, Ordering::SeqCst);
+        let mut interrupted = false;
+        if !to_fit.is_empty() {
+            let work = RoundWork {
+                problem: self.problem,
+                settings: &self.config.fit,
+                task: &self.config.task,
+                run: &self.run,
+                round,
+                go_on: &go_on,
+                inner: &inner,
+            };
+            interrupted = executor.evaluate(&work, to_fit, &mut |done| {
+                let c = match done {
+                    Evaluated::Finished(c) => *c,
+                    Evaluated::Cut(id) => {
+                        cut_ids.push(id);
                         return;
                     }
-                    let mut cut = false;
-                    let mut go_on = || {
-                        let over = deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
-                        if stop.load(Ordering::SeqCst) || over || reached.load(Ordering::SeqCst) {
-                            cut = true;
-                            false
-                        } else {
-                            true
-                        }
-                    };
-                    let evaluation_started = Instant::now();
-                    let Pending {
-                        mut candidate,
-                        solution,
-                    } = pending;
-                    let judged =
-                        problem.evaluate(solution, &mut candidate.detail, settings, &mut go_on);
-                    if cut {
-                        // An interrupted evaluation is not a result: a resumed run does it again.
-                        interrupted.store(true, Ordering::SeqCst);
+                    Evaluated::Tick => {
+                        events.progress(inner.load(Ordering::Relaxed), budget);
                         return;
                     }
-                    candidate.fitness = judged.fitness;
-                    candidate.verdict = judged.verdict;
-                    candidate.feedback = judged.feedback;
-                    candidate.seconds += evaluation_started.elapsed().as_secs_f64();
-                    let _ = tx.send(candidate);
-                });
-            }
-            drop(tx);
-            for c in rx {
+                };
                 if target.is_some_and(|t| c.is_ok() && c.fitness <= t) {
                     reached.store(true, Ordering::SeqCst);
                 }
                 if result.is_ok() {
                     result = self.run.append(&c).map_err(SearchError::from);
                 }
+                if failed_at_evaluation(&c) {
+                    // A solution that failed its evaluation makes no later one a duplicate
+                    // (a later equal one is evaluated, and fails the same way if it is).
+                    seen.retain(|_, first| *first != c.id);
+                }
                 events.candidate(&c);
                 population.push(c);
-            }
-        });
+            })?;
+        }
         result?;
         population.sort_by_key(|c| c.id);
         self.run.rewrite(population)?;
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupted {
             stopped = Some(if stop.load(Ordering::SeqCst) {
                 StopReason::Interrupted
             } else if reached.load(Ordering::SeqCst) {
@@ -706,11 +798,12 @@ impl<P: Problem> Search<'_, P> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// A detail with a complexity only (also used by the plot tests).
     #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-    struct Simple {
+    pub(crate) struct Simple {
         complexity: Option<u64>,
         family: Option<String>,
     }
@@ -726,7 +819,8 @@ mod tests {
         }
     }
 
-    fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
+    /// A candidate of round 1 (0 for id 0), ok when `fitness` is finite, else failed at parsing.
+    pub(crate) fn candidate(id: usize, fitness: f64, complexity: u64) -> Candidate<Simple> {
         let ok = fitness.is_finite();
         Candidate {
             id,
@@ -759,6 +853,7 @@ mod tests {
             },
             feedback: String::new(),
             seconds: 0.0,
+            finished: None,
         }
     }
 
@@ -791,6 +886,173 @@ mod tests {
         .map(|c| c.id)
         .collect();
         assert_eq!(front, [3, 1, 2]);
+    }
+
+    /// A problem whose solutions are integers keyed by their last digit (first key) and
+    /// by their tens (second key); integers below 20 fail their evaluation.
+    struct Keyed;
+
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Keys {
+        key: Option<String>,
+        second: Option<String>,
+    }
+    impl Detail for Keys {
+        fn key(&self) -> Option<&str> {
+            self.key.as_deref()
+        }
+        fn second_key(&self) -> Option<&str> {
+            self.second.as_deref()
+        }
+    }
+
+    impl Problem for Keyed {
+        type Detail = Keys;
+        type Solution = u64;
+        type Settings = ();
+        fn name(&self) -> &str {
+            "keyed"
+        }
+        fn start(&self) -> Option<(String, String)> {
+            None
+        }
+        fn screen(&self, proposal: &Proposal) -> crate::Screening<Keys, u64> {
+            let n: Result<u64, _> = proposal.text.trim().parse();
+            crate::Screening {
+                detail: Keys {
+                    key: n.as_ref().ok().map(|n| (n % 10).to_string()),
+                    second: n.as_ref().ok().map(|n| (n / 10).to_string()),
+                },
+                shown: None,
+                outcome: n.map_err(|e| (Stage::Parse, e.to_string())),
+            }
+        }
+        fn evaluate(&self, n: u64, _: &mut Keys, _: &(), _: &mut crate::GoOn<'_>) -> crate::Judged {
+            let failed = n < 20;
+            crate::Judged {
+                fitness: if failed { f64::INFINITY } else { n as f64 },
+                verdict: if failed {
+                    Verdict::Failed {
+                        stage: Stage::Evaluate,
+                        message: "too small".into(),
+                    }
+                } else {
+                    Verdict::Ok {
+                        note: String::new(),
+                    }
+                },
+                feedback: String::new(),
+            }
+        }
+        fn brief(&self) -> crate::Brief {
+            crate::Brief {
+                system: String::new(),
+                setup: String::new(),
+                task: String::new(),
+                format: String::new(),
+                block: "int".into(),
+                noun: "integer".into(),
+            }
+        }
+    }
+
+    /// Proposes the given texts, one list per round.
+    struct Rounds(Vec<Vec<&'static str>>);
+    impl Proposer<Keyed> for Rounds {
+        fn propose(
+            &mut self,
+            ctx: &RoundContext<'_, Keyed>,
+        ) -> Result<Vec<Proposal>, crate::ProposeError> {
+            Ok(self.0[ctx.round - 1]
+                .iter()
+                .map(|t| Proposal {
+                    proposer: ProposerKind::Evolve,
+                    how: String::new(),
+                    parents: vec![],
+                    text: t.to_string(),
+                    tokens: Tokens::default(),
+                    error: None,
+                    cut: None,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn a_failed_candidate_makes_no_later_one_a_duplicate_and_second_keys_count() {
+        let dir = std::env::temp_dir().join(format!("ansatz-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut config = SearchConfig::new("keyed.toml", ());
+        config.rounds = 3;
+        config.threads = 1;
+        let stop = AtomicBool::new(false);
+        let rounds = vec![vec!["13"], vec!["23", "33"], vec!["43", "27", "51"]];
+        let run = |rounds: Vec<Vec<&'static str>>, config: &SearchConfig<()>| {
+            Search {
+                problem: &Keyed,
+                config,
+                run: RunDir::open(&dir).expect("run dir"),
+                proposer: Box::new(Rounds(rounds)),
+                stop: &stop,
+            }
+            .run(&mut Silent)
+            .expect("the run")
+        };
+        let outcome = run(rounds, &config);
+        let c = &outcome.candidates;
+        let texts: Vec<&str> = c.iter().map(|c| c.proposal.text.as_str()).collect();
+        assert_eq!(texts, ["13", "23", "33", "43", "27", "51"]);
+        // 13 failed its evaluation: 23 (same first key) is evaluated, not its duplicate.
+        assert_eq!(c[0].failed_stage(), Some(Stage::Evaluate));
+        assert_eq!((c[1].duplicate_of, c[1].fitness), (None, 23.0));
+        // 33 and 43 share 23's first key; 27 shares its second key; 51 shares neither.
+        assert_eq!(c[2].duplicate_of, Some(2));
+        assert_eq!(c[3].duplicate_of, Some(2));
+        assert_eq!(c[4].duplicate_of, Some(2));
+        assert_eq!((c[5].duplicate_of, c[5].fitness), (None, 51.0));
+        // A resumed run rebuilds the same keys: 23's are among them, 13's are not (19
+        // shares 13's second key).
+        config.rounds = 4;
+        let outcome = run(vec![vec![], vec![], vec![], vec!["63", "19"]], &config);
+        let c = &outcome.candidates;
+        assert_eq!(c.len(), 8);
+        assert_eq!(c[6].duplicate_of, Some(2));
+        assert_eq!(
+            (c[7].duplicate_of, c[7].failed_stage()),
+            (None, Some(Stage::Evaluate))
+        );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn the_default_stop_is_relative_to_the_start_and_counts_idle_rounds() {
+        let mut config = SearchConfig::new("task.toml", ());
+        config.target_relative = Some(DEFAULT_TARGET_RELATIVE);
+        let mut pop = vec![candidate(0, 2.0, 40)];
+        assert_eq!(config.target(&pop), Some(2e-12));
+        config.target_loss = Some(1e-15);
+        assert_eq!(config.target(&pop), Some(1e-15));
+        config.target_loss = None;
+        // A start without a positive loss gives no relative target.
+        assert_eq!(config.target(&[candidate(0, -1.0, 4)]), None);
+        assert_eq!(config.target(&[candidate(0, f64::NAN, 4)]), None);
+        // Round 1 improves, round 2 does not (a tie within 1e-12 of the start's loss is no
+        // improvement), round 3 does, round 4 does not, round 5 brings nothing finite.
+        let mut round = |id: usize, r: usize, fitness: f64| {
+            let mut c = candidate(id, fitness, 9);
+            c.round = r;
+            pop.push(c);
+        };
+        round(1, 1, 0.5);
+        round(2, 2, 0.5 - 1e-13);
+        round(3, 2, 0.7);
+        round(4, 3, 0.1);
+        round(5, 4, 0.2);
+        round(6, 5, f64::INFINITY);
+        let idle: Vec<usize> = (1..=5)
+            .map(|r| rounds_without_improvement(&pop, r))
+            .collect();
+        assert_eq!(idle, [0, 1, 0, 1, 2]);
     }
 
     #[test]

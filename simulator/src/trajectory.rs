@@ -6,7 +6,7 @@
 //! their frame indices (optional on reading: `0..T`); optionally `v` float64 `(T, N, 3)`
 //! velocities at the same frames; optionally `teacher_frames` int64 `(K,)` with `x_tf`,
 //! `v_tf` `(K, N, 3)`, `C_tf`, `F_tf` `(K, N, 3, 3)`: full states. The SGA reference files
-//! (`x_planes`, `x_frames`, ...; see shared/reference/README.md) are read as well.
+//! (`x_planes`, `x_frames`, ...; see tests/data/reference/README.md) are read as well.
 
 use crate::npy::{NpyArray, NpyData};
 use crate::npz::Npz;

@@ -130,5 +130,20 @@ impl SlurmExecutor {
     }
 }
 
+/// Whether the tests that need a real cluster were asked for (`ANSATZ_SLURM_TESTS=1`, as
+/// `.ci/run` sets after `.ci/slurm-up`). When they were not, says on standard error (past a
+/// test harness's capture) that `test` is skipped.
+pub fn cluster_tests_requested(test: &str) -> bool {
+    if std::env::var("ANSATZ_SLURM_TESTS").as_deref() == Ok("1") {
+        return true;
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{test}: skipped (set ANSATZ_SLURM_TESTS=1 with a cluster up: .ci/slurm-up)"
+    );
+    false
+}
+
 #[cfg(test)]
 mod fake;

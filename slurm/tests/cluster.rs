@@ -5,7 +5,6 @@
 //! assume a disposable cluster on which the tests may run `scontrol update` as Slurm's admin.
 
 use ansatz_slurm::{ItemStatus, RoundEnd, SlurmExecutor, SlurmSettings, WorkItem};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -17,12 +16,7 @@ static CLUSTER: Mutex<()> = Mutex::new(());
 
 /// Settings for a test, or `None` (with a message) when the cluster tests are not asked for.
 fn cluster(test: &str) -> Option<SlurmSettings> {
-    if std::env::var("ANSATZ_SLURM_TESTS").as_deref() != Ok("1") {
-        // Straight to standard error, past the test harness's capture, so it is seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{test}: skipped (set ANSATZ_SLURM_TESTS=1 with a cluster up: .ci/slurm-up)"
-        );
+    if !ansatz_slurm::cluster_tests_requested(test) {
         return None;
     }
     let settings = SlurmSettings {

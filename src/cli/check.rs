@@ -11,8 +11,10 @@ pub const INVALID_LAW: u8 = 2;
 
 /// Checks `file` against `signature`, printing the report (stdout) or the error (stderr).
 pub fn run(file: &Path, signature: &str) -> anyhow::Result<ExitCode> {
-    let signature = Signature::named(signature)?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let signature = Signature::named(signature).map_err(super::invalid)?;
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("reading {}", file.display()))
+        .map_err(super::invalid)?;
     match check_bytes(&bytes, &signature) {
         Ok(report) => {
             print!("{report}");

@@ -17,7 +17,7 @@ pub struct ExportArgs<'a> {
     /// The target (`latex`, `sympy`, `numpy`, `pytorch`, `rust`).
     pub to: &'a str,
     /// Parameter values replacing the defaults (JSON `{name: value}` or a fit result).
-    pub params: Option<&'a Path>,
+    pub params: Option<&'a str>,
     /// The task signature.
     pub signature: &'a str,
     /// Export the simplified law instead of the law as written.
@@ -28,8 +28,8 @@ pub struct ExportArgs<'a> {
 
 /// Exports a law file; an invalid law is reported on stderr with exit status 2.
 pub fn run(args: &ExportArgs<'_>) -> anyhow::Result<ExitCode> {
-    let target: Target = args.to.parse()?;
-    let signature = Signature::named(args.signature)?;
+    let target: Target = args.to.parse().map_err(super::invalid)?;
+    let signature = Signature::named(args.signature).map_err(super::invalid)?;
     let law = match load_file(args.file, &signature)? {
         Ok(law) => law,
         Err(message) => {
@@ -40,7 +40,7 @@ pub fn run(args: &ExportArgs<'_>) -> anyhow::Result<ExitCode> {
     let law = match args.params {
         Some(path) => {
             let values = super::read_params(path, &law)?;
-            with_defaults(&law, &values)?
+            with_defaults(&law, &values).map_err(super::invalid)?
         }
         None => law,
     };

@@ -4,7 +4,7 @@
 
 use super::{ProgressTicker, read_params};
 use ansatz::engine::Verdict;
-use ansatz::engine::plot::{Series, line_chart};
+use ansatz::engine::plot::{Chart, Series, Style};
 use ansatz::kinds::mpm::feedback::{Feedback, KeyStates};
 use ansatz::kinds::mpm::fit::{self as fitting, Optimizer, fit};
 use ansatz::kinds::mpm::task::{Task, TaskError};
@@ -24,26 +24,28 @@ pub struct FitArgs<'a> {
     /// Optimiser override.
     pub optimizer: Option<Optimizer>,
     /// Starting parameters (JSON), overriding the law's defaults.
-    pub params: Option<&'a Path>,
+    pub params: Option<&'a str>,
     /// Output directory.
     pub out: Option<PathBuf>,
 }
 
 /// Runs `ansatz fit`.
 pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
-    let ticker = ProgressTicker::spinner("loading the task (simulating the ground truth)");
+    let ticker = ProgressTicker::spinner("loading the task");
     let task = Task::load(args.task);
     ticker.finish();
-    let task = task?;
+    let task = task.map_err(super::invalid)?;
     let (law, src) = match task.load_law(args.law) {
         Ok(x) => x,
         Err(TaskError::Law { path, message }) => {
             eprintln!("{}: {message}", path.display());
             return Ok(ExitCode::from(super::check::INVALID_LAW));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(super::invalid(e)),
     };
-    let mut settings = fitting::settings_of(&task).map_err(anyhow::Error::msg)?;
+    let mut settings = fitting::settings_of(&task)
+        .map_err(anyhow::Error::msg)
+        .map_err(super::invalid)?;
     if let Some(o) = args.optimizer {
         settings.optimizer = o;
     }
@@ -106,23 +108,38 @@ pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
     let json_path = out.join("fit.json");
     std::fs::write(&json_path, serde_json::to_string_pretty(&json)? + "\n")
         .with_context(|| format!("writing {}", json_path.display()))?;
-    let curve = Series {
+    let evaluations = &feedback.record.evaluations;
+    let mut curves = vec![Series {
         name: "position loss".into(),
-        points: feedback
-            .record
-            .evaluations
+        points: evaluations
             .iter()
             .enumerate()
             .map(|(i, e)| (i as f64, e.loss))
             .collect(),
-    };
-    let svg = line_chart(
-        &format!("{}: {}", task.name(), args.law.display()),
-        "evaluation",
-        "position loss",
-        &[curve],
-        true,
-    );
+    }];
+    if evaluations.iter().any(|e| e.velocity.is_some()) {
+        curves.push(Series {
+            name: "velocity loss".into(),
+            points: evaluations
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i as f64, e.velocity.unwrap_or(f64::NAN)))
+                .collect(),
+        });
+    }
+    let svg = curves
+        .into_iter()
+        .fold(
+            Chart::new(
+                &format!("{}: {}", task.name(), args.law.display()),
+                "evaluation",
+                "loss",
+            )
+            .log_y(true)
+            .integer_x(),
+            |chart, s| chart.series(Style::Line, s),
+        )
+        .svg();
     let svg_path = out.join("loss.svg");
     std::fs::write(&svg_path, svg).with_context(|| format!("writing {}", svg_path.display()))?;
     let r = &feedback.record;

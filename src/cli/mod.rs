@@ -1,8 +1,11 @@
 //! Command-line interface: argument definitions and dispatch to one module per command.
 
 pub mod check;
+pub mod ehrlich;
+pub mod evaluate;
 pub mod export;
 pub mod fit;
+pub mod molecule;
 pub mod regress;
 pub mod search;
 pub mod simplify;
@@ -43,9 +46,10 @@ pub enum Command {
         /// `lbfgs` (default of most tasks) or `adam` (the SGA reference's 30 updates).
         #[arg(long)]
         optimizer: Option<ansatz::kinds::mpm::fit::Optimizer>,
-        /// Starting parameter values, a JSON object {name: value} (default: the law's).
+        /// Starting parameter values: a JSON object {name: value}, or a file holding one
+        /// (or a fit result with one under "params"). Default: the law's.
         #[arg(long)]
-        params: Option<PathBuf>,
+        params: Option<String>,
         /// Output directory (default runs/fit/TASK-LAW-OPTIMIZER).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -58,9 +62,10 @@ pub enum Command {
         /// The law file (default: the task's ground-truth law).
         #[arg(long)]
         law: Option<PathBuf>,
-        /// Parameter values, a JSON object {name: value} (default: the law's).
+        /// Parameter values: a JSON object {name: value}, or a file holding one (default:
+        /// the law's).
         #[arg(long)]
-        params: Option<PathBuf>,
+        params: Option<String>,
         /// The output file.
         #[arg(long)]
         out: PathBuf,
@@ -74,8 +79,18 @@ pub enum Command {
         #[arg(long, default_value = "elastic")]
         signature: String,
     },
+    /// Molecules on their own (the molecule tasks are run by `search tasks/molecule_*.toml`).
+    #[command(subcommand)]
+    Molecule(molecule::MoleculeCommand),
+    /// Ehrlich functions: `ansatz ehrlich eval` gives the value of sequences, why one is
+    /// infeasible (the banned transition and where) and the presence of each motif.
+    #[command(subcommand)]
+    Ehrlich(ehrlich::EhrlichCommand),
     /// The bilevel search: proposers write laws, the fit judges them, round after round.
     Search(Box<search::SearchArgs>),
+    /// Evaluate one candidate of a task from files (what a cluster job of `search
+    /// --executor slurm` runs) and write the evaluated candidate atomically.
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Symbolic regression on a table: find a closed-form law per target column (or one
     /// 3x3 law for nine columns), with its Pareto front, exports and test R².
     Regress(Box<regress::RegressArgs>),
@@ -87,10 +102,10 @@ pub enum Command {
         /// The target: latex, sympy, numpy, pytorch or rust.
         #[arg(long)]
         to: String,
-        /// Parameter values replacing the defaults: a JSON object {name: value}, or a fit
-        /// result with one under "params".
+        /// Parameter values replacing the defaults: a JSON object {name: value}, or a file
+        /// holding one (or a fit result with one under "params").
         #[arg(long)]
-        params: Option<PathBuf>,
+        params: Option<String>,
         /// The task signature: `elastic`, `plastic` or explicit, e.g. "F: mat3 -> mat3".
         #[arg(long, default_value = "elastic")]
         signature: String,
@@ -101,6 +116,34 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// The exit status of a command that cannot start because of what it was given: a missing
+/// or invalid file (law, task, table, parameters), an option that does not apply (as clap
+/// does for a malformed command line).
+pub const EXIT_INVALID: u8 = 2;
+
+/// The exit status of a search stopped by Ctrl-C or SIGTERM (resumable with `--resume`).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// An error in what the user gave (exit status [`EXIT_INVALID`]); it reads as its cause.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Invalid(#[from] pub anyhow::Error);
+
+/// Marks `error` as an error in what the user gave.
+pub fn invalid(error: impl Into<anyhow::Error>) -> anyhow::Error {
+    anyhow::Error::new(Invalid(error.into()))
+}
+
+/// The exit status of a failed command: [`EXIT_INVALID`] when the error is in what the
+/// user gave, else 1.
+pub fn exit_status(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|c| c.is::<Invalid>()) {
+        EXIT_INVALID
+    } else {
+        1
+    }
 }
 
 /// Runs a parsed command line; `Err` is for failures outside the law (I/O, bad options).
@@ -127,8 +170,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => simulate::run(&task, law.as_deref(), params.as_deref(), &out),
         Command::Simplify { file, signature } => simplify::run(&file, &signature),
+        Command::Molecule(command) => molecule::run(command),
+        Command::Ehrlich(command) => ehrlich::run(command),
         Command::Search(args) => search::run(*args),
-        Command::Regress(args) => regress::run(*args),
+        Command::Evaluate(args) => evaluate::run(*args),
+        Command::Regress(args) => {
+            search::refuse_inapplicable(&args.llm, args.replay.as_deref(), args.proposer)?;
+            regress::run(*args)
+        }
         Command::Export {
             file,
             to,
@@ -181,31 +230,40 @@ impl ProgressTicker {
     }
 }
 
-/// Reads parameter values for `law` from a JSON object `{name: value}` (or a fit result
-/// with such an object under `"params"`); names the law does not have are an error.
-pub fn read_params(
-    path: &std::path::Path,
-    law: &ansatz_grammar::CheckedProgram,
-) -> anyhow::Result<Vec<f64>> {
-    use anyhow::Context;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+/// Reads parameter values for `law` from `given`: a JSON object `{name: value}` written on
+/// the command line, or the path of a file holding one (or a fit result with such an object
+/// under `"params"`); names the law does not have are an error.
+pub fn read_params(given: &str, law: &ansatz_grammar::CheckedProgram) -> anyhow::Result<Vec<f64>> {
+    let (origin, text) = if given.trim_start().starts_with('{') {
+        ("--params".to_string(), given.to_string())
+    } else {
+        let path = std::path::Path::new(given);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(anyhow::anyhow!("reading {}: {e}", path.display())))?;
+        (path.display().to_string(), text)
+    };
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| invalid(anyhow::anyhow!("{origin}: not JSON: {e}")))?;
     let object = value
         .get("params")
         .unwrap_or(&value)
         .as_object()
-        .with_context(|| format!("{}: expected a JSON object {{name: value}}", path.display()))?;
+        .ok_or_else(|| {
+            invalid(anyhow::anyhow!(
+                "{origin}: expected a JSON object {{name: value}}"
+            ))
+        })?;
     let mut overrides = std::collections::BTreeMap::new();
     for (name, v) in object {
-        let x = v
-            .as_f64()
-            .with_context(|| format!("{}: parameter `{name}` is not a number", path.display()))?;
+        let x = v.as_f64().ok_or_else(|| {
+            invalid(anyhow::anyhow!(
+                "{origin}: parameter `{name}` is not a number"
+            ))
+        })?;
         overrides.insert(name.clone(), x);
     }
     ansatz::kinds::mpm::task::resolve_params(law, &overrides)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        .map_err(|e| invalid(anyhow::anyhow!("{origin}: {e}")))
 }
 
 #[cfg(test)]

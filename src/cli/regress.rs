@@ -9,7 +9,7 @@ use ansatz::kinds::Kind;
 use ansatz::kinds::table::TableKind;
 use ansatz::kinds::table::task::TableTask;
 use ansatz::law;
-use ansatz::regress::run::{RegressConfig, run as run_regress};
+use ansatz::regress::run::{RegressConfig, run as run_regress, write_loop_outputs};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,9 +23,10 @@ pub struct RegressArgs {
     /// (repeat for several targets; default: `target`, else the last column).
     #[arg(long = "target")]
     pub targets: Vec<String>,
-    /// A separate test file with the same columns (default: hold out --test-fraction).
-    #[arg(long)]
-    pub test: Option<PathBuf>,
+    /// A separate test file with the same columns, scored on its own (repeat for several;
+    /// default: hold out --test-fraction). Its predictions go to predictions_<stem>.csv.
+    #[arg(long = "test")]
+    pub tests: Vec<PathBuf>,
     /// Share of rows held out for testing when there is no --test file.
     #[arg(long, default_value_t = 0.25)]
     pub test_fraction: f64,
@@ -39,10 +40,16 @@ pub struct RegressArgs {
     /// Rounds of the search loop (llm, human, replay; default 5, replay: as recorded).
     #[arg(long)]
     pub rounds: Option<usize>,
+    /// Laws asked of the proposer each round (llm, human; default 16, a quarter of them at
+    /// the exploitation temperature). A human reply's blocks past it are left out.
+    #[arg(long)]
+    pub laws_per_round: Option<usize>,
     /// The recorded run (a directory or ledger.jsonl) for --proposer replay.
     #[arg(long)]
     pub replay: Option<PathBuf>,
-    /// Wall-time limit per target, seconds.
+    /// Wall-time limit per target, seconds: the search, the refit of its front and the
+    /// outputs end within it (through the loop: fitting time; the proposer's wait does not
+    /// count).
     #[arg(long, default_value_t = 60.0)]
     pub time_limit: f64,
     /// Most laws fitted per target.
@@ -51,8 +58,8 @@ pub struct RegressArgs {
     /// Seed of the split and the search.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Threads (the tabular search runs on one; accepted for symmetry with `search`).
-    #[arg(long, default_value_t = 1)]
+    /// Threads fitting laws (0: one per core). The laws found do not depend on it.
+    #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Output directory (default runs/regress/<data file stem>-s<seed>).
     #[arg(long)]
@@ -104,12 +111,13 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("runs/regress").join(format!("{stem}-s{}", args.seed)));
     let cfg = RegressConfig {
         data: args.data.clone(),
-        test: args.test.clone(),
+        tests: args.tests.clone(),
         targets: args.targets.clone(),
         test_fraction: args.test_fraction,
         seed: args.seed,
         time_limit: args.time_limit,
         max_fits: args.max_fits,
+        threads: args.threads,
         out: out.clone(),
     };
     let quiet = args.quiet;
@@ -118,6 +126,17 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{line}");
         }
     };
+    if let Some(n) = args.laws_per_round {
+        if !matches!(args.proposer, ProposerKind::Llm | ProposerKind::Human) {
+            bail!(
+                "--laws-per-round applies to --proposer llm or human (not {})",
+                args.proposer
+            );
+        }
+        if n == 0 {
+            bail!("--laws-per-round must be at least 1");
+        }
+    }
     if args.proposer != ProposerKind::Evolve {
         return search_loop(&args, &cfg);
     }
@@ -133,6 +152,11 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
                         "  test R² {:.9}, train NMSE {:.3e}, complexity {}",
                         r.test_r2, r.train_nmse, r.complexity
                     );
+                    if r.tests.len() > 1 {
+                        for t in &r.tests {
+                            println!("  {}: R² {:.9} on {} rows", t.name, t.r2, t.rows);
+                        }
+                    }
                 }
                 println!("results in {}", out.display());
             }
@@ -158,6 +182,12 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
             cfg.out.display()
         );
     }
+    if cfg.tests.len() > 1 {
+        bail!(
+            "--proposer {} scores one test set; give at most one --test",
+            args.proposer
+        );
+    }
     if cfg.targets.len() > 1 {
         bail!(
             "--proposer {} searches one target at a time; give one --target",
@@ -169,7 +199,7 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         kind: Kind::Table,
         data: absolute(&cfg.data),
         target: cfg.targets.first().cloned(),
-        test: cfg.test.as_ref().map(absolute),
+        test: cfg.tests.first().map(absolute),
         test_fraction: cfg.test_fraction,
         seed: cfg.seed,
         fit_evaluations: None,
@@ -180,6 +210,7 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         },
         description: args.describe.clone(),
         units: args.units.iter().cloned().collect(),
+        slurm: None,
     };
     let loaded = match task.load() {
         Ok(l) => l,
@@ -199,9 +230,13 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
     config.proposer = args.proposer;
     config.seed = args.seed;
     config.replay = args.replay.clone();
-    config.threads = args.threads.max(1);
+    config.threads = args.threads;
     config.max_seconds = Some(args.time_limit);
     config.rounds = args.rounds.unwrap_or(5);
+    if let Some(n) = args.laws_per_round {
+        config.exploit = n / 4;
+        config.explore = n - n / 4;
+    }
     if config.proposer == ProposerKind::Replay && args.rounds.is_none() {
         let path = config
             .replay
@@ -220,8 +255,26 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
         terminal.finish();
         outcome
     };
-    let best = outcome.best_candidate();
-    let (law, train_nmse, test_r2) = match best.and_then(|b| {
+    // The law with the fewest constants (then the smallest) among those within 10 % of the
+    // lowest training error: the rule that picks the GP's law from its front.
+    let mut ok: Vec<_> = outcome
+        .candidates
+        .iter()
+        .filter(|c| c.is_ok() && c.fitness.is_finite())
+        .collect();
+    ok.sort_by(|a, b| {
+        (
+            a.detail.param_names.len(),
+            a.detail.complexity.unwrap_or(u64::MAX),
+        )
+            .cmp(&(
+                b.detail.param_names.len(),
+                b.detail.complexity.unwrap_or(u64::MAX),
+            ))
+            .then(a.fitness.total_cmp(&b.fitness))
+    });
+    let best = ansatz::regress::gp::choose_by_error(ok.iter().map(|c| c.fitness)).map(|i| ok[i]);
+    let (law, train_nmse, test_r2, outputs) = match best.and_then(|b| {
         Some((
             b,
             law::fitted_law(&b.detail, law::LawProblem::signature(&loaded.train))?,
@@ -229,14 +282,30 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
     }) {
         Some((b, law)) => {
             let test_nmse = loaded.test.nmse(&law, &b.detail.params);
-            (law.program().to_string(), b.fitness, 1.0 - test_nmse)
+            // The outputs of the GP path: exports, predictions, the SymPy expression.
+            let outputs = match write_loop_outputs(cfg, &law, &b.detail.params) {
+                Ok(o) => Some(o),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            (
+                law.program().to_string(),
+                b.fitness,
+                1.0 - test_nmse,
+                outputs,
+            )
         }
-        None => (String::new(), f64::INFINITY, f64::NEG_INFINITY),
+        None => (String::new(), f64::INFINITY, f64::NEG_INFINITY, None),
     };
     let result = serde_json::json!({
         "target": loaded.target,
         "proposer": config.proposer,
         "law": law,
+        "expression": outputs.as_ref().and_then(|o| o.expression.clone()),
+        "latex": outputs.as_ref().map(|o| o.latex.clone()),
+        "tests": outputs.as_ref().map(|o| o.tests.clone()),
         "train_nmse": train_nmse,
         "test_r2": test_r2,
         "rows": [loaded.rows.0, loaded.rows.1],

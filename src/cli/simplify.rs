@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// Simplifies `file`, printing the report (stdout) or the law's error (stderr, exit 2).
 pub fn run(file: &Path, signature: &str) -> anyhow::Result<ExitCode> {
-    let signature = Signature::named(signature)?;
+    let signature = Signature::named(signature).map_err(super::invalid)?;
     match load_file(file, &signature)? {
         Ok(law) => {
             print!("{}", report(&law));
@@ -28,7 +28,9 @@ pub fn load_file(
     file: &Path,
     signature: &Signature,
 ) -> anyhow::Result<Result<CheckedProgram, String>> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = std::fs::read(file)
+        .with_context(|| format!("reading {}", file.display()))
+        .map_err(super::invalid)?;
     let Ok(src) = std::str::from_utf8(&bytes) else {
         let message = ansatz_grammar::parse_bytes(&bytes)
             .err()

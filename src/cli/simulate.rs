@@ -13,13 +13,13 @@ use std::process::ExitCode;
 pub fn run(
     task: &Path,
     law: Option<&Path>,
-    params: Option<&Path>,
+    params: Option<&str>,
     out: &Path,
 ) -> anyhow::Result<ExitCode> {
     let ticker = ProgressTicker::spinner("loading the task");
     let task = Task::load(task);
     ticker.finish();
-    let task = task?;
+    let task = task.map_err(super::invalid)?;
     let (law, values) = match law {
         Some(path) => match task.load_law(path) {
             Ok((law, _)) => {
@@ -30,7 +30,7 @@ pub fn run(
                 eprintln!("{}: {message}", path.display());
                 return Ok(ExitCode::from(super::check::INVALID_LAW));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(super::invalid(e)),
         },
         None => match &task.truth {
             Some((law, _, values)) => (law.clone(), values.clone()),

@@ -23,6 +23,8 @@ pub struct Overrides {
     pub fit_evaluations: Option<usize>,
     /// The feedback format of a law's fit (`--feedback`).
     pub feedback: Option<ansatz_engine::prompt::FeedbackFormat>,
+    /// What happens to a law that fails a physics check (simulation tasks).
+    pub physics: Option<crate::law::record::PhysicsPolicy>,
 }
 
 /// What a kind of problem brings to the engine.

@@ -181,9 +181,15 @@ mod tests {
         assert_eq!(accepted(&record), [0, 1, 3, 5]);
         let text = fit_text(&record, true);
         assert!(text.contains("2 of the 7 evaluations failed"), "{text}");
-        assert!(text.contains("| 6 | 9.6e-23 | 1.92e-22 | 10.0005 | 1e-4 |"), "{text}");
+        assert!(
+            text.contains("| 6 | 9.6e-23 | 1.92e-22 | 10.0005 | 1e-4 |"),
+            "{text}"
+        );
         assert!(!text.contains("nan"), "{text}");
-        assert!(text.contains("Best: position loss 9.6e-23 at evaluation 6"), "{text}");
+        assert!(
+            text.contains("Best: position loss 9.6e-23 at evaluation 6"),
+            "{text}"
+        );
         // No number in the text reads as zero.
         for word in text.split(|c: char| c == ' ' || c == '|' || c == ',') {
             if let Ok(v) = word.trim_end_matches('.').parse::<f64>() {

@@ -74,7 +74,11 @@ mod tests {
         let p = parse("U, S, V = svd(F)\nreturn U @ diag(S) @ V.T").expect("parses");
         let w = warnings(&p);
         assert_eq!(w.len(), 1);
-        assert!(w[0].contains("`V` is the third output of svd, which is Vh"), "{}", w[0]);
+        assert!(
+            w[0].contains("`V` is the third output of svd, which is Vh"),
+            "{}",
+            w[0]
+        );
         let p = parse("U, S, V = svd(F)\nreturn transpose(V) @ U").expect("parses");
         assert_eq!(warnings(&p).len(), 1);
         for fine in [

@@ -1,12 +1,14 @@
 //! What every law problem shares (a constitutive law fitted through the simulator, a
 //! formula fitted to a table): the [`LawDetail`] a ledger line keeps, the screen of a law
 //! (extract the ```law block, parse, type-check against the problem's signature, e-graph
-//! canonical form and hash as the deduplication key), the fit record, the prompt parts that
+//! canonical form and hash as the deduplication key, the numeric fingerprint as the second
+//! key), the fit record, the prompt parts that
 //! teach the law language, and the report and exports of the best law.
 
 pub mod family;
 pub mod fit_text;
 pub mod lint;
+pub mod physics;
 pub mod prompt;
 pub mod record;
 
@@ -14,7 +16,7 @@ use ansatz_engine::extract::{Fence, extract};
 use ansatz_engine::json;
 use ansatz_engine::{Candidate, Detail, Judged, LedgerError, Proposal, RunDir, Screening, Stage};
 use ansatz_grammar::export::{Target, export, export_files};
-use ansatz_grammar::{CheckedProgram, Signature, check, egraph, parse};
+use ansatz_grammar::{CheckedProgram, Signature, check, egraph, fingerprint, parse};
 use record::FitRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +45,13 @@ pub struct LawDetail {
     pub canonical: Option<String>,
     /// Canonical hash, 16 hex digits: the deduplication key.
     pub hash: Option<String>,
+    /// Numeric fingerprint, 16 hex digits (`ansatz_grammar::fingerprint`): the second
+    /// deduplication key (absent for a law not finite at any sample point).
+    pub fingerprint: Option<String>,
+    /// The family key ([`family::family`]): laws that differ only in how their constants
+    /// are written share it (absent in ledgers written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
     /// Complexity of the canonical form.
     pub complexity: Option<u64>,
     /// Parameter names, in declaration order.
@@ -60,11 +69,19 @@ pub struct LawDetail {
     /// Warnings about the law as written ([`lint::warnings`]), shown above its feedback.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The physics checks the law failed at screening (simulation tasks; see
+    /// [`physics`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub physics: Vec<physics::Failure>,
 }
 
 impl Detail for LawDetail {
     fn key(&self) -> Option<&str> {
         self.hash.as_deref()
+    }
+
+    fn second_key(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
     }
 
     fn complexity(&self) -> Option<u64> {
@@ -81,9 +98,20 @@ impl Detail for LawDetail {
             .map(str::to_string)
     }
 
-    /// The canonical form with its constant parts collapsed ([`family::family`]).
+    /// The law with its constant parts made parameters, canonical ([`family::family`]).
     fn family(&self) -> Option<String> {
-        self.canonical.as_deref().map(family::family)
+        self.family.clone()
+    }
+
+    /// What the law returns: its last `return` line without the keyword (its bindings
+    /// are named as the law names them).
+    fn summary(&self) -> Option<String> {
+        let law = self.law.as_deref()?;
+        let line = law
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .rfind(|l| l.starts_with("return"))?;
+        Some(line.trim_start_matches("return").trim().to_string())
     }
 }
 
@@ -122,11 +150,11 @@ impl LawDetail {
     }
 }
 
-/// Why a law whose hash equals that of candidate `first` is rejected.
+/// Why a law whose hash or fingerprint equals that of candidate `first` is rejected.
 pub fn duplicate_message(first: usize) -> String {
     format!(
-        "the same law as candidate #{first} (equal up to algebra and parameter names): \
-         propose a law of a different form"
+        "the same law as candidate #{first} (equal up to algebra and parameter names, or \
+         equal in value at sample deformations): propose a law of a different form"
     )
 }
 
@@ -173,6 +201,8 @@ pub fn screen(proposal: &Proposal, signature: &Signature) -> Screening<LawDetail
     let compiled = law.compiled();
     detail.canonical = Some(canonical.form.clone());
     detail.hash = Some(canonical.hash_hex());
+    detail.fingerprint = fingerprint(&law).map(|h| format!("{h:016x}"));
+    detail.family = family::family(&law);
     detail.complexity = Some(canonical.complexity);
     detail.param_names = compiled.param_names().to_vec();
     detail.params = compiled.defaults().to_vec();
@@ -266,3 +296,6 @@ pub fn write_best(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod dedup_pairs;

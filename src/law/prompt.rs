@@ -147,7 +147,10 @@ mod tests {
         assert!(card(Card::Plastic).contains("von Mises plasticity: F -> corrected F"));
         let scalar = card(Card::Scalar);
         for matrix_word in ["mat3", "vec3", "svd", "`F`", "`s` scalar", "@"] {
-            assert!(!scalar.contains(matrix_word), "{matrix_word} in the scalar card");
+            assert!(
+                !scalar.contains(matrix_word),
+                "{matrix_word} in the scalar card"
+            );
         }
         // The examples are laws of the language: they parse.
         for c in [elastic, card(Card::Plastic), scalar] {

@@ -30,6 +30,33 @@ impl std::str::FromStr for Optimizer {
     }
 }
 
+/// What happens to a law that fails a physics check at screening (see
+/// [`crate::law::physics`]): it is fitted with a warning in its feedback, or rejected
+/// before any rollout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhysicsPolicy {
+    /// Fit it anyway; the failed checks head its feedback (the default: linear
+    /// elasticity, a useful approximation, is not frame-indifferent).
+    #[default]
+    Warn,
+    /// Reject it at the physics stage, without a rollout.
+    Reject,
+}
+
+impl std::str::FromStr for PhysicsPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "warn" => Ok(PhysicsPolicy::Warn),
+            "reject" => Ok(PhysicsPolicy::Reject),
+            other => Err(format!(
+                "unknown physics setting {other:?} (expected warn or reject)"
+            )),
+        }
+    }
+}
+
 /// Settings of one fit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitSettings {
@@ -55,6 +82,9 @@ pub struct FitSettings {
     /// Which feedback text a fit gives (`sga`: the paper's).
     #[serde(default)]
     pub feedback: FeedbackFormat,
+    /// What happens to a law that fails a physics check (simulation tasks only).
+    #[serde(default)]
+    pub physics: PhysicsPolicy,
 }
 
 impl Default for FitSettings {
@@ -70,6 +100,7 @@ impl Default for FitSettings {
             max_evaluations: 200,
             max_seconds: f64::INFINITY,
             feedback: FeedbackFormat::default(),
+            physics: PhysicsPolicy::Warn,
         }
     }
 }

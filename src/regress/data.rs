@@ -47,13 +47,20 @@ pub struct Table {
 }
 
 impl Table {
-    /// Reads a CSV or TSV file (see [`Table::parse`]); the origin is the path as given.
+    /// Reads a CSV or TSV file (see [`Table::parse`]), gzip-compressed or not (`.csv.gz`,
+    /// `.tsv.gz`: told by the gzip magic bytes, not the name); the origin is the path as
+    /// given.
     pub fn load(path: &Path) -> Result<Table, DataError> {
+        let origin = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.display().to_string(),
+            path: origin.clone(),
             source,
         })?;
-        Table::parse_bytes(&bytes, &path.display().to_string())
+        if bytes.starts_with(&GZIP_MAGIC) {
+            let text = gunzip(&bytes, &origin)?;
+            return Table::parse_bytes(&text, &origin);
+        }
+        Table::parse_bytes(&bytes, &origin)
     }
 
     /// Parses the bytes of a file: [`DataError::NotUtf8`] (with the line of the first bad
@@ -233,6 +240,32 @@ impl Table {
 
 /// A uniform integer in `0..bound` (bound > 0) from the top bits of a 128-bit product
 /// (Lemire; the bias is below bound / 2^64).
+/// The first two bytes of a gzip file.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Most bytes a compressed table may expand to (a larger one is refused, not read).
+pub const MAX_GUNZIPPED: u64 = 4 << 30;
+
+/// The decompressed bytes of a gzip file (every member of a multi-member file).
+fn gunzip(bytes: &[u8], origin: &str) -> Result<Vec<u8>, DataError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_GUNZIPPED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::Gzip {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+    if out.len() as u64 > MAX_GUNZIPPED {
+        return Err(DataError::Gzip {
+            origin: origin.to_string(),
+            message: format!("it expands to more than {MAX_GUNZIPPED} bytes"),
+        });
+    }
+    Ok(out)
+}
+
 fn below(rng: &mut ChaCha8Rng, bound: usize) -> usize {
     ((u128::from(rng.next_u64()) * bound as u128) >> 64) as usize
 }

@@ -378,6 +378,125 @@ pub fn law_number(v: f64) -> String {
     ansatz_grammar::number(v)
 }
 
+/// How close (relative) a printed number must be to a simple exact form to be printed as
+/// it: a few units in the last place, so only the form's own value qualifies.
+pub const PRINT_TOLERANCE: f64 = 1e-14;
+
+/// Largest denominator of a simple exact form.
+const MAX_DENOMINATOR: i64 = 12;
+
+/// A number's simplest exact form: an integer, a fraction, or a fraction times or over π.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exact {
+    /// `p/q` in lowest terms, `q > 0` (`q = 1`: an integer).
+    Ratio(i64, i64),
+    /// `p·π/q`.
+    TimesPi(i64, i64),
+    /// `p/(q·π)`.
+    OverPi(i64, i64),
+}
+
+impl Exact {
+    /// The simplest form within `tolerance` (relative) of `v`, trying integers, then
+    /// fractions with denominators up to 12, then such fractions (numerators up to 12) times
+    /// and over π; `None` if none is that close.
+    pub fn find(v: f64, tolerance: f64) -> Option<Exact> {
+        if !v.is_finite() {
+            return None;
+        }
+        if v == 0.0 {
+            return Some(Exact::Ratio(0, 1));
+        }
+        let close = |w: f64| (v - w).abs() <= tolerance * v.abs();
+        let pi = std::f64::consts::PI;
+        for q in 1..=MAX_DENOMINATOR {
+            let p = (v * q as f64).round();
+            let limit = if q == 1 { 1e15 } else { 1e4 };
+            if p != 0.0 && p.abs() <= limit && close(p / q as f64) {
+                return Some(Exact::Ratio(p as i64, q));
+            }
+        }
+        for (scale, make) in [
+            (1.0 / pi, Exact::TimesPi as fn(i64, i64) -> Exact),
+            (pi, Exact::OverPi),
+        ] {
+            for q in 1..=MAX_DENOMINATOR {
+                let p = (v * q as f64 * scale).round();
+                if p != 0.0 && p.abs() <= MAX_DENOMINATOR as f64 {
+                    let e = make(p as i64, q);
+                    if close(e.value()) && gcd(p as i64, q) == 1 {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Its value.
+    pub fn value(self) -> f64 {
+        let pi = std::f64::consts::PI;
+        match self {
+            Exact::Ratio(p, q) => p as f64 / q as f64,
+            Exact::TimesPi(p, q) => p as f64 * pi / q as f64,
+            Exact::OverPi(p, q) => p as f64 / (q as f64 * pi),
+        }
+    }
+
+    /// Its text in the law language and SymPy (`2.5`, `1/3`, `pi`, `3*pi/4`,
+    /// `1/(4*pi)`), and whether that text is a product (needs parentheses as an operand
+    /// of `**`, or on the right of `/`).
+    fn text(self) -> (String, bool) {
+        let times = |p: i64| match p {
+            1 => String::new(),
+            -1 => "-".into(),
+            p => format!("{p}*"),
+        };
+        match self {
+            Exact::Ratio(_, q) if q == 1 || decimal(q) => (law_number(self.value()), false),
+            Exact::Ratio(p, q) => (format!("{p}/{q}"), true),
+            Exact::TimesPi(p, 1) => (format!("{}pi", times(p)), p != 1 && p != -1),
+            Exact::TimesPi(p, q) => (format!("{}pi/{q}", times(p)), true),
+            Exact::OverPi(p, 1) => (format!("{p}/pi"), true),
+            Exact::OverPi(p, q) => (format!("{p}/({q}*pi)"), true),
+        }
+    }
+
+    /// Its LaTeX.
+    fn latex(self) -> String {
+        let sign = |p: i64| if p < 0 { "-" } else { "" };
+        let times = |p: i64| match p.abs() {
+            1 => String::new(),
+            p => format!("{p} "),
+        };
+        match self {
+            Exact::Ratio(_, q) if q == 1 || decimal(q) => float_short(self.value()),
+            Exact::Ratio(p, q) => format!("{}\\frac{{{}}}{{{q}}}", sign(p), p.abs()),
+            Exact::TimesPi(p, 1) => format!("{}{}\\pi", sign(p), times(p)),
+            Exact::TimesPi(p, q) => format!("{}\\frac{{{}\\pi}}{{{q}}}", sign(p), times(p)),
+            Exact::OverPi(p, q) => format!("{}\\frac{{{}}}{{{}\\pi}}", sign(p), p.abs(), times(q)),
+        }
+    }
+}
+
+/// Whether `p/q` has a short exact decimal (`q` has no prime factor but 2 and 5).
+fn decimal(mut q: i64) -> bool {
+    for f in [2, 5] {
+        while q % f == 0 {
+            q /= f;
+        }
+    }
+    q == 1
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.abs(), b.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 fn eval_node<T: DualNum<Primitive = f64> + Copy>(
     node: &Node,
     columns: &[&[f64]],
@@ -494,8 +613,9 @@ fn print(node: &Node, s: &mut String, prec: u8, style: &Style<'_>, params: Optio
 }
 
 fn number(s: &mut String, v: f64, prec: u8) {
-    let text = law_number(v);
-    if v < 0.0 && prec >= 1 {
+    let (text, product) =
+        Exact::find(v, PRINT_TOLERANCE).map_or_else(|| (law_number(v), false), Exact::text);
+    if (v < 0.0 && prec >= 1) || (product && prec > 2) {
         let _ = write!(s, "({text})");
     } else {
         s.push_str(&text);
@@ -533,6 +653,9 @@ fn latex_name(name: &str) -> String {
 }
 
 fn latex_number(v: f64) -> String {
+    if let Some(e) = Exact::find(v, PRINT_TOLERANCE) {
+        return e.latex();
+    }
     let text = float_short(v);
     match text.split_once('e') {
         Some((m, e)) => format!("{m} \\cdot 10^{{{e}}}"),
@@ -786,5 +909,64 @@ mod tests {
         let e = Expr::new(root, vec![10.0, 11.0, 12.0]);
         assert_eq!(e.params, vec![12.0, 10.0]);
         assert_eq!(e.root, Node::bin(Bin::Add, Node::Param(0), Node::Param(1)));
+    }
+
+    #[test]
+    fn numbers_print_in_their_simplest_exact_form_when_one_fits() {
+        let pi = std::f64::consts::PI;
+        let cases: [(f64, &str, &str); 12] = [
+            (2.5, "2.5", "2.5"),
+            (3.0, "3", "3"),
+            (-0.125, "-0.125", "-0.125"),
+            (1.0 / 3.0, "1/3", "\\frac{1}{3}"),
+            (-2.0 / 7.0, "-2/7", "-\\frac{2}{7}"),
+            (pi, "pi", "\\pi"),
+            (-pi, "-pi", "-\\pi"),
+            (2.0 * pi, "2*pi", "2 \\pi"),
+            (pi / 2.0, "pi/2", "\\frac{\\pi}{2}"),
+            (3.0 * pi / 4.0, "3*pi/4", "\\frac{3 \\pi}{4}"),
+            (1.0 / (4.0 * pi), "1/(4*pi)", "\\frac{1}{4 \\pi}"),
+            (0.1234567, "0.1234567", "0.123457"),
+        ];
+        for (v, text, tex) in cases {
+            let e = Expr::new(Node::Num(v), Vec::new());
+            assert_eq!(e.sympy(&vars()), text, "{v}");
+            assert_eq!(e.latex(&vars()), tex, "{v}");
+        }
+        // A value a little off a simple form keeps its digits.
+        assert_eq!(Exact::find(1.0 / 3.0 + 1e-9, PRINT_TOLERANCE), None);
+        assert_eq!(
+            Exact::find(1.0 / 3.0 + 1e-11, 1e-9),
+            Some(Exact::Ratio(1, 3))
+        );
+        assert_eq!(Exact::find(f64::NAN, 1e-9), None);
+        // Fractions keep their grouping as operands, and the law still reads back.
+        let root = Node::bin(
+            Bin::Div,
+            Node::Var(0),
+            Node::un(Un::Square, Node::Num(pi / 2.0)),
+        );
+        let e = Expr::new(root, Vec::new());
+        assert_eq!(e.sympy(&vars()), "x / (pi/2)**2");
+        let law = ansatz_grammar::load(
+            &e.law(&vars()),
+            &"x: scalar, y_: scalar -> scalar".parse().unwrap(),
+        )
+        .unwrap();
+        let compiled = law.compiled();
+        let mut scratch = compiled.scratch::<f64>();
+        let v = compiled
+            .eval(
+                &[
+                    ansatz_grammar::Value::Scalar(2.0),
+                    ansatz_grammar::Value::Scalar(0.0),
+                ],
+                &[],
+                &mut scratch,
+            )
+            .unwrap()
+            .as_scalar()
+            .unwrap();
+        assert!((v - 2.0 / (pi / 2.0).powi(2)).abs() < 1e-14, "{v}");
     }
 }

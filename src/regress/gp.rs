@@ -19,7 +19,7 @@
 //! front unless the run ends on its time limit (which makes the number of fits depend on
 //! the machine).
 
-use super::expr::{Bin, Expr, Node, Un};
+use super::expr::{Bin, Exact, Expr, Node, Un};
 use super::lsq::{self, LossGrad};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -99,13 +99,89 @@ pub fn fit(
     extra: usize,
     seed: u64,
 ) -> (f64, usize) {
+    fit_within(
+        expr,
+        data,
+        iterations,
+        extra,
+        seed,
+        lsq::deadline_in(lsq::MAX_SECONDS),
+    )
+}
+
+/// [`fit`] with no evaluation started after `deadline` (the fit's bound on evaluations
+/// is [`lsq::Limits::for_iterations`]'s). A fit cut before its first evaluation has
+/// infinite error and keeps its constants.
+pub fn fit_within(
+    expr: &mut Expr,
+    data: &Data<'_>,
+    iterations: u64,
+    extra: usize,
+    seed: u64,
+    deadline: Instant,
+) -> (f64, usize) {
     let var = data.variance();
     let shape = expr.clone();
     let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
     let start = expr.params.clone();
-    let f = lsq::restarts(&mut eval, &start, iterations, extra, seed);
+    let limits = lsq::Limits::until(iterations, deadline);
+    let f = lsq::restarts_within(&mut eval, &start, iterations, extra, seed, &limits);
     expr.params = f.params;
     (f.nmse, f.evaluations)
+}
+
+/// Share of the time limit spent searching; the rest is kept for refitting the front on
+/// every training row, so that a search with its results ends within its limit.
+pub const SEARCH_SHARE: f64 = 0.85;
+
+/// Share of the time limit by which the refit of the front has ended (what is left is for
+/// writing the results).
+pub const REFIT_SHARE: f64 = 0.96;
+
+/// The wall-clock plan of a search within a time limit: searching until `search_until`,
+/// refitting the front until `refit_until`.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    /// When the search started.
+    pub started: Instant,
+    /// No fit of the search is started after this.
+    pub search_until: Instant,
+    /// No evaluation of the final refit is started after this.
+    pub refit_until: Instant,
+}
+
+impl Clock {
+    /// The plan for `time_limit` seconds from now ([`SEARCH_SHARE`], [`REFIT_SHARE`]).
+    pub fn new(time_limit: f64) -> Clock {
+        let started = Instant::now();
+        Clock {
+            started,
+            search_until: after(started, time_limit * SEARCH_SHARE),
+            refit_until: after(started, time_limit * REFIT_SHARE),
+        }
+    }
+
+    /// Whether the search may start another fit.
+    pub fn searching(&self) -> bool {
+        Instant::now() < self.search_until
+    }
+
+    /// Seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
+/// `start` plus `seconds` (NaN or negative: `start`; beyond a century: a century).
+fn after(start: Instant, seconds: f64) -> Instant {
+    let s = if seconds.is_nan() {
+        0.0
+    } else {
+        seconds.clamp(0.0, 3.2e9)
+    };
+    start
+        .checked_add(std::time::Duration::from_secs_f64(s))
+        .unwrap_or(start)
 }
 
 /// Settings of the search.
@@ -131,6 +207,9 @@ pub struct GpConfig {
     pub fit_iterations: u64,
     /// Unary operators allowed.
     pub unary: Vec<Un>,
+    /// Threads fitting the structures of a generation (0: one per core). The search does
+    /// not depend on it.
+    pub threads: usize,
 }
 
 impl Default for GpConfig {
@@ -146,6 +225,7 @@ impl Default for GpConfig {
             sample_rows: 256,
             fit_iterations: 25,
             unary: Un::ALL.to_vec(),
+            threads: 1,
         }
     }
 }
@@ -178,6 +258,27 @@ pub struct GpOutcome {
     pub seconds: f64,
 }
 
+/// How a running search stands, for progress lines.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress<'a> {
+    /// Seconds since the start.
+    pub seconds: f64,
+    /// Structures fitted so far.
+    pub fits: usize,
+    /// Generations run.
+    pub generations: usize,
+    /// Laws on the front (best per size) so far.
+    pub front: usize,
+    /// The law of lowest error so far (on the searching rows).
+    pub best: Option<&'a Member>,
+}
+
+/// Seconds between two progress reports of a search of `time_limit` seconds: a tenth of
+/// the limit, within 1 to 5 s.
+pub fn progress_interval(time_limit: f64) -> f64 {
+    (time_limit / 10.0).clamp(1.0, 5.0)
+}
+
 #[derive(Clone, Debug)]
 struct Ind {
     expr: Expr,
@@ -187,6 +288,7 @@ struct Ind {
 
 struct Gp<'a> {
     cfg: &'a GpConfig,
+    clock: Clock,
     data: Data<'a>,
     var: f64,
     n_vars: usize,
@@ -223,9 +325,17 @@ impl Gp<'_> {
 
     /// Fits a new structure (unless seen) and files it in the archive.
     fn consider(&mut self, expr: Expr) -> Option<Ind> {
+        let expr = self.prepare(expr)?;
+        let (fitted, evaluations) =
+            fit_structure(expr, &self.data, self.var, self.cfg, &self.clock);
+        self.file(fitted, evaluations)
+    }
+
+    /// The structure to fit, constant subtrees folded and new constants at 1: `None` when
+    /// it is too large or seen before.
+    fn prepare(&mut self, expr: Expr) -> Option<Expr> {
         let mut expr = fold_constants(&Expr::new(expr.root, expr.params));
-        let size = expr.size();
-        if size > self.cfg.max_size || expr.root.depth() > self.cfg.max_depth {
+        if expr.size() > self.cfg.max_size || expr.root.depth() > self.cfg.max_depth {
             return None;
         }
         if !self.seen.insert(expr.root.key()) {
@@ -236,28 +346,39 @@ impl Gp<'_> {
                 *p = 1.0;
             }
         }
-        let var = self.var;
-        let shape = expr.clone();
-        let data = &self.data;
-        let k = expr.params.len().max(1);
-        let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
-        let f = lsq::minimize(&mut eval, &expr.params, self.cfg.fit_iterations);
+        Some(expr)
+    }
+
+    /// Counts a fit of `passes` passes over the rows and files its law in the archive.
+    fn file(&mut self, fitted: Option<Ind>, passes: usize) -> Option<Ind> {
         self.fits += 1;
-        self.passes += f.evaluations * k;
-        if !f.nmse.is_finite() {
-            return None;
-        }
-        expr.params = f.params;
-        let ind = Ind {
-            expr,
-            nmse: f.nmse,
-            size,
-        };
-        let better = self.archive.get(&size).is_none_or(|a| ind.nmse < a.nmse);
+        self.passes += passes;
+        let ind = fitted?;
+        let better = self
+            .archive
+            .get(&ind.size)
+            .is_none_or(|a| ind.nmse < a.nmse);
         if better {
-            self.archive.insert(size, ind.clone());
+            self.archive.insert(ind.size, ind.clone());
         }
         Some(ind)
+    }
+
+    /// Fits `batch` on the pool (in parallel, each fit independent of the others) and
+    /// files the results in the batch's order, so that the search does not depend on the
+    /// number of threads.
+    fn consider_all(&mut self, batch: Vec<Expr>, pool: Option<&rayon::ThreadPool>) -> Vec<Ind> {
+        use rayon::prelude::*;
+        let (data, var, cfg, clock) = (&self.data, self.var, self.cfg, &self.clock);
+        let fit = |e: Expr| fit_structure(e, data, var, cfg, clock);
+        let results: Vec<(Option<Ind>, usize)> = match pool {
+            Some(pool) => pool.install(|| batch.into_par_iter().map(fit).collect()),
+            None => batch.into_iter().map(fit).collect(),
+        };
+        results
+            .into_iter()
+            .filter_map(|(f, evaluations)| self.file(f, evaluations))
+            .collect()
     }
 
     fn tournament<'p>(&mut self, pop: &'p [Ind]) -> &'p Ind {
@@ -366,6 +487,33 @@ impl Gp<'_> {
         out.extend(power_laws(&self.data));
         out
     }
+}
+
+/// Fits a prepared structure on the searching rows (L-BFGS, no evaluation after the
+/// search's end): the law, if finite, and the passes over the rows made.
+fn fit_structure(
+    mut expr: Expr,
+    data: &Data<'_>,
+    var: f64,
+    cfg: &GpConfig,
+    clock: &Clock,
+) -> (Option<Ind>, usize) {
+    let size = expr.size();
+    let shape = expr.clone();
+    let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
+    let limits = lsq::Limits::until(cfg.fit_iterations, clock.search_until);
+    let f = lsq::minimize_within(&mut eval, &expr.params, cfg.fit_iterations, &limits);
+    let passes = f.evaluations * expr.params.len().max(1);
+    if !f.nmse.is_finite() {
+        return (None, passes);
+    }
+    expr.params = f.params;
+    let ind = Ind {
+        expr,
+        nmse: f.nmse,
+        size,
+    };
+    (Some(ind), passes)
 }
 
 fn mean(y: &[f64]) -> f64 {
@@ -536,7 +684,19 @@ pub const EXACT: f64 = 1e-24;
 
 /// Runs the search on `data` (every input column, the whole training set).
 pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
-    let started = Instant::now();
+    search_with(data, cfg, &mut |_| {})
+}
+
+/// [`search`], calling `progress` every [`progress_interval`] seconds. The whole search,
+/// the refit of its front on every row included, ends within `cfg.time_limit`: it searches
+/// for [`SEARCH_SHARE`] of the limit and refits until [`REFIT_SHARE`] of it (a law whose
+/// refit is cut keeps the constants fitted while searching).
+pub fn search_with(
+    data: &Data<'_>,
+    cfg: &GpConfig,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> GpOutcome {
+    let clock = Clock::new(cfg.time_limit);
     let rows = data.rows();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     // The searching subset of rows.
@@ -558,6 +718,7 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
     let var = sub.variance();
     let mut gp = Gp {
         cfg,
+        clock,
         n_vars: data.columns.len(),
         var,
         data: sub,
@@ -567,12 +728,47 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
         fits: 0,
         passes: 0,
     };
-    let budget_left = |gp: &Gp<'_>| {
-        started.elapsed().as_secs_f64() < cfg.time_limit && cfg.max_fits.is_none_or(|m| gp.fits < m)
+    let budget_left = |gp: &Gp<'_>| clock.searching() && cfg.max_fits.is_none_or(|m| gp.fits < m);
+    // More than one thread: the fits of a generation run on a pool of that many.
+    let pool = (cfg.threads != 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(cfg.threads)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let interval = progress_interval(cfg.time_limit);
+    let mut reported = 0.0;
+    let mut report = |gp: &Gp<'_>, generations: usize, reported: &mut f64| {
+        let seconds = clock.seconds();
+        if seconds - *reported < interval {
+            return;
+        }
+        *reported = seconds;
+        let best = gp
+            .archive
+            .values()
+            .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
+            .map(|a| Member {
+                expr: a.expr.clone(),
+                nmse: a.nmse,
+                size: a.size,
+            });
+        progress(&Progress {
+            seconds,
+            fits: gp.fits,
+            generations,
+            front: gp.archive.len(),
+            best: best.as_ref(),
+        });
     };
     let mut pop: Vec<Ind> = Vec::new();
     if gp.n_vars > 0 {
         for s in gp.seeds() {
+            if !budget_left(&gp) {
+                break;
+            }
             if let Some(ind) = gp.consider(s) {
                 pop.push(ind);
             }
@@ -594,6 +790,7 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
     // many more (at least 100), counted in fits so that a run is reproducible.
     let mut exact_at: Option<usize> = None;
     let stopped = loop {
+        report(&gp, generations, &mut reported);
         if pop.is_empty() {
             break "no law could be fitted".to_string();
         }
@@ -613,26 +810,54 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
         let mut made = 0;
         let mut tries = 0;
         while made < cfg.offspring && tries < cfg.offspring * 10 && budget_left(&gp) {
-            tries += 1;
-            if let Some(child) = gp.offspring(&pop)
-                && let Some(ind) = gp.consider(child)
-            {
-                pop.push(ind);
-                made += 1;
+            // A batch of new structures from the population as it stands, fitted together.
+            let mut batch = Vec::new();
+            let room = cfg
+                .max_fits
+                .map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
+            while batch.len() < (cfg.offspring - made).min(room) && tries < cfg.offspring * 10 {
+                tries += 1;
+                if let Some(child) = gp.offspring(&pop)
+                    && let Some(e) = gp.prepare(child)
+                {
+                    batch.push(e);
+                }
             }
+            let fitted = gp.consider_all(batch, pool.as_ref());
+            made += fitted.len();
+            pop.extend(fitted);
         }
         if exact_at.is_none() && gp.archive.values().any(|a| a.nmse <= EXACT) {
             exact_at = Some(gp.fits);
         }
         pop = survivors(pop, &gp.archive, cfg.population);
     };
-    // Refit the front on every training row, with restarts.
+    // Refit the front on every training row, with restarts, the best laws first: those
+    // the refit deadline cuts keep their constants, scored on every row.
+    let full_var = data.variance();
+    let mut archive: Vec<(usize, Ind)> = std::mem::take(&mut gp.archive)
+        .into_values()
+        .enumerate()
+        .collect();
+    archive.sort_by(|a, b| a.1.nmse.total_cmp(&b.1.nmse));
     let mut front: Vec<Member> = Vec::new();
-    for (i, ind) in gp.archive.values().enumerate() {
-        let mut e = ind.expr.clone();
-        let (err, evals) = fit(&mut e, data, 60, 0, cfg.seed.wrapping_add(i as u64));
+    for (i, ind) in archive {
+        let mut e = ind.expr;
+        let (mut err, evals) = fit_within(
+            &mut e,
+            data,
+            60,
+            0,
+            cfg.seed.wrapping_add(i as u64),
+            clock.refit_until,
+        );
         gp.passes += evals * e.params.len().max(1);
-        let (e, err) = tidy(e, err, data);
+        if !err.is_finite() {
+            // Cut before its first evaluation (or not finite on some row): one pass.
+            err = nmse(&e, data, full_var, &e.params.clone(), false).map_or(f64::INFINITY, |r| r.0);
+            gp.passes += 1;
+        }
+        let (e, err) = tidy_until(e, err, data, clock.refit_until);
         if err.is_finite() {
             front.push(Member {
                 size: e.size(),
@@ -654,7 +879,7 @@ pub fn search(data: &Data<'_>, cfg: &GpConfig) -> GpOutcome {
         passes: gp.passes,
         generations,
         stopped,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: clock.seconds(),
     }
 }
 
@@ -679,19 +904,118 @@ fn survivors(mut pop: Vec<Ind>, archive: &BTreeMap<usize, Ind>, n: usize) -> Vec
     out
 }
 
-/// A number a fitted constant is taken to be: 0, an integer or a half, when it is within
-/// 1e-9 (relative) of it.
+/// A number a fitted constant is taken to be when it is within 1e-9 (relative) of it: 0,
+/// or its simplest exact form ([`Exact::find`]: an integer, a fraction with a small
+/// denominator, such a fraction times or over π).
 fn snap(v: f64) -> Option<f64> {
     if v.abs() < 1e-10 {
         return Some(0.0);
     }
-    for step in [1.0, 0.5] {
-        let r = (v / step).round() * step;
-        if (v - r).abs() <= 1e-9 * v.abs().max(1.0) {
-            return Some(r);
+    Exact::find(v, 1e-9).map(Exact::value)
+}
+
+/// Every chain of products and quotients written as one constant coefficient times the
+/// other factors over the divisors, equal factors squared (`x0 / 0.4 * x0` is
+/// `2.5 * x0**2`): the same law with the same values, printed the simple way. The
+/// coefficient is a fitted constant when the chain held one, else a fixed number.
+pub fn gather_products(e: &Expr) -> Expr {
+    /// The factors of the chain at `n`: constants multiplied into `coef` (`fitted` when one
+    /// holds a fitted constant), the others into `num` or `den`.
+    struct Chain {
+        coef: f64,
+        fitted: bool,
+        num: Vec<Node>,
+        den: Vec<Node>,
+    }
+    fn collect(n: &Node, e: &Expr, chain: &mut Chain, extra: &mut Vec<f64>, inverted: bool) {
+        match n {
+            Node::Bin(Bin::Mul, a, b) => {
+                collect(a, e, chain, extra, inverted);
+                collect(b, e, chain, extra, inverted);
+            }
+            Node::Bin(Bin::Div, a, b) => {
+                collect(a, e, chain, extra, inverted);
+                collect(b, e, chain, extra, !inverted);
+            }
+            n if n.is_constant() => {
+                let v = value_of(n, e);
+                chain.coef *= if inverted { 1.0 / v } else { v };
+                chain.fitted |= has_param(n);
+            }
+            n => {
+                let n = go(n, e, extra);
+                if inverted {
+                    chain.den.push(n);
+                } else {
+                    chain.num.push(n);
+                }
+            }
         }
     }
-    None
+    /// The product of `factors`, equal ones paired into squares (`None`: empty).
+    fn product(mut factors: Vec<Node>) -> Option<Node> {
+        let mut out: Vec<Node> = Vec::new();
+        while let Some(f) = (!factors.is_empty()).then(|| factors.remove(0)) {
+            match factors.iter().position(|g| *g == f) {
+                Some(k) => {
+                    factors.remove(k);
+                    out.push(Node::un(Un::Square, f));
+                }
+                None => out.push(f),
+            }
+        }
+        out.into_iter().reduce(|a, b| Node::bin(Bin::Mul, a, b))
+    }
+    fn go(n: &Node, e: &Expr, extra: &mut Vec<f64>) -> Node {
+        match n {
+            Node::Bin(Bin::Mul | Bin::Div, ..) if !n.is_constant() => {
+                let mut chain = Chain {
+                    coef: 1.0,
+                    fitted: false,
+                    num: Vec::new(),
+                    den: Vec::new(),
+                };
+                collect(n, e, &mut chain, extra, false);
+                if !chain.coef.is_finite() || chain.coef == 0.0 {
+                    return n.clone();
+                }
+                // Factors on both sides of the bar cancel.
+                let mut den = Vec::new();
+                for d in chain.den {
+                    match chain.num.iter().position(|f| *f == d) {
+                        Some(k) => {
+                            chain.num.remove(k);
+                        }
+                        None => den.push(d),
+                    }
+                }
+                let coefficient = if chain.fitted {
+                    Some(new_param(e, extra, chain.coef))
+                } else if chain.coef == 1.0 || chain.coef == -1.0 {
+                    None
+                } else {
+                    Some(Node::Num(chain.coef))
+                };
+                let top = match (coefficient, product(chain.num)) {
+                    (Some(c), Some(f)) => Node::bin(Bin::Mul, c, f),
+                    (Some(c), None) => c,
+                    (None, Some(f)) => f,
+                    (None, None) => Node::Num(1.0),
+                };
+                let whole = match product(den) {
+                    Some(d) => Node::bin(Bin::Div, top, d),
+                    None => top,
+                };
+                if !chain.fitted && chain.coef == -1.0 {
+                    Node::un(Un::Neg, whole)
+                } else {
+                    whole
+                }
+            }
+            n => map_children(n, |c| go(c, e, extra)),
+        }
+    }
+    rewrite(e, go)
 }
 
 /// Algebraic clean-up: constant folding, `1 · x`, `x / 1`, `x ± 0`, `0 · x`, `--x`.
@@ -749,33 +1073,55 @@ fn simplify(n: Node) -> Node {
 /// `1 / c0`...) by one constant with its value: the same law with fewer redundant
 /// constants.
 pub fn fold_constants(e: &Expr) -> Expr {
-    fn has_param(n: &Node) -> bool {
-        match n {
-            Node::Param(_) => true,
-            Node::Un(_, a) => has_param(a),
-            Node::Bin(_, a, b) => has_param(a) || has_param(b),
-            _ => false,
-        }
-    }
     fn go(n: &Node, e: &Expr, extra: &mut Vec<f64>) -> Node {
         let leaf = matches!(n, Node::Param(_) | Node::Num(_) | Node::Var(_));
         if !leaf && n.is_constant() && has_param(n) {
-            let v = Expr {
-                root: n.clone(),
-                params: e.params.clone(),
-            }
-            .eval(&[], 1)[0];
+            let v = value_of(n, e);
             if v.is_finite() {
-                extra.push(v);
-                return Node::Param(e.params.len() + extra.len() - 1);
+                return new_param(e, extra, v);
             }
         }
-        match n {
-            Node::Un(op, a) => Node::un(*op, go(a, e, extra)),
-            Node::Bin(op, a, b) => Node::bin(*op, go(a, e, extra), go(b, e, extra)),
-            other => other.clone(),
-        }
+        map_children(n, |c| go(c, e, extra))
     }
+    rewrite(e, go)
+}
+
+/// Whether the subtree holds a fitted constant.
+fn has_param(n: &Node) -> bool {
+    match n {
+        Node::Param(_) => true,
+        Node::Un(_, a) => has_param(a),
+        Node::Bin(_, a, b) => has_param(a) || has_param(b),
+        _ => false,
+    }
+}
+
+/// The value of a constant subtree of `e`.
+fn value_of(n: &Node, e: &Expr) -> f64 {
+    Expr {
+        root: n.clone(),
+        params: e.params.clone(),
+    }
+    .eval(&[], 1)[0]
+}
+
+/// A new fitted constant of `e` with value `v` (kept in `extra` until [`rewrite`] ends).
+fn new_param(e: &Expr, extra: &mut Vec<f64>, v: f64) -> Node {
+    extra.push(v);
+    Node::Param(e.params.len() + extra.len() - 1)
+}
+
+/// `n` with `f` applied to its children.
+fn map_children(n: &Node, mut f: impl FnMut(&Node) -> Node) -> Node {
+    match n {
+        Node::Un(op, a) => Node::un(*op, f(a)),
+        Node::Bin(op, a, b) => Node::bin(*op, f(a), f(b)),
+        other => other.clone(),
+    }
+}
+
+/// `e` rewritten from its root by `go`, which may add constants ([`new_param`]).
+fn rewrite(e: &Expr, go: fn(&Node, &Expr, &mut Vec<f64>) -> Node) -> Expr {
     let mut extra = Vec::new();
     let root = go(&e.root, e, &mut extra);
     let mut params = e.params.clone();
@@ -786,11 +1132,16 @@ pub fn fold_constants(e: &Expr) -> Expr {
 /// Snaps constants to simple numbers ([`snap`]), simplifies and refits; keeps the result
 /// when its error stays within 1.5 times the original (or exact).
 pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
-    if !err.is_finite() {
+    tidy_until(e, err, data, lsq::deadline_in(lsq::MAX_SECONDS))
+}
+
+/// [`tidy`] with no refit evaluation started after `deadline` (then it keeps what it has).
+pub fn tidy_until(e: Expr, err: f64, data: &Data<'_>, deadline: Instant) -> (Expr, f64) {
+    if !err.is_finite() || Instant::now() >= deadline {
         return (e, err);
     }
     let bar = (1.5 * err).max(EXACT);
-    let (mut best, mut best_err) = (fold_constants(&e), err);
+    let (mut best, mut best_err) = (gather_products(&fold_constants(&e)), err);
     // Snap every constant near a simple number at once.
     let mut root = best.root.clone();
     remap_nodes(&mut root, &mut |n| {
@@ -800,12 +1151,12 @@ pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
             *n = Node::Num(v);
         }
     });
-    if let Some((t, terr)) = refit_variant(&best, root, data, bar) {
+    if let Some((t, terr)) = refit_variant(&best, root, data, bar, deadline) {
         (best, best_err) = (t, terr);
     }
     // Then drop constants one at a time (as 1, then as 0) while the error holds.
     let mut k = 0;
-    while k < best.params.len() {
+    while k < best.params.len() && Instant::now() < deadline {
         let mut dropped = false;
         for v in [1.0, 0.0] {
             let mut root = best.root.clone();
@@ -818,7 +1169,7 @@ pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
                     i += 1;
                 }
             });
-            if let Some((t, terr)) = refit_variant(&best, root, data, bar) {
+            if let Some((t, terr)) = refit_variant(&best, root, data, bar, deadline) {
                 (best, best_err) = (t, terr);
                 dropped = true;
                 break;
@@ -830,17 +1181,31 @@ pub fn tidy(e: Expr, err: f64, data: &Data<'_>) -> (Expr, f64) {
     }
     // Last, the e-graph's simplified form of the law (e.g. `2 - 2 * (x - (x + x))` is
     // `2 + x + x`), when it is smaller.
-    if let Some((t, terr)) = egraph_variant(&best, data.columns.len(), data, bar)
+    if let Some((t, terr)) = egraph_variant(&best, data.columns.len(), data, bar, deadline)
         && t.size() < best.size()
     {
         (best, best_err) = (t, terr);
+    }
+    // The same law with its products gathered, when that is no larger.
+    let gathered = gather_products(&best);
+    if gathered.size() <= best.size() {
+        best = gathered;
     }
     (best, best_err)
 }
 
 /// The law simplified in the e-graph (the language's rewrite rules), back as a tree,
 /// refitted; `None` if it cannot be converted or loses accuracy.
-fn egraph_variant(e: &Expr, inputs: usize, data: &Data<'_>, bar: f64) -> Option<(Expr, f64)> {
+fn egraph_variant(
+    e: &Expr,
+    inputs: usize,
+    data: &Data<'_>,
+    bar: f64,
+    deadline: Instant,
+) -> Option<(Expr, f64)> {
+    if Instant::now() >= deadline {
+        return None;
+    }
     let names: Vec<String> = (0..inputs).map(|i| format!("x{i}")).collect();
     let vars = super::expr::Vars {
         law: names.clone(),
@@ -856,19 +1221,25 @@ fn egraph_variant(e: &Expr, inputs: usize, data: &Data<'_>, bar: f64) -> Option<
     let simplified = ansatz_grammar::egraph::simplify(&law);
     let checked = ansatz_grammar::check(&simplified.program, &signature).ok()?;
     let mut t = super::expr::from_law(&checked, &vars)?;
-    let (terr, _) = fit(&mut t, data, 60, 0, 0);
+    let (terr, _) = fit_within(&mut t, data, 60, 0, 0, deadline);
     (terr.is_finite() && terr <= bar).then_some((t, terr))
 }
 
 /// `root` (a variant of `e` whose parameters index `e.params`) simplified and refitted, if
 /// it differs from `e`, still depends on the inputs and stays within `bar`.
-fn refit_variant(e: &Expr, root: Node, data: &Data<'_>, bar: f64) -> Option<(Expr, f64)> {
+fn refit_variant(
+    e: &Expr,
+    root: Node,
+    data: &Data<'_>,
+    bar: f64,
+    deadline: Instant,
+) -> Option<(Expr, f64)> {
     let simplified = simplify(root);
     if simplified == e.root || (simplified.is_constant() && !e.root.is_constant()) {
         return None;
     }
     let mut t = fold_constants(&Expr::new(simplified, e.params.clone()));
-    let (terr, _) = fit(&mut t, data, 60, 0, 0);
+    let (terr, _) = fit_within(&mut t, data, 60, 0, 0, deadline);
     (terr.is_finite() && terr <= bar).then_some((t, terr))
 }
 
@@ -929,7 +1300,17 @@ mod tests {
         let best = &out.front[choose(&out.front).unwrap()];
         assert!(best.nmse < EXACT, "{:?}", out.front);
         assert!(best.size <= 6, "{:?}", best);
-        assert!((best.expr.params[0] - 1.0 / (4.0 * std::f64::consts::PI)).abs() < 1e-10);
+        // The constant 1/(4 pi) is snapped to its exact form and printed as it.
+        let vars = super::super::expr::Vars {
+            law: vec!["q".into(), "c".into()],
+            columns: vec!["q".into(), "c".into()],
+        };
+        assert!(best.expr.params.is_empty(), "{best:?}");
+        assert!(best.expr.sympy(&vars).contains("1/(4*pi)"), "{best:?}");
+        let pred = best.expr.eval(&[&q, &c], q.len());
+        for (p, y) in pred.iter().zip(&y) {
+            assert!((p - y).abs() <= 1e-14 * y.abs(), "{p} {y}");
+        }
     }
 
     #[test]
@@ -950,8 +1331,16 @@ mod tests {
         let one = search(&data, &cfg);
         let best = &one.front[choose(&one.front).unwrap()];
         assert!(best.nmse < 1e-20, "{:?}", one.front);
-        let two = search(&data, &cfg);
+        // The same on two threads: the fits of a generation are filed in order.
+        let two = search(
+            &data,
+            &GpConfig {
+                threads: 2,
+                ..cfg.clone()
+            },
+        );
         assert_eq!(one.front, two.front);
+        assert_eq!(one.fits, two.fits);
     }
 
     #[test]
@@ -966,5 +1355,93 @@ mod tests {
         let noisy = vec![m(1, 1.0), m(3, 1.05e-4), m(7, 1.0e-4)];
         assert_eq!(choose(&noisy), Some(1));
         assert_eq!(choose(&[]), None);
+    }
+
+    #[test]
+    fn gathering_products_writes_the_same_law_with_one_coefficient() {
+        let vars = super::super::expr::Vars {
+            law: vec!["x0".into(), "x1".into()],
+            columns: vec!["x0".into(), "x1".into()],
+        };
+        // x0 / 0.4 * x0 is 2.5 * x0**2; x0 / c0 * x1 / (x0 * c1) is c * x1.
+        let e = Expr::new(
+            Node::bin(
+                Bin::Mul,
+                Node::bin(Bin::Div, Node::Var(0), Node::Num(0.4)),
+                Node::Var(0),
+            ),
+            Vec::new(),
+        );
+        let g = gather_products(&e);
+        assert_eq!(g.sympy(&vars), "2.5 * x0**2");
+        let e = Expr::new(
+            Node::bin(
+                Bin::Div,
+                Node::bin(
+                    Bin::Mul,
+                    Node::bin(Bin::Div, Node::Var(0), Node::Param(0)),
+                    Node::Var(1),
+                ),
+                Node::bin(Bin::Mul, Node::Var(0), Node::Param(1)),
+            ),
+            vec![4.0, 0.5],
+        );
+        let g = gather_products(&e);
+        assert_eq!(g.sympy(&vars), "0.5 * x1");
+        assert_eq!(g.params, vec![0.5]);
+        // Values are unchanged, inside other operators too.
+        let e = Expr::new(
+            Node::un(
+                Un::Sin,
+                Node::bin(
+                    Bin::Div,
+                    Node::bin(Bin::Mul, Node::Num(-1.0), Node::Var(1)),
+                    Node::bin(Bin::Div, Node::Var(0), Node::Param(0)),
+                ),
+            ),
+            vec![3.0],
+        );
+        let g = gather_products(&e);
+        let x0 = [0.5, 1.5, 2.0];
+        let x1 = [1.0, -2.0, 0.25];
+        let (a, b) = (e.eval(&[&x0, &x1], 3), g.eval(&[&x0, &x1], 3));
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a - b).abs() < 1e-12, "{a} {b}");
+        }
+        assert_eq!(g.sympy(&vars), "sin((-3) * x1 / x0)");
+    }
+
+    #[test]
+    fn a_search_with_its_refit_ends_within_its_time_limit_and_reports_progress() {
+        // Noisy data of a law the search does not find: it runs to its limit.
+        let n = 4000;
+        let x0 = grid(n, 0.5, 3.0, 8);
+        let x1 = grid(n, 0.5, 3.0, 9);
+        let noise = grid(n, -0.1, 0.1, 10);
+        let y: Vec<f64> = (0..n)
+            .map(|i| (x0[i] * x1[i]).sin() * x0[i].exp() / (1.0 + x1[i]) + noise[i])
+            .collect();
+        let data = Data {
+            columns: vec![&x0, &x1],
+            y: &y,
+        };
+        let cfg = GpConfig {
+            time_limit: 6.0,
+            ..GpConfig::default()
+        };
+        let started = Instant::now();
+        let mut reports = Vec::new();
+        let out = search_with(&data, &cfg, &mut |p| reports.push((p.seconds, p.fits)));
+        let wall = started.elapsed().as_secs_f64();
+        assert!(wall <= 6.0, "{wall} s");
+        assert!(out.seconds <= 6.0, "{out:?}");
+        assert!(out.stopped.contains("time limit"), "{}", out.stopped);
+        assert!(!out.front.is_empty());
+        // A report at most every second (a tenth of the limit, at least 1 s; checked once a
+        // generation), with growing counts.
+        assert!(reports.len() >= 2, "{reports:?}");
+        for w in reports.windows(2) {
+            assert!(w[1].0 - w[0].0 >= 1.0 && w[1].1 >= w[0].1, "{reports:?}");
+        }
     }
 }

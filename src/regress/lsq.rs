@@ -57,6 +57,15 @@ impl Limits<'_> {
         }
     }
 
+    /// [`Limits::for_iterations`], with no evaluation started after `deadline` either.
+    pub fn until(iterations: u64, deadline: Instant) -> Self {
+        let limits = Limits::for_iterations(iterations);
+        Limits {
+            deadline: deadline.min(limits.deadline),
+            ..limits
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.is_some_and(Cell::get)
     }

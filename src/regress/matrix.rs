@@ -8,7 +8,7 @@
 //! never starts from a form's own defaults: they are first scattered by a random factor
 //! in [0.5, 2] (the library's defaults are the SGA tasks' values), then restarted.
 
-use super::gp::{EXACT, GpConfig};
+use super::gp::{Clock, EXACT, GpConfig};
 use super::lsq::{self, LossGrad};
 use crate::evolve::{Evolve, EvolveConfig, Parent};
 use ansatz_grammar::{CheckedProgram, Compiled, Signature, egraph, load};
@@ -118,19 +118,22 @@ pub fn nmse(law: &Compiled, data: &MatrixData, var: f64, params: &[f64], grad: b
     (cost.is_finite() && g.iter().all(|v| v.is_finite())).then_some((cost, g))
 }
 
-/// Fits `law`'s constants from `start` with `extra` restarts.
-pub fn fit(
+/// Fits `law`'s constants from `start` with `extra` restarts, no evaluation started after
+/// `deadline`.
+pub fn fit_within(
     law: &CheckedProgram,
     data: &MatrixData,
     start: &[f64],
     iterations: u64,
     extra: usize,
     seed: u64,
+    deadline: Instant,
 ) -> lsq::Fitted {
     let var = data.variance();
     let compiled = law.compiled();
     let mut eval = |p: &[f64], grad: bool| nmse(compiled, data, var, p, grad);
-    lsq::restarts(&mut eval, start, iterations, extra, seed)
+    let limits = lsq::Limits::until(iterations, deadline);
+    lsq::restarts_within(&mut eval, start, iterations, extra, seed, &limits)
 }
 
 /// One law of a matrix search.
@@ -163,9 +166,10 @@ pub struct MatrixOutcome {
     pub seconds: f64,
 }
 
-/// Searches laws `F: mat3 -> mat3` for `data` within `cfg`'s time and fit budgets.
+/// Searches laws `F: mat3 -> mat3` for `data` within `cfg`'s time and fit budgets (the
+/// time limit covers the refit of the front, as in [`search_with`](super::gp::search_with)).
 pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
-    let started = Instant::now();
+    let clock = Clock::new(cfg.time_limit);
     let signature = Signature::elastic();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let rows = data.inputs.len();
@@ -189,9 +193,7 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
     // Fits done when the first exact law appeared (the search goes on for a quarter as many
     // more, at least 8: counted in fits, so that a run is reproducible).
     let mut exact_at: Option<usize> = None;
-    let budget_left = |fits: usize| {
-        started.elapsed().as_secs_f64() < cfg.time_limit && cfg.max_fits.is_none_or(|m| fits < m)
-    };
+    let budget_left = |fits: usize| clock.searching() && cfg.max_fits.is_none_or(|m| fits < m);
     let stopped = loop {
         if !budget_left(fits) {
             break if cfg.max_fits.is_some_and(|m| fits >= m) {
@@ -241,7 +243,8 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
                     }
                 })
                 .collect();
-            let f = fit(&law, &sub, &start, 100, 2, rng.random());
+            let seed = rng.random();
+            let f = fit_within(&law, &sub, &start, 100, 2, seed, clock.search_until);
             fits += 1;
             passes += f.evaluations * f.params.len().max(1);
             if !f.nmse.is_finite() {
@@ -277,7 +280,15 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
             continue;
         }
         if let Ok(law) = load(&m.source, &signature) {
-            let f = fit(&law, data, &m.params, 200, 0, cfg.seed + i as u64);
+            let f = fit_within(
+                &law,
+                data,
+                &m.params,
+                200,
+                0,
+                cfg.seed + i as u64,
+                clock.refit_until,
+            );
             passes += f.evaluations * f.params.len().max(1);
             if f.nmse.is_finite() {
                 m.params = f.params;
@@ -293,7 +304,7 @@ pub fn search(data: &MatrixData, cfg: &GpConfig) -> MatrixOutcome {
         fits,
         passes,
         stopped,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: clock.seconds(),
     }
 }
 

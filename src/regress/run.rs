@@ -6,7 +6,7 @@ use super::data::{Column, DataError, Roles, Table, roles};
 use super::expr::{Expr, Vars};
 use super::gp::{self, Data, GpConfig, GpOutcome};
 use super::matrix::{self, MatrixData, MatrixOutcome};
-use ansatz_engine::plot::{Series, line_chart};
+use ansatz_engine::plot::{Chart, Mark, Series, Style};
 use ansatz_grammar::{Signature, load};
 use nalgebra::Matrix3;
 use serde::Serialize;
@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 pub struct RegressConfig {
     /// The data file (CSV or TSV with a header).
     pub data: PathBuf,
-    /// A separate test file (no split then).
-    pub test: Option<PathBuf>,
+    /// Separate test files, each scored on its own (none: a split of the data file).
+    pub tests: Vec<PathBuf>,
     /// Target columns or 3x3 groups (empty: `target`, else the last column).
     pub targets: Vec<String>,
     /// Share of rows held out for testing when there is no test file.
@@ -30,6 +30,8 @@ pub struct RegressConfig {
     pub time_limit: f64,
     /// Most fits per target.
     pub max_fits: Option<usize>,
+    /// Threads fitting laws (0: one per core); the result does not depend on it.
+    pub threads: usize,
     /// Output directory.
     pub out: PathBuf,
 }
@@ -63,6 +65,9 @@ pub enum RegressError {
     /// Too few rows to fit and test.
     #[error("{0} has {1} data rows; at least 2 are needed (one to fit, one to test)")]
     TooFewRows(String, usize),
+    /// The table cannot be posed as a law problem.
+    #[error("{0}")]
+    Law(String),
     /// Writing the results failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -80,12 +85,37 @@ pub struct FrontRow {
     pub complexity: u64,
     /// Normalised mean squared error on the training rows.
     pub train_nmse: f64,
-    /// R² on the test rows (for a matrix, over all nine entries).
+    /// R² on the (first) test set (for a matrix, over all nine entries).
     pub test_r2: f64,
     /// SymPy expression over the column names (scalar targets).
     pub expression: Option<String>,
     /// The law program with fitted constants.
     pub law: String,
+}
+
+/// The score of the chosen law on one test set.
+#[derive(Clone, Debug, Serialize)]
+pub struct TestScore {
+    /// The set's name (`test` for the held-out rows, else the file's stem), which names
+    /// its predictions file `predictions_<name>.csv`.
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    /// Its rows.
+    pub rows: usize,
+    /// R² of the chosen law (matrix: over all entries).
+    pub r2: f64,
+    /// Normalised mean squared error of the chosen law (1 − R²).
+    pub nmse: f64,
+}
+
+/// A table the chosen law is tested on.
+#[derive(Clone, Debug)]
+pub struct TestSet {
+    /// Its name (see [`TestScore::name`]).
+    pub name: String,
+    /// The rows.
+    pub table: Table,
 }
 
 /// The result for one target.
@@ -111,8 +141,10 @@ pub struct TargetResult {
     pub train_nmse: f64,
     /// R² on the training rows.
     pub train_r2: f64,
-    /// R² on the test rows (matrix: over all entries).
+    /// R² on the (first) test set (matrix: over all entries).
     pub test_r2: f64,
+    /// The chosen law's score on each test set.
+    pub tests: Vec<TestScore>,
     /// R² of each output entry on the test rows (matrix targets, row-major).
     pub test_r2_outputs: Vec<f64>,
     /// Training and test rows.
@@ -170,16 +202,35 @@ pub fn run(
     cfg: &RegressConfig,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<TargetResult>, RegressError> {
-    let (train, test, roles) = load_split(cfg)?;
-    run_on(cfg, &train, &test, &roles, log)
+    let (train, tests, roles) = load_tests(cfg)?;
+    run_on(cfg, &train, &tests, &roles, log)
 }
 
-/// The training and test tables (the test file, or a split by the seed) and the roles of
-/// their columns.
+/// The training table, the first test table (see [`load_tests`]) and the roles of their
+/// columns.
 pub fn load_split(cfg: &RegressConfig) -> Result<(Table, Table, Roles), RegressError> {
+    let (train, mut tests, roles) = load_tests(cfg)?;
+    let test = tests.swap_remove(0).table;
+    Ok((train, test, roles))
+}
+
+/// The training table, the test sets (each test file, or the rows held out of the data
+/// file by the seed; at least one) and the roles of their columns.
+pub fn load_tests(cfg: &RegressConfig) -> Result<(Table, Vec<TestSet>, Roles), RegressError> {
     let table = Table::load(&cfg.data)?;
-    let (train, test) = match &cfg.test {
-        Some(path) => {
+    let (train, tests) = if cfg.tests.is_empty() {
+        if table.rows() < 2 {
+            return Err(RegressError::TooFewRows(table.origin.clone(), table.rows()));
+        }
+        let (train, test) = table.split(cfg.test_fraction, cfg.seed);
+        let set = TestSet {
+            name: "test".into(),
+            table: test,
+        };
+        (train, vec![set])
+    } else {
+        let mut sets: Vec<TestSet> = Vec::new();
+        for path in &cfg.tests {
             let test = Table::load(path)?;
             if test.names != table.names {
                 return Err(RegressError::Columns {
@@ -188,32 +239,193 @@ pub fn load_split(cfg: &RegressConfig) -> Result<(Table, Table, Roles), RegressE
                     got: test.names.clone(),
                 });
             }
-            (table, test)
-        }
-        None => {
-            if table.rows() < 2 {
-                return Err(RegressError::TooFewRows(table.origin.clone(), table.rows()));
+            let stem = table_stem(path);
+            let mut name = stem.clone();
+            let mut k = 1;
+            while sets.iter().any(|t| t.name == name) {
+                k += 1;
+                name = format!("{stem}_{k}");
             }
-            table.split(cfg.test_fraction, cfg.seed)
+            sets.push(TestSet { name, table: test });
         }
+        (table, sets)
     };
     let roles = roles(&train, &cfg.targets)?;
-    Ok((train, test, roles))
+    Ok((train, tests, roles))
+}
+
+/// A table file's name without its directory and its `.csv`, `.tsv`, `.txt` and `.gz`
+/// extensions, as a file-name part (`runs/feynman_test.csv.gz` is `feynman_test`).
+fn table_stem(path: &Path) -> String {
+    let mut name = path
+        .file_name()
+        .map_or_else(|| "test".to_string(), |s| s.to_string_lossy().to_string());
+    for ext in [".gz", ".csv", ".tsv", ".txt"] {
+        if name.len() > ext.len() && name.to_ascii_lowercase().ends_with(ext) {
+            name.truncate(name.len() - ext.len());
+        }
+    }
+    sanitize(&name)
+}
+
+/// The R² and NMSE (`1 − R²`) of predictions `pred` of `y`.
+fn score(name: &str, table: &Table, pred: &[f64], y: &[f64]) -> TestScore {
+    let r2 = r2(pred, y);
+    TestScore {
+        name: name.to_string(),
+        file: table.origin.clone(),
+        rows: table.rows(),
+        r2,
+        nmse: 1.0 - r2,
+    }
+}
+
+/// One CSV field, quoted when it holds a separator, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// `predictions_<set>.csv`: the input columns, the target columns, then per target column
+/// its prediction and its error (prediction − target), one line per row. `inputs` and
+/// `targets` name the table's columns; `pred[k]` holds the predictions of `targets[k]`.
+fn write_predictions(
+    dir: &Path,
+    set: &TestSet,
+    inputs: &[usize],
+    targets: &[usize],
+    pred: &[Vec<f64>],
+) -> Result<(), RegressError> {
+    let t = &set.table;
+    let single = targets.len() == 1;
+    let taken = |n: &str| t.names.iter().any(|c| c == n);
+    let mut header: Vec<String> = inputs
+        .iter()
+        .chain(targets)
+        .map(|&i| csv_field(&t.names[i]))
+        .collect();
+    for &k in targets {
+        let name = &t.names[k];
+        for what in ["prediction", "error"] {
+            let plain = single && !taken(what);
+            header.push(csv_field(&if plain {
+                what.to_string()
+            } else {
+                format!("{name}_{what}")
+            }));
+        }
+    }
+    let mut csv = header.join(",") + "\n";
+    for r in 0..t.rows() {
+        let mut row: Vec<String> = inputs
+            .iter()
+            .chain(targets)
+            .map(|&i| format!("{:e}", t.columns[i][r]))
+            .collect();
+        for (k, &i) in targets.iter().enumerate() {
+            let p = pred
+                .get(k)
+                .and_then(|p| p.get(r))
+                .copied()
+                .unwrap_or(f64::NAN);
+            row.push(format!("{p:e}"));
+            row.push(format!("{:e}", p - t.columns[i][r]));
+        }
+        let _ = writeln!(csv, "{}", row.join(","));
+    }
+    write(&dir.join(format!("predictions_{}.csv", set.name)), &csv)
+}
+
+/// What the search loop's best law adds to its `result.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoopOutputs {
+    /// SymPy expression over the column names (when the law is one expression of the
+    /// operators of the tree search).
+    pub expression: Option<String>,
+    /// LaTeX of the law.
+    pub latex: String,
+    /// The law's score on each test set.
+    pub tests: Vec<TestScore>,
+}
+
+/// The outputs of the GP path for a law found by the search loop (`--proposer llm|human|
+/// replay`) on `cfg`'s table, beside the `best.law` and `exports/` the loop writes: for a
+/// scalar target `predictions_<set>.csv` per test set; returns the expression, LaTeX and
+/// test scores for `result.json`.
+pub fn write_loop_outputs(
+    cfg: &RegressConfig,
+    law: &ansatz_grammar::CheckedProgram,
+    params: &[f64],
+) -> Result<LoopOutputs, RegressError> {
+    let (train, tests, roles) = load_tests(cfg)?;
+    let text = with_defaults(law, params);
+    let fitted = load(&text, law.signature()).unwrap_or_else(|_| law.clone());
+    let latex = ansatz_grammar::export::export(&fitted, ansatz_grammar::export::Target::Latex);
+    let mut out = LoopOutputs {
+        expression: None,
+        latex,
+        tests: Vec::new(),
+    };
+    let Some(target) = roles.targets.first() else {
+        return Ok(out);
+    };
+    let Column::Scalar { index, .. } = target else {
+        return Ok(out);
+    };
+    let idx: Vec<usize> = roles
+        .inputs
+        .iter()
+        .flat_map(|c| c.indices().iter().copied())
+        .collect();
+    let vars = Vars {
+        law: law
+            .signature()
+            .inputs
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect(),
+        columns: idx.iter().map(|&i| train.names[i].clone()).collect(),
+    };
+    out.expression =
+        super::expr::from_law(&fitted, &vars).map(|e| gp::gather_products(&e).sympy(&vars));
+    for set in &tests {
+        let problem =
+            crate::kinds::table::TableProblem::new("test", &set.table, &roles.inputs, target)
+                .map_err(RegressError::Law)?;
+        let pred = problem
+            .predict(law, params)
+            .unwrap_or_else(|| vec![f64::NAN; set.table.rows()]);
+        out.tests.push(score(
+            &set.name,
+            &set.table,
+            &pred,
+            &set.table.columns[*index],
+        ));
+        write_predictions(&cfg.out, set, &idx, &[*index], &[pred])?;
+    }
+    Ok(out)
 }
 
 fn run_on(
     cfg: &RegressConfig,
     train: &Table,
-    test: &Table,
+    tests: &[TestSet],
     roles: &Roles,
     log: &mut dyn FnMut(&str),
 ) -> Result<Vec<TargetResult>, RegressError> {
-    let (train, test) = (train.clone(), test.clone());
     log(&format!(
-        "{}: {} training rows, {} test rows; inputs {}",
+        "{}: {} training rows, {} test rows ({}); inputs {}",
         cfg.data.display(),
         train.rows(),
-        test.rows(),
+        tests.iter().map(|t| t.table.rows()).sum::<usize>(),
+        tests
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         roles
             .inputs
             .iter()
@@ -233,22 +445,16 @@ fn run_on(
             seed: cfg.seed.wrapping_add(t as u64),
             time_limit: cfg.time_limit,
             max_fits: cfg.max_fits,
+            threads: cfg.threads,
             ..GpConfig::default()
         };
         let result = match target {
             Column::Scalar { name, index, .. } => {
-                scalar_target(name, *index, &roles.inputs, &train, &test, &gcfg, &dir, log)?
+                scalar_target(name, *index, &roles.inputs, train, tests, &gcfg, &dir, log)?
             }
-            Column::Matrix { name, indices, .. } => matrix_target(
-                name,
-                indices,
-                &roles.inputs,
-                &train,
-                &test,
-                &gcfg,
-                &dir,
-                log,
-            )?,
+            Column::Matrix { name, indices, .. } => {
+                matrix_target(name, indices, &roles.inputs, train, tests, &gcfg, &dir, log)?
+            }
         };
         results.push(result);
     }
@@ -277,7 +483,7 @@ fn scalar_target(
     index: usize,
     inputs: &[Column],
     train: &Table,
-    test: &Table,
+    tests: &[TestSet],
     cfg: &GpConfig,
     dir: &Path,
     log: &mut dyn FnMut(&str),
@@ -316,14 +522,34 @@ fn scalar_target(
         columns: idx.iter().map(|&i| train.columns[i].as_slice()).collect(),
         y: &train.columns[index],
     };
-    let test_cols: Vec<&[f64]> = idx.iter().map(|&i| test.columns[i].as_slice()).collect();
-    let test_y = &test.columns[index];
+    let predict = |e: &Expr, t: &Table| {
+        let cols: Vec<&[f64]> = idx.iter().map(|&i| t.columns[i].as_slice()).collect();
+        e.eval(&cols, t.rows())
+    };
+    let first = &tests[0].table;
     log(&format!(
         "target {target}: searching for up to {} s",
         cfg.time_limit
     ));
-    let out: GpOutcome = gp::search(&data, cfg);
-    let test_r2_of = |e: &Expr| r2(&e.eval(&test_cols, test_y.len()), test_y);
+    let mut progress = |p: &gp::Progress<'_>| {
+        let best = p.best.map_or_else(
+            || "no law yet".to_string(),
+            |m| {
+                format!(
+                    "best NMSE {:.3e} (size {}): {}",
+                    m.nmse,
+                    m.size,
+                    m.expr.sympy(&vars)
+                )
+            },
+        );
+        log(&format!(
+            "target {target}: {:.0}/{} s, {} fits, generation {}, {} laws on the front; {best}",
+            p.seconds, cfg.time_limit, p.fits, p.generations, p.front
+        ));
+    };
+    let out: GpOutcome = gp::search_with(&data, cfg, &mut progress);
+    let test_r2_of = |e: &Expr| r2(&predict(e, first), &first.columns[index]);
     let front: Vec<FrontRow> = out
         .front
         .iter()
@@ -350,7 +576,7 @@ fn scalar_target(
                 .collect(),
             m.nmse,
             test_r2_of(&m.expr),
-            m.expr.eval(&test_cols, test_y.len()),
+            tests.iter().map(|t| predict(&m.expr, &t.table)).collect(),
         ),
         None => (
             String::new(),
@@ -360,9 +586,17 @@ fn scalar_target(
             Vec::new(),
             f64::INFINITY,
             f64::NEG_INFINITY,
-            vec![f64::NAN; test_y.len()],
+            tests
+                .iter()
+                .map(|t| vec![f64::NAN; t.table.rows()])
+                .collect::<Vec<_>>(),
         ),
     };
+    let scores: Vec<TestScore> = tests
+        .iter()
+        .zip(&preds)
+        .map(|(t, p)| score(&t.name, &t.table, p, &t.table.columns[index]))
+        .collect();
     let result = TargetResult {
         target: target.to_string(),
         kind: "scalar".into(),
@@ -375,19 +609,18 @@ fn scalar_target(
         train_nmse: nmse,
         train_r2: 1.0 - nmse,
         test_r2,
+        tests: scores,
         test_r2_outputs: Vec::new(),
-        rows: (train.rows(), test.rows()),
+        rows: (train.rows(), first.rows()),
         fits: out.fits,
         evaluations: out.passes,
         seconds: out.seconds,
         stopped: out.stopped.clone(),
         front,
     };
-    let mut csv = format!("{target}\n");
-    for p in &preds {
-        let _ = writeln!(csv, "{p:e}");
+    for (t, p) in tests.iter().zip(preds) {
+        write_predictions(dir, t, &idx, &[index], &[p])?;
     }
-    write(&dir.join("predictions_test.csv"), &csv)?;
     if let Some(m) = &chosen {
         // Code exports use the law-language names (valid identifiers).
         let code_vars = Vars {
@@ -397,12 +630,15 @@ fn scalar_target(
         let body = m.expr.sympy(&code_vars);
         let args = vars.law.join(", ");
         let numpy = format!(
-            "\"\"\"{target} = f({args}), found by ansatz regress (train NMSE {nmse:e}).\"\"\"\nfrom numpy import cos, exp, log, sin, sqrt\n\n\ndef law({args}):\n    return {body}\n"
+            "\"\"\"{target} = f({args}), found by ansatz regress (train NMSE {nmse:e}).\"\"\"\nfrom numpy import cos, exp, log, pi, sin, sqrt\n\n\ndef law({args}):\n    return {body}\n"
         );
+        // Parsed by SymPy (not evaluated by Python), so that `1/3` stays a rational.
+        let locals: Vec<String> = vars.law.iter().map(|n| format!("\"{n}\": {n}")).collect();
         let sympy = format!(
-            "\"\"\"{target} = f({args}), found by ansatz regress.\"\"\"\nfrom sympy import cos, exp, log, sin, sqrt, symbols\n\n{args}{comma} = symbols(\"{names}\", real=True)\nlaw = {body}\n",
+            "\"\"\"{target} = f({args}), found by ansatz regress.\"\"\"\nfrom sympy import sympify, symbols\n\n{args}{comma} = symbols(\"{names}\", real=True)\nlaw = sympify(\"{body}\", locals={{{locals}}})\n",
             comma = if vars.law.len() == 1 { "," } else { "" },
             names = vars.law.join(" "),
+            locals = locals.join(", "),
         );
         write(&dir.join("exports/best.sympy.py"), &sympy)?;
         write(&dir.join("exports/best.numpy.py"), &numpy)?;
@@ -422,7 +658,21 @@ fn scalar_target(
         result.seconds,
         result.stopped
     ));
+    log_tests(target, &result, log);
     Ok(result)
+}
+
+/// One log line per test set after the first (the first is in the summary line).
+fn log_tests(target: &str, r: &TargetResult, log: &mut dyn FnMut(&str)) {
+    if r.tests.len() < 2 {
+        return;
+    }
+    for t in &r.tests {
+        log(&format!(
+            "target {target}: test set {} ({}, {} rows): R² {:.9}, NMSE {:.3e}",
+            t.name, t.file, t.rows, t.r2, t.nmse
+        ));
+    }
 }
 
 fn latex_target(t: &str) -> String {
@@ -435,7 +685,7 @@ fn matrix_target(
     indices: &[usize; 9],
     inputs: &[Column],
     train: &Table,
-    test: &Table,
+    tests: &[TestSet],
     cfg: &GpConfig,
     dir: &Path,
     log: &mut dyn FnMut(&str),
@@ -463,10 +713,14 @@ fn matrix_target(
         inputs: mats(train, &input),
         targets: mats(train, indices),
     };
-    let test_data = MatrixData {
-        inputs: mats(test, &input),
-        targets: mats(test, indices),
-    };
+    let sets: Vec<MatrixData> = tests
+        .iter()
+        .map(|t| MatrixData {
+            inputs: mats(&t.table, &input),
+            targets: mats(&t.table, indices),
+        })
+        .collect();
+    let test_data = &sets[0];
     log(&format!(
         "target {target} (3x3) = f({input_name} as F): searching for up to {} s",
         cfg.time_limit
@@ -481,23 +735,12 @@ fn matrix_target(
     };
     let flat =
         |ms: &[Matrix3<f64>], i: usize, j: usize| ms.iter().map(|m| m[(i, j)]).collect::<Vec<_>>();
-    let all_r2 = |pred: &[Matrix3<f64>]| {
+    let r2_on = |pred: &[Matrix3<f64>], set: &MatrixData| {
         let p: Vec<f64> = pred.iter().flat_map(|m| m.iter().copied()).collect();
-        let mean = test_data
-            .targets
-            .iter()
-            .fold(Matrix3::zeros(), |a, t| a + t)
-            / test_data.targets.len().max(1) as f64;
-        let ss_tot: f64 = test_data
-            .targets
-            .iter()
-            .map(|t| (t - mean).norm_squared())
-            .sum();
-        let y: Vec<f64> = test_data
-            .targets
-            .iter()
-            .flat_map(|m| m.iter().copied())
-            .collect();
+        let mean = set.targets.iter().fold(Matrix3::zeros(), |a, t| a + t)
+            / set.targets.len().max(1) as f64;
+        let ss_tot: f64 = set.targets.iter().map(|t| (t - mean).norm_squared()).sum();
+        let y: Vec<f64> = set.targets.iter().flat_map(|m| m.iter().copied()).collect();
         let ss_res: f64 = p.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum();
         if ss_res.is_finite() && ss_tot > 0.0 {
             1.0 - ss_res / ss_tot
@@ -505,6 +748,7 @@ fn matrix_target(
             f64::NEG_INFINITY
         }
     };
+    let all_r2 = |pred: &[Matrix3<f64>]| r2_on(pred, test_data);
     let front: Vec<FrontRow> = out
         .front
         .iter()
@@ -544,15 +788,33 @@ fn matrix_target(
             }
         }
         law_text = text;
-        preds = pred;
+        if let Ok(law) = load(&m.source, &signature) {
+            preds = sets
+                .iter()
+                .map(|set| matrix::predict(law.compiled(), &m.params, &set.inputs))
+                .collect();
+        }
     }
-    let names: Vec<String> = indices.iter().map(|&i| train.names[i].clone()).collect();
-    let mut csv = names.join(",") + "\n";
-    for p in &preds {
-        let row: Vec<String> = p.transpose().iter().map(|v| format!("{v:e}")).collect();
-        let _ = writeln!(csv, "{}", row.join(","));
+    let mut scores = Vec::new();
+    for (k, (t, set)) in tests.iter().zip(&sets).enumerate() {
+        let pred = preds
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| vec![Matrix3::from_element(f64::NAN); t.table.rows()]);
+        let r2 = r2_on(&pred, set);
+        scores.push(TestScore {
+            name: t.name.clone(),
+            file: t.table.origin.clone(),
+            rows: t.table.rows(),
+            r2,
+            nmse: 1.0 - r2,
+        });
+        // Entry (i, j) of the target is column indices[3i + j], as the matrices were read.
+        let columns: Vec<Vec<f64>> = (0..9)
+            .map(|e| pred.iter().map(|m| m[(e / 3, e % 3)]).collect())
+            .collect();
+        write_predictions(dir, t, &input, indices, &columns)?;
     }
-    write(&dir.join("predictions_test.csv"), &csv)?;
     let nmse = chosen.as_ref().map_or(f64::INFINITY, |m| m.nmse);
     let result = TargetResult {
         target: target.into(),
@@ -566,8 +828,9 @@ fn matrix_target(
         train_nmse: nmse,
         train_r2: 1.0 - nmse,
         test_r2,
+        tests: scores,
         test_r2_outputs: outputs,
-        rows: (train.rows(), test.rows()),
+        rows: (train.rows(), test_data.targets.len()),
         fits: out.fits,
         evaluations: out.passes,
         seconds: out.seconds,
@@ -594,6 +857,7 @@ fn matrix_target(
         result.seconds,
         result.stopped
     ));
+    log_tests(target, &result, log);
     Ok(result)
 }
 
@@ -611,22 +875,41 @@ fn finish(result: &TargetResult, dir: &Path, report: &str) -> Result<(), Regress
     write(&dir.join("result.json"), &json)?;
     write(&dir.join("best.law"), &format!("{}\n", result.law))?;
     write(&dir.join("report.md"), report)?;
+    write(&dir.join("pareto.svg"), &pareto_chart(result).svg())
+}
+
+/// The Pareto front as point markers (NMSE against complexity, log scale), the chosen law
+/// marked and labelled with its one-line form.
+fn pareto_chart(result: &TargetResult) -> Chart {
+    // An exact fit (NMSE 0) is drawn at 1e-32 so the axis stays logarithmic.
+    let floor = |v: f64| v.max(1e-32);
     let points: Vec<(f64, f64)> = result
         .front
         .iter()
-        .map(|r| (r.complexity as f64, r.train_nmse.max(1e-32)))
+        .map(|r| (r.complexity as f64, floor(r.train_nmse)))
         .collect();
-    let svg = line_chart(
+    let law = result
+        .expression
+        .clone()
+        .unwrap_or_else(|| result.law.replace('\n', "; "));
+    Chart::new(
         &format!("{}: Pareto front", result.target),
         "complexity",
         "train NMSE",
-        &[Series {
+    )
+    .log_y(true)
+    .integer_x()
+    .series(
+        Style::Points,
+        Series {
             name: "best law per complexity".into(),
             points,
-        }],
-        true,
-    );
-    write(&dir.join("pareto.svg"), &svg)
+        },
+    )
+    .mark(Mark {
+        at: (result.complexity as f64, floor(result.train_nmse)),
+        label: format!("chosen: {law}"),
+    })
 }
 
 fn header(s: &mut String, r: &TargetResult) {
@@ -643,6 +926,19 @@ fn header(s: &mut String, r: &TargetResult) {
         "Search: {} laws fitted, {} passes over the data, {:.1} s; stopped: {}.\n",
         r.fits, r.evaluations, r.seconds, r.stopped
     );
+    let _ = writeln!(s, "## Test sets\n");
+    let _ = writeln!(
+        s,
+        "| set | file | rows | R² | NMSE | predictions |\n|---|---|---|---|---|---|"
+    );
+    for t in &r.tests {
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {:.9} | {:.3e} | `predictions_{}.csv` |",
+            t.name, t.file, t.rows, t.r2, t.nmse, t.name
+        );
+    }
+    s.push('\n');
     let _ = writeln!(s, "## Chosen law\n");
     let _ = writeln!(
         s,

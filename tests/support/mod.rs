@@ -27,3 +27,27 @@ pub fn scratch(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// A ledger's lines as JSON without their wall-clock fields (`seconds`, at any depth).
+pub fn timeless(ledger: &std::path::Path) -> Vec<serde_json::Value> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("seconds");
+                m.remove("finished");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    std::fs::read_to_string(ledger)
+        .expect("ledger")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("ledger line");
+            strip(&mut v);
+            v
+        })
+        .collect()
+}

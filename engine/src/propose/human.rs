@@ -3,8 +3,8 @@
 //! Each round writes `DIR/human/round-NNN.prompt.md` (the conversation a model would see)
 //! and waits for `DIR/human/round-NNN.reply.md`. Every solution block (`law`, `smiles`:
 //! the problem's fence tag) in the reply is one
-//! proposal; a reply without any is one proposal that fails at the extract stage, like a
-//! model's. Write the reply elsewhere and move it into place, so that it appears whole.
+//! proposal, up to the number the round asks for (later blocks are left out); a reply
+//! without any is one proposal that fails at the extract stage, like a model's. Write the reply elsewhere and move it into place, so that it appears whole.
 
 use super::{ProposeError, Proposer, RoundContext};
 use crate::candidate::{Proposal, ProposerKind, Tokens};

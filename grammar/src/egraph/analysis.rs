@@ -1,12 +1,15 @@
 //! The e-class analysis: the shape of every class (rules that need a shape are
 //! conditional on it), scalar constant folding (a class with a known finite value gets a
 //! number node and loses its other nodes), and a conservative "strictly positive" flag
-//! that guards the rules valid only for positive arguments (`log(a * b)`, `exp(log a)`).
+//! that guards the rules valid only for positive arguments (`log(a * b)`, `exp(log a)`),
+//! and a conservative "total" flag (finite wherever the inputs and parameters are) that
+//! guards the rules that drop or cancel a subterm (`a - a = 0`, `0 * b = 0`, `a / a = 1`):
+//! such a rule must not turn an undefined value (`0 / 0`, `log(-1)`) into a defined one.
 
 use super::lang::{Atoms, Num, Tensor, shape_of};
 use crate::ast::CmpOp;
 use crate::types::Type;
-use egg::{Analysis, DidMerge, EGraph, Id};
+use egg::{Analysis, DidMerge, EGraph, Id, Language};
 
 /// The analysis; it knows the types of the atoms of the law.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +29,11 @@ pub struct Data {
     /// negative): numbers > 0, `exp`, `sigmoid`, sums, products, quotients and powers of
     /// positive values.
     pub positive: bool,
+    /// True when every entry is known to be finite wherever the law's inputs and
+    /// parameters are finite: no division by a value that may be zero, no `log` or
+    /// `sqrt` of a value that may be negative, no inverse of a matrix that may be
+    /// singular (floating-point overflow of `exp` is not counted).
+    pub total: bool,
 }
 
 /// The e-graph type of the layer.
@@ -47,10 +55,12 @@ impl Analysis<Tensor> for TensorAnalysis {
             |c| egraph[c].data.positive,
             &egraph.analysis.atoms,
         );
+        let total = konst.is_some() || total(enode, |c| egraph[c].data.clone());
         Data {
             shape,
             konst,
             positive,
+            total,
         }
     }
 
@@ -78,6 +88,14 @@ impl Analysis<Tensor> for TensorAnalysis {
             to.positive = true;
             changed.0 = true;
         } else if to.positive && !from.positive {
+            changed.1 = true;
+        }
+        // Every rule keeps the set of points where a term is finite (tested), so one
+        // member proven total makes the class total.
+        if from.total && !to.total {
+            to.total = true;
+            changed.0 = true;
+        } else if to.total && !from.total {
             changed.1 = true;
         }
         changed
@@ -119,6 +137,34 @@ pub(crate) fn positive(
             Tensor::Atom(a) => atoms.positive(*a),
             _ => false,
         }
+}
+
+/// Whether every entry of `node` is finite wherever the law's inputs and parameters are,
+/// from what is known of its children (`data`). Frozen bindings are not known total.
+pub(crate) fn total(node: &Tensor, data: impl Fn(Id) -> Data) -> bool {
+    let t = |c: &Id| data(*c).total;
+    // Total and strictly positive (so a nonzero, finite divisor or a log argument).
+    let tp = |c: &Id| {
+        let d = data(*c);
+        d.total && d.positive
+    };
+    let nonzero = |c: &Id| {
+        let d = data(*c);
+        d.konst.is_some_and(|k| k.value() != 0.0) || (d.total && d.positive)
+    };
+    match node {
+        Tensor::Num(_) | Tensor::Identity => true,
+        Tensor::Atom(a) => !matches!(a, super::lang::Atom::Let(_)),
+        Tensor::Div([a, b]) => t(a) && nonzero(b),
+        Tensor::Pow([a, b]) => {
+            let k = data(*b).konst.map(Num::value);
+            (t(a) && (k.is_some_and(|k| k >= 0.0 && k.fract() == 0.0) || (tp(a) && t(b))))
+                || (nonzero(a) && k.is_some_and(|k| k.fract() == 0.0))
+        }
+        Tensor::Log(a) | Tensor::Log1p(a) | Tensor::Sqrt(a) => tp(a),
+        Tensor::Inv(_) => false,
+        n => n.children().iter().all(t),
+    }
 }
 
 /// The value of a scalar node whose scalar children are constants, computed as the

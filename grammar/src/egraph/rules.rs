@@ -8,8 +8,11 @@
 //! = s^3 det(A)` needs a scalar `s`); rules valid only for positive arguments
 //! (`log(a * b)`) are conditional on the positivity flag; identities whose two sides
 //! differ on a whole region (`exp(log x) = x` for negative `x`, `x ** (1/3)` against
-//! `cbrt(x)`) are left out. Sides may differ where one side is not finite (`x - x = 0`
-//! at an infinite `x`, `A @ inv(A) = I` at a singular `A`).
+//! `cbrt(x)`) are left out. No rule turns an undefined value into a defined one: a rule
+//! that drops or cancels a subterm (`x - x = 0`, `0 * x = 0`, `x / x = 1`,
+//! `A @ inv(A) = I`, `a ** -1 * a = 1`) holds only where that subterm is known finite
+//! (the analysis's total flag) or nonzero or invertible, so `(F - F) / (det(F) - det(F))`
+//! stays NaN. The soundness test checks that both sides are finite at the same points.
 
 use super::analysis::{TensorAnalysis, TensorGraph};
 use super::lang::Tensor;
@@ -42,6 +45,19 @@ pub enum Cond {
     /// The first variable is a scalar or has the shape of the second (broadcasting it
     /// against the second does not widen the second).
     Within(&'static str, &'static str),
+    /// The variable is finite wherever the inputs and parameters are (the analysis's
+    /// total flag).
+    Total(&'static str),
+    /// Every entry of the variable is a nonzero finite value: a nonzero constant, or
+    /// total and strictly positive.
+    NonZero(&'static str),
+    /// The variable is a constant integer >= 0.
+    NonNeg(&'static str),
+    /// The variable is a constant integer <= 0.
+    NonPos(&'static str),
+    /// The variable is a matrix known invertible: `I`, a `diag` of nonzero entries, or a
+    /// matrix whose `det` is in the e-graph and nonzero in the sense of [`Cond::NonZero`].
+    Invertible(&'static str),
 }
 
 /// One rewrite rule: `lhs => rhs` when every condition holds.
@@ -81,8 +97,8 @@ const fn rc(
 }
 
 use Cond::{
-    Index, Integer as Int, Mat, NonScalar, NotBothVec, Positive as Pos, Same, Scalar, Vec as V,
-    Within,
+    Index, Integer as Int, Invertible, Mat, NonNeg, NonPos, NonScalar, NonZero, Positive as Pos,
+    Same, Scalar, Total, Vec as V, Within,
 };
 
 /// Every rule of the layer.
@@ -110,55 +126,86 @@ pub const RULES: &[RuleSpec] = &[
     r("sub-0", "(- ?a 0)", "?a"),
     r("mul-1", "(* ?a 1)", "?a"),
     r("div-1", "(/ ?a 1)", "?a"),
-    rc("mul-0", "(* ?a 0)", "0", &[Scalar("?a")]),
+    rc("mul-0", "(* ?a 0)", "0", &[Scalar("?a"), Total("?a")]),
     rc(
         "add-zero-term",
         "(+ ?a (* 0 ?b))",
         "?a",
-        &[Within("?b", "?a")],
+        &[Within("?b", "?a"), Total("?b")],
     ),
     rc(
         "sub-zero-term",
         "(- ?a (* 0 ?b))",
         "?a",
-        &[Within("?b", "?a")],
+        &[Within("?b", "?a"), Total("?b")],
     ),
-    rc("sub-self", "(- ?a ?a)", "0", &[Scalar("?a")]),
-    rc("div-self", "(/ ?a ?a)", "1", &[Scalar("?a")]),
+    rc("sub-self", "(- ?a ?a)", "0", &[Scalar("?a"), Total("?a")]),
+    rc("div-self", "(/ ?a ?a)", "1", &[Scalar("?a"), NonZero("?a")]),
     r("div-to-mul", "(/ ?a ?b)", "(* ?a (pow ?b -1))"),
     r("mul-to-div", "(* ?a (pow ?b -1))", "(/ ?a ?b)"),
     r("div-div", "(/ (/ ?a ?b) ?c)", "(/ ?a (* ?b ?c))"),
     r("div-of-div", "(/ ?a (/ ?b ?c))", "(/ (* ?a ?c) ?b)"),
     r("mul-div", "(* ?a (/ ?b ?c))", "(/ (* ?a ?b) ?c)"),
-    rc("div-mul-cancel", "(/ (* ?a ?b) ?b)", "?a", &[Scalar("?b")]),
+    rc(
+        "div-mul-cancel",
+        "(/ (* ?a ?b) ?b)",
+        "?a",
+        &[Scalar("?b"), NonZero("?b")],
+    ),
     rc(
         "div-mul-cancel-same",
         "(/ (* ?a ?b) ?b)",
         "?a",
-        &[Same("?a", "?b")],
+        &[Same("?a", "?b"), NonZero("?b")],
     ),
     r("div-neg", "(/ (neg ?a) ?b)", "(neg (/ ?a ?b))"),
     r("pow-1", "(pow ?a 1)", "?a"),
-    rc("pow-0", "(pow ?a 0)", "1", &[Scalar("?a")]),
+    rc("pow-0", "(pow ?a 0)", "1", &[Scalar("?a"), Total("?a")]),
     r("mul-self", "(* ?a ?a)", "(pow ?a 2)"),
     r("pow-2", "(pow ?a 2)", "(* ?a ?a)"),
+    // Exponents of one sign only (a ** -1 * a ** 1 is NaN at 0, a ** 0 is 1), unless
+    // the base is known nonzero.
     rc(
         "pow-mul",
         "(* (pow ?a ?b) (pow ?a ?c))",
         "(pow ?a (+ ?b ?c))",
-        &[Int("?b"), Int("?c")],
+        &[Int("?b"), Int("?c"), NonNeg("?b"), NonNeg("?c")],
+    ),
+    rc(
+        "pow-mul-neg",
+        "(* (pow ?a ?b) (pow ?a ?c))",
+        "(pow ?a (+ ?b ?c))",
+        &[Int("?b"), Int("?c"), NonPos("?b"), NonPos("?c")],
+    ),
+    rc(
+        "pow-mul-nonzero",
+        "(* (pow ?a ?b) (pow ?a ?c))",
+        "(pow ?a (+ ?b ?c))",
+        &[Int("?b"), Int("?c"), NonZero("?a")],
     ),
     rc(
         "pow-mul-base",
         "(* ?a (pow ?a ?c))",
         "(pow ?a (+ ?c 1))",
-        &[Int("?c")],
+        &[Int("?c"), NonNeg("?c")],
+    ),
+    rc(
+        "pow-mul-base-nonzero",
+        "(* ?a (pow ?a ?c))",
+        "(pow ?a (+ ?c 1))",
+        &[Int("?c"), NonZero("?a")],
     ),
     rc(
         "pow-pow",
         "(pow (pow ?a ?b) ?c)",
         "(pow ?a (* ?b ?c))",
-        &[Int("?c")],
+        &[Int("?b"), Int("?c")],
+    ),
+    rc(
+        "pow-pow-positive",
+        "(pow (pow ?a ?b) ?c)",
+        "(pow ?a (* ?b ?c))",
+        &[Int("?c"), Pos("?a")],
     ),
     rc(
         "pow-of-mul",
@@ -238,8 +285,19 @@ pub const RULES: &[RuleSpec] = &[
     r("abs-neg", "(abs (neg ?a))", "(abs ?a)"),
     r("abs-abs", "(abs (abs ?a))", "(abs ?a)"),
     rc("abs-pos", "(abs ?a)", "?a", &[Pos("?a")]),
-    r("max-comm", "(max ?a ?b)", "(max ?b ?a)"),
-    r("min-comm", "(min ?a ?b)", "(min ?b ?a)"),
+    // The engine's max and min keep their first operand when the second is NaN.
+    rc(
+        "max-comm",
+        "(max ?a ?b)",
+        "(max ?b ?a)",
+        &[Total("?a"), Total("?b")],
+    ),
+    rc(
+        "min-comm",
+        "(min ?a ?b)",
+        "(min ?b ?a)",
+        &[Total("?a"), Total("?b")],
+    ),
     r("max-self", "(max ?a ?a)", "?a"),
     r("min-self", "(min ?a ?a)", "?a"),
     rc(
@@ -329,17 +387,19 @@ pub const RULES: &[RuleSpec] = &[
     r("T-skew", "(T (skew ?a))", "(neg (skew ?a))"),
     r("T-outer", "(T (outer ?a ?b))", "(outer ?b ?a)"),
     // Matrix products (not commutative).
+    // Only with a matrix in the middle: `v @ B` is `B.T @ v`, so `A @ (v @ B)` is
+    // `A @ B.T @ v` but `(A @ v) @ B` is `B.T @ A @ v`.
     rc(
         "matmul-assoc",
         "(@ ?a (@ ?b ?c))",
         "(@ (@ ?a ?b) ?c)",
-        &[NotBothVec("?a", "?b")],
+        &[Mat("?b")],
     ),
     rc(
         "matmul-assoc-rev",
         "(@ (@ ?a ?b) ?c)",
         "(@ ?a (@ ?b ?c))",
-        &[NotBothVec("?b", "?c")],
+        &[Mat("?b")],
     ),
     r("I-matmul", "(@ I ?a)", "?a"),
     r("matmul-I", "(@ ?a I)", "?a"),
@@ -414,7 +474,7 @@ pub const RULES: &[RuleSpec] = &[
     rc("matmul-vv", "(@ ?a ?b)", "(dot ?a ?b)", &[V("?a"), V("?b")]),
     r("diag-matmul", "(@ (diag ?a) (diag ?b))", "(diag (* ?a ?b))"),
     // Inverse.
-    r("inv-inv", "(inv (inv ?a))", "?a"),
+    rc("inv-inv", "(inv (inv ?a))", "?a", &[Invertible("?a")]),
     rc(
         "inv-matmul",
         "(inv (@ ?a ?b))",
@@ -422,8 +482,18 @@ pub const RULES: &[RuleSpec] = &[
         &[Mat("?a"), Mat("?b")],
     ),
     r("inv-I", "(inv I)", "I"),
-    rc("matmul-inv", "(@ ?a (inv ?a))", "I", &[Mat("?a")]),
-    rc("inv-matmul-self", "(@ (inv ?a) ?a)", "I", &[Mat("?a")]),
+    rc(
+        "matmul-inv",
+        "(@ ?a (inv ?a))",
+        "I",
+        &[Mat("?a"), Invertible("?a")],
+    ),
+    rc(
+        "inv-matmul-self",
+        "(@ (inv ?a) ?a)",
+        "I",
+        &[Mat("?a"), Invertible("?a")],
+    ),
     rc(
         "inv-scale",
         "(inv (* ?s ?a))",
@@ -587,7 +657,12 @@ pub fn build(spec: &RuleSpec) -> Rewrite<Tensor, TensorAnalysis> {
             | Cond::NonScalar(a)
             | Cond::Positive(a)
             | Cond::Index(a)
-            | Cond::Integer(a) => (*c, var(a), None),
+            | Cond::Integer(a)
+            | Cond::Total(a)
+            | Cond::NonZero(a)
+            | Cond::NonNeg(a)
+            | Cond::NonPos(a)
+            | Cond::Invertible(a) => (*c, var(a), None),
         })
         .collect();
     let condition = move |g: &mut TensorGraph, _: Id, s: &Subst| {
@@ -628,7 +703,27 @@ fn holds(g: &TensorGraph, c: Cond, a: Id, b: Option<Id>) -> bool {
         Cond::Integer(_) => data
             .konst
             .is_some_and(|k| k.value().fract() == 0.0 && k.value().abs() <= 1024.0),
+        Cond::Total(_) => data.total,
+        Cond::NonZero(_) => nonzero(data),
+        Cond::NonNeg(_) => data.konst.is_some_and(|k| k.value() >= 0.0),
+        Cond::NonPos(_) => data.konst.is_some_and(|k| k.value() <= 0.0),
+        Cond::Invertible(_) => {
+            data.shape == Some(Type::Mat3)
+                && (g
+                    .lookup(Tensor::Det(a))
+                    .is_some_and(|d| nonzero(&g[d].data))
+                    || g[a].nodes.iter().any(|n| match n {
+                        Tensor::Identity => true,
+                        Tensor::Diag(v) => nonzero(&g[*v].data),
+                        _ => false,
+                    }))
+        }
     }
+}
+
+/// Every entry is a nonzero finite value.
+fn nonzero(data: &super::analysis::Data) -> bool {
+    data.konst.is_some_and(|k| k.value() != 0.0) || (data.total && data.positive)
 }
 
 #[cfg(test)]

@@ -290,6 +290,10 @@ impl Ehrlich {
         let mut val = 1.0;
         for i in 0..self.motifs.len() {
             let h = self.quantize(self.motif_max(x, i).0);
+            if h == 0.0 {
+                // The product is 0 whatever the other motifs hold.
+                return 0.0;
+            }
             val *= h * (1.0 + e * h * (h - 1.0));
         }
         val
@@ -305,15 +309,36 @@ impl Ehrlich {
     }
 
     /// Best raw count and first window start reaching it, for motif i.
+    ///
+    /// Counts the matches of a block of windows element by element (contiguous comparisons
+    /// the compiler vectorises) and stops once a window matches the whole motif.
     fn motif_max(&self, x: &[u32], i: usize) -> (usize, usize) {
+        const BLOCK: usize = 64;
         let (m, o) = (&self.motifs[i], &self.offsets[i]);
         let last = o[o.len() - 1];
+        let windows = x.len().saturating_sub(last);
         let mut best = (0, 0);
-        for l in 0..x.len().saturating_sub(last) {
-            let n = m.iter().zip(o).filter(|&(a, &oj)| x[l + oj] == *a).count();
-            if n > best.0 {
-                best = (n, l);
+        let mut counts = [0u32; BLOCK];
+        let mut start = 0;
+        while start < windows {
+            let n = BLOCK.min(windows - start);
+            let c = &mut counts[..n];
+            c.fill(0);
+            for (&a, &oj) in m.iter().zip(o) {
+                let xs = &x[start + oj..start + oj + n];
+                for (count, &s) in c.iter_mut().zip(xs) {
+                    *count += u32::from(s == a);
+                }
             }
+            for (t, &count) in c.iter().enumerate() {
+                if count as usize > best.0 {
+                    best = (count as usize, start + t);
+                }
+            }
+            if best.0 == m.len() {
+                break;
+            }
+            start += n;
         }
         best
     }

@@ -24,6 +24,73 @@ pub struct GaConfig {
     pub seed: u64,
 }
 
+/// Named GA settings from the papers and the reference code (notes §2.1, §2.4, §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaPreset {
+    /// The GA acceptance setting of notes §2.4: P = 1000, p_m = p_r = 1.1/L, survival 0.1.
+    Paper,
+    /// The Ehrlich paper's figure runs (§2.1): P = 10⁶, p_m = p_r = 1.1/L, survival 10⁻⁴.
+    PaperFigures,
+    /// The large-population setting that solves LLOME's f2 (§2.4): P = 10,000,
+    /// p_m = p_r = 1.1/L, survival 0.01.
+    LargePopulation,
+    /// LLOME's round-0 seed data (§3.2): P = 1000, p_m = 0.005, p_r = 0.0882, survival 0.1,
+    /// run for 10 steps.
+    LlomeSeedData,
+}
+
+impl GaPreset {
+    /// Every preset, for listings.
+    pub const ALL: [GaPreset; 4] = [
+        GaPreset::Paper,
+        GaPreset::PaperFigures,
+        GaPreset::LargePopulation,
+        GaPreset::LlomeSeedData,
+    ];
+
+    /// The preset's name (`paper`, `paper-figures`, `large-population`, `llome-seed-data`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GaPreset::Paper => "paper",
+            GaPreset::PaperFigures => "paper-figures",
+            GaPreset::LargePopulation => "large-population",
+            GaPreset::LlomeSeedData => "llome-seed-data",
+        }
+    }
+
+    /// The preset by name (an unknown name lists the known ones).
+    pub fn from_name(name: &str) -> Result<GaPreset, GaConfigError> {
+        GaPreset::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = GaPreset::ALL.iter().map(|p| p.name()).collect();
+                GaConfigError(format!(
+                    "unknown GA preset `{name}` (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// The settings for sequences of length `dim`, with the optimiser seed `seed`.
+    pub fn config(self, dim: usize, seed: u64) -> GaConfig {
+        let rate = 1.1 / dim.max(2) as f64;
+        let (num_particles, mutation_prob, recombine_prob, survival_quantile) = match self {
+            GaPreset::Paper => (1000, rate, rate, 0.1),
+            GaPreset::PaperFigures => (1_000_000, rate, rate, 1e-4),
+            GaPreset::LargePopulation => (10_000, rate, rate, 0.01),
+            GaPreset::LlomeSeedData => (1000, 0.005, 0.0882, 0.1),
+        };
+        GaConfig {
+            num_particles,
+            mutation_prob,
+            recombine_prob,
+            survival_quantile,
+            seed,
+        }
+    }
+}
+
 /// What one step observed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepReport {
@@ -237,5 +304,25 @@ mod tests {
         assert_eq!(quantile(&[0.0, 1.0], 0.25), 0.25);
         assert!(!quantile(&[0.0, f64::INFINITY, f64::INFINITY], 0.1).is_finite());
         assert_eq!(quantile(&[0.0, 0.0, f64::INFINITY], 0.1), 0.0);
+    }
+
+    #[test]
+    fn presets_round_trip_by_name_and_are_valid() {
+        use super::{DiscreteEvolution, GaPreset};
+        for p in GaPreset::ALL {
+            assert_eq!(GaPreset::from_name(p.name()), Ok(p));
+            let mut c = p.config(32, 0);
+            // Validity does not depend on P beyond survival·P ≥ 2 (10⁶ copies would be 128 MB).
+            c.num_particles = c.num_particles.min(20_000);
+            assert!(DiscreteEvolution::new(c, &[0; 32], 32).is_ok(), "{p:?}");
+        }
+        let c = GaPreset::LargePopulation.config(32, 5);
+        assert_eq!(
+            (c.num_particles, c.survival_quantile, c.seed),
+            (10_000, 0.01, 5)
+        );
+        assert!((c.mutation_prob - 1.1 / 32.0).abs() < 1e-15);
+        let e = GaPreset::from_name("fast").unwrap_err().to_string();
+        assert!(e.contains("llome-seed-data"), "{e}");
     }
 }

@@ -20,6 +20,7 @@
 //! - [`construct`]: sampling new instances with ChaCha8 ([`Ehrlich::generate`]); these are
 //!   **not** torch-seed-compatible with holo-bench;
 //! - [`ga`]: the [`DiscreteEvolution`] baseline, deterministic per seed at any rayon thread count;
+//! - [`diversity`]: the mean pairwise Hamming distance of a set of sequences;
 //! - [`parse`]: reading a sequence written by a language model (JSON int list or letters).
 //!
 //! GA measurement (release build, `cargo run --release -p ansatz-ehrlich --example ga_steps`):
@@ -31,14 +32,16 @@
 //! is not `#[ignore]`d.
 
 pub mod construct;
+pub mod diversity;
 pub mod error;
 pub mod function;
 pub mod ga;
 pub mod parse;
 pub mod vectors;
 
+pub use diversity::mean_pairwise_hamming;
 pub use error::EhrlichError;
 pub use function::{BannedTransition, Ehrlich, EhrlichParams, Explanation, MotifReport};
-pub use ga::{DiscreteEvolution, GaConfig, GaConfigError, StepReport};
+pub use ga::{DiscreteEvolution, GaConfig, GaConfigError, GaPreset, StepReport};
 pub use parse::{ParseError, parse_sequence};
 pub use vectors::VectorFile;

@@ -9,7 +9,9 @@
 //!
 //! The function defaults to the reference vector file of Ehr(32, 32, c=2, k=4, q=4), seed 0.
 //! Each (objective, seed) run writes into `DIR/OBJECTIVE-sSEED/` and resumes from there if it
-//! was interrupted; `DIR/summary.jsonl` gets one line per run.
+//! was interrupted; `DIR/summary.jsonl` gets one line per run. A run stops at the first round
+//! that reaches f = 1. Objectives: `sft`, `dpo`, `marge` (the f2 pipeline's MargE) and
+//! `marge-standalone` (the standalone MargE config: β = 0.1, not self-normalised).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -82,7 +84,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             println!(
                 "round objective pairs  loss(first->last)   gen  parsed labels calls  feas   div   calib  best    running secs (train+gen)"
             );
-            let recs = run(&f, &cfg, &dir)?;
+            // Round by round (a run directory extends by more rounds), stopping once f = 1.
+            let rounds = cfg.rounds;
+            let mut recs = Vec::new();
+            for r in 1..=rounds {
+                cfg.rounds = r;
+                recs = run(&f, &cfg, &dir)?;
+                if recs.last().is_some_and(|l| l.running_best >= 1.0) {
+                    break;
+                }
+            }
             for r in &recs {
                 let loss = r
                     .train_loss

@@ -162,14 +162,21 @@ impl LlomeConfig {
         }
     }
 
-    /// The objective by name: `sft`, `dpo` (β = 0.4) or `marge` (α = 1, β = 10, self-normalised).
+    /// The objective by name: `sft`, `dpo` (β = 0.4), `marge` (α = 1, β = 10, self-normalised)
+    /// or `marge-standalone` (α = 1, β = 0.1, not self-normalised).
     pub fn objective_by_name(name: &str) -> Result<Objective> {
         match name {
             "sft" => Ok(Objective::Sft),
             "dpo" => Ok(Objective::Dpo { beta: 0.4 }),
             "marge" => Ok(Objective::Marge(MargeConfig::default())),
+            // `pref_tuning/pythia-2.8b-marge.yaml` (notes §3.3): β = 0.1, not self-normalised.
+            "marge-standalone" => Ok(Objective::Marge(MargeConfig {
+                alpha: 1.0,
+                beta: 0.1,
+                self_normalize: false,
+            })),
             other => Err(LlomeError::Config(format!(
-                "unknown objective {other} (sft, dpo, marge)"
+                "unknown objective {other} (sft, dpo, marge, marge-standalone)"
             ))),
         }
     }

@@ -80,21 +80,7 @@ pub fn hamming(a: &[u32], b: &[u32]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x != y).count() + a.len().abs_diff(b.len())
 }
 
-/// Mean pairwise Hamming distance as a fraction of L (0 for fewer than two sequences).
-pub fn mean_pairwise_hamming(xs: &[Vec<u32>]) -> f64 {
-    let n = xs.len();
-    if n < 2 {
-        return 0.0;
-    }
-    let l = xs[0].len().max(1) as f64;
-    let mut total = 0usize;
-    for i in 0..n {
-        for j in i + 1..n {
-            total += hamming(&xs[i], &xs[j]);
-        }
-    }
-    total as f64 / ((n * (n - 1) / 2) as f64 * l)
-}
+pub use ansatz_ehrlich::mean_pairwise_hamming;
 
 /// Removes repeated sequences, keeping the first occurrence.
 pub fn dedup(data: &[Labelled]) -> Vec<Labelled> {

@@ -26,7 +26,8 @@
 //!   [`export`]: SDF, XYZ, SVG, CSV; [`problem`]: all of it bundled as [`MoleculeProblem`];
 //! - [`helper`]: the bundled RDKit helper (`python/rdkit_helper.py`), [`xtb`] and
 //!   [`geometry`]: xtb runs and parsers, bond checks, Open Babel embedding, MOL/SDF text;
-//!   [`process`]: running a tool with a time limit.
+//!   [`process`]: running a tool with a time limit; [`single`]: one SMILES measured
+//!   (`ansatz molecule eval`).
 
 #![warn(missing_docs)]
 
@@ -41,6 +42,7 @@ pub mod problem;
 pub mod process;
 pub mod prompt;
 pub mod screen;
+pub mod single;
 pub mod task;
 pub mod tools;
 pub mod xtb;
@@ -50,6 +52,7 @@ pub use evaluate::{Measured, MoleculeEvaluation, PropertyValue, evaluate, evalua
 pub use evolution::{Evolution, EvolutionConfig, OfflineRun, Proposal, RoundReport, run_offline};
 pub use problem::{MoleculeProblem, ProblemError};
 pub use screen::{Molecule, screen, screen_many};
+pub use single::{PropertyRow, SingleError, SingleMolecule, evaluate_smiles};
 pub use task::{Budget, Calibration, Normalisation, Property, Rules, Task};
 pub use tools::{ToolPaths, Tools};
 pub use xtb::Orbitals;

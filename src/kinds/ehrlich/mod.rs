@@ -7,6 +7,7 @@
 //! 1 − f; an infeasible sequence fails at the evaluate stage with the transitions named.
 
 pub mod proposer;
+pub mod report;
 pub mod task;
 
 use ansatz_ehrlich::parse::to_letters;
@@ -203,6 +204,14 @@ impl Problem for EhrlichProblem {
         )
     }
 
+    fn report_run(
+        &self,
+        run: &RunDir,
+        candidates: &[Candidate<EhrlichDetail>],
+    ) -> Result<String, LedgerError> {
+        report::write(run, &self.name, candidates)
+    }
+
     fn write_best(&self, run: &RunDir, best: &Candidate<EhrlichDetail>) -> Result<(), LedgerError> {
         let json = serde_json::json!({
             "candidate": best.id,
@@ -235,6 +244,9 @@ impl super::ProblemKind for EhrlichKind {
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.physics.is_some() {
+            return Err("--physics applies to simulation (mpm) tasks only".into());
+        }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
             return Err("--optimizer and --fit-evaluations do not apply to an Ehrlich task \
                         (it has nothing continuous to fit)"

@@ -6,6 +6,7 @@
 //! kind = "ehrlich"
 //! name = "ehrlich-v32-L32"
 //! vectors = "ehrlich_v32_L32_c2_k4_q4_s0.json"     # a reference vector file, or:
+//! # quantization = 2                # optional: the reference's function with another q
 //! # [function]
 //! # states = 32
 //! # length = 32
@@ -30,9 +31,17 @@ pub struct EhrlichTask {
     /// A reference vector file.
     #[serde(default)]
     pub vectors: Option<PathBuf>,
+    /// With `vectors`: another quantization q for the reference's function (q draws nothing,
+    /// so the transition matrix, motifs and spacings stay the reference's).
+    #[serde(default)]
+    pub quantization: Option<usize>,
     /// A function drawn by this project's construction.
     #[serde(default)]
     pub function: Option<Construction>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
 }
 
 /// The parameters of a constructed function (see `Ehrlich::generate`).
@@ -73,29 +82,49 @@ impl EhrlichTask {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let task: EhrlichTask = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let function = match (&task.vectors, &task.function) {
-            (Some(file), None) => {
-                let file = base.join(file);
-                let json = std::fs::read_to_string(&file)
-                    .map_err(|e| err(format!("{}: {e}", file.display())))?;
-                Ehrlich::from_vector_json(&json)
-                    .map_err(|e| err(format!("{}: {e}", file.display())))?
-            }
-            (None, Some(c)) => Ehrlich::generate(
-                c.states,
-                c.length,
-                c.motifs,
-                c.motif_length,
-                c.quantization,
-                c.seed,
-            )
-            .map_err(|e| err(e.to_string()))?,
-            _ => {
-                return Err(err(
-                    "give either `vectors = FILE` or a [function] table, not both".into(),
-                ));
-            }
-        };
+        if task.quantization.is_some() && task.function.is_some() {
+            return Err(err(
+                "`quantization` goes with `vectors`; a [function] table has its own".into(),
+            ));
+        }
+        let vectors = task.vectors.as_ref().map(|file| base.join(file));
+        let function = function_of(
+            vectors.as_deref(),
+            task.function.as_ref(),
+            task.quantization,
+        )
+        .map_err(err)?;
         Ok((task, function))
+    }
+}
+
+/// The function given by a reference vector file (optionally with another quantization) or
+/// by this project's construction: exactly one of `vectors` and `construction`.
+pub fn function_of(
+    vectors: Option<&Path>,
+    construction: Option<&Construction>,
+    quantization: Option<usize>,
+) -> Result<Ehrlich, String> {
+    match (vectors, construction) {
+        (Some(file), None) => {
+            let json =
+                std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let f =
+                Ehrlich::from_vector_json(&json).map_err(|e| format!("{}: {e}", file.display()))?;
+            match quantization {
+                Some(q) => f.with_quantization(q).map_err(|e| e.to_string()),
+                None => Ok(f),
+            }
+        }
+        (None, Some(c)) => Ehrlich::generate(
+            c.states,
+            c.length,
+            c.motifs,
+            c.motif_length,
+            c.quantization,
+            c.seed,
+        )
+        .map_err(|e| e.to_string()),
+        _ => Err("give either `vectors = FILE` or a [function] table, not both".into()),
     }
 }

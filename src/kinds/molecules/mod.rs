@@ -213,6 +213,9 @@ impl super::ProblemKind for MoleculesKind {
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.physics.is_some() {
+            return Err("--physics applies to simulation (mpm) tasks only".into());
+        }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
             return Err("--optimizer and --fit-evaluations do not apply to a molecule task \
                         (its budget is in the task file)"

@@ -6,11 +6,11 @@
 
 use super::diagnostics::Diagnostics;
 use super::fit::FitRecord;
-use crate::law::fit_text::fit_text;
-use ansatz_engine::prompt::FeedbackFormat;
-use ansatz_engine::Verdict;
 use super::material::LawFactory;
 use super::task::Task;
+use crate::law::fit_text::fit_text;
+use ansatz_engine::Verdict;
+use ansatz_engine::prompt::FeedbackFormat;
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{MaterialFactory, Recording, Trajectory, rollout};
 use serde::{Deserialize, Serialize};
@@ -150,11 +150,7 @@ impl Feedback {
         if let Verdict::Failed { stage, message } = &self.record.verdict {
             return format!("The program failed at the {stage} stage: {message}");
         }
-        let velocity = self
-            .record
-            .evaluations
-            .iter()
-            .any(|e| e.velocity.is_some());
+        let velocity = self.record.evaluations.iter().any(|e| e.velocity.is_some());
         let mut s = fit_text(&self.record, velocity);
         if let Some(d) = &self.diagnostics {
             let d = d.text(output);

@@ -14,11 +14,15 @@ pub mod fit;
 pub mod material;
 pub mod task;
 
-use crate::law::{self, LawDetail, prompt};
-use ansatz_engine::{Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening};
+use crate::law::record::PhysicsPolicy;
+use crate::law::{self, LawDetail, physics, prompt};
+use ansatz_engine::prompt::FeedbackFormat;
+use ansatz_engine::{
+    Brief, Candidate, GoOn, Judged, LedgerError, Problem, Proposal, RunDir, Screening, Stage,
+    Verdict,
+};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::MaterialKind;
-use ansatz_engine::prompt::FeedbackFormat;
 use diagnostics::Diagnostics;
 use feedback::{Feedback, KeyStates};
 use fit::{FitSettings, fit};
@@ -43,36 +47,36 @@ pub fn brief_with_scene(
     scene: Option<&str>,
     observed: Option<&str>,
 ) -> Brief {
-        let context = match kind {
-            MaterialKind::Plastic => CONTEXT_PLASTIC,
-            _ => CONTEXT_ELASTIC,
-        };
-        let mut setup = context.trim_end().to_string();
-        if let Some(scene) = scene {
-            setup.push_str("\n\n");
-            setup.push_str(scene.trim_end());
-        }
-        if !description.trim().is_empty() {
-            setup.push_str("\n\nAbout this task: ");
-            setup.push_str(description.trim());
-        }
-        if let Some(observed) = observed {
-            setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
-            setup.push_str(observed.trim_end());
-        }
-        let (output, extra) = match kind {
-            MaterialKind::Plastic => (
-                "the corrected deformation gradient",
-                "5. Consider whether plasticity is needed at all: `return F` (no correction) \
+    let context = match kind {
+        MaterialKind::Plastic => CONTEXT_PLASTIC,
+        _ => CONTEXT_ELASTIC,
+    };
+    let mut setup = context.trim_end().to_string();
+    if let Some(scene) = scene {
+        setup.push_str("\n\n");
+        setup.push_str(scene.trim_end());
+    }
+    if !description.trim().is_empty() {
+        setup.push_str("\n\nAbout this task: ");
+        setup.push_str(description.trim());
+    }
+    if let Some(observed) = observed {
+        setup.push_str("\n\nThe observed (ground-truth) motion:\n\n");
+        setup.push_str(observed.trim_end());
+    }
+    let (output, extra) = match kind {
+        MaterialKind::Plastic => (
+            "the corrected deformation gradient",
+            "5. Consider whether plasticity is needed at all: `return F` (no correction) \
                  is a valid law.\n",
-            ),
-            _ => ("the Kirchhoff stress", ""),
-        };
-        let card = match kind {
-            MaterialKind::Plastic => prompt::Card::Plastic,
-            _ => prompt::Card::Elastic,
-        };
-        prompt::brief(setup, prompt::format_requirements(card, output, extra))
+        ),
+        _ => ("the Kirchhoff stress", ""),
+    };
+    let card = match kind {
+        MaterialKind::Plastic => prompt::Card::Plastic,
+        _ => prompt::Card::Elastic,
+    };
+    prompt::brief(setup, prompt::format_requirements(card, output, extra))
 }
 
 /// The physical facts of a scene: particles, size, density, mass, time step, duration,
@@ -114,7 +118,11 @@ pub fn scene_facts(scene: &ansatz_simulator::Scene) -> String {
         num(mass, 4),
         num(mass * n as f64, 4),
         v3([mean_v[0], mean_v[1], mean_v[2]]),
-        if spins { ", plus a spin (it varies across the body)" } else { "" },
+        if spins {
+            ", plus a spin (it varies across the body)"
+        } else {
+            ""
+        },
         v3([scene.gravity[0], scene.gravity[1], scene.gravity[2]]),
         num(scene.dt, 4),
         scene.steps,
@@ -157,7 +165,11 @@ impl Problem for Task {
     }
 
     fn screen(&self, proposal: &Proposal) -> Screening<LawDetail, CheckedProgram> {
-        law::screen(proposal, &self.signature)
+        let mut screening = law::screen(proposal, &self.signature);
+        if let Ok(law) = &screening.outcome {
+            screening.detail.physics = physics::check(law, self.kind);
+        }
+        screening
     }
 
     fn evaluate(
@@ -167,7 +179,28 @@ impl Problem for Task {
         settings: &FitSettings,
         go_on: &mut GoOn<'_>,
     ) -> Judged {
-        let record = fit(self, &law, None, settings, &mut |_| go_on());
+        let warning = physics::feedback(&detail.physics);
+        if settings.physics == PhysicsPolicy::Reject && !detail.physics.is_empty() {
+            let message = warning.clone();
+            return Judged {
+                fitness: f64::INFINITY,
+                feedback: format!("The law was rejected at the physics stage: {message}"),
+                verdict: Verdict::Failed {
+                    stage: Stage::Physics,
+                    message,
+                },
+            };
+        }
+        let mut cut = false;
+        let record = fit(self, &law, None, settings, &mut |_| {
+            let more = go_on();
+            cut |= !more;
+            more
+        });
+        if cut {
+            // The engine drops a cut evaluation: no feedback rollout for it.
+            return detail.finish(record, String::new());
+        }
         let rollout = if record.is_ok() {
             feedback::free_rollout(self, &law, record.best_params()).ok()
         } else {
@@ -185,6 +218,9 @@ impl Problem for Task {
             record,
         };
         let mut text = feedback.text_in(settings.feedback, output_of(self.kind));
+        if !warning.is_empty() {
+            text = format!("{warning}\n\n{text}");
+        }
         let record = feedback.record;
         if record.fitness.is_finite() && !full {
             text.push_str(&format!(
@@ -194,6 +230,13 @@ impl Problem for Task {
             ));
         }
         detail.finish(record, text)
+    }
+
+    fn inner_budget(&self, settings: &FitSettings) -> Option<usize> {
+        Some(match settings.optimizer {
+            fit::Optimizer::Adam => (settings.adam_epochs + 1).min(settings.max_evaluations),
+            fit::Optimizer::Lbfgs => settings.max_evaluations,
+        })
     }
 
     fn brief(&self) -> Brief {
@@ -243,6 +286,9 @@ impl super::ProblemKind for MpmKind {
         }
         if let Some(f) = o.feedback {
             settings.feedback = f;
+        }
+        if let Some(p) = o.physics {
+            settings.physics = p;
         }
         Ok(())
     }

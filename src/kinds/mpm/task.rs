@@ -76,6 +76,15 @@ pub enum TaskError {
     /// Simulating the ground truth failed.
     #[error("simulating the ground truth: {0}")]
     Simulation(#[from] SimError),
+    /// The observed trajectory does not fit the scene or the loss (a non-finite value, a
+    /// frame of the wrong size, a frame index the scene never reaches, a missing state).
+    #[error("the target {origin}: {message}")]
+    Target {
+        /// The trajectory file, or the law simulated.
+        origin: String,
+        /// What is wrong, with the frame and particle.
+        message: String,
+    },
 }
 
 /// The task file as written (see the module docs).
@@ -108,6 +117,10 @@ pub struct TaskSpec {
     /// Particles shown in feedback (default 9, 90, 900, 999).
     #[serde(default)]
     pub key_particles: Option<Vec<usize>>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
 }
 
 /// The scene: a preset with optional overrides.
@@ -213,6 +226,9 @@ pub struct FitSpec {
     pub max_evaluations: Option<usize>,
     /// Wall-clock limit of one fit, seconds.
     pub max_seconds: Option<f64>,
+    /// `warn` (default) or `reject`: what happens to a law that fails a physics check
+    /// at screening (`crate::law::physics`).
+    pub physics: Option<crate::law::record::PhysicsPolicy>,
 }
 
 /// A loaded task: everything resolved, the target trajectory in memory.
@@ -294,7 +310,20 @@ impl Task {
             None => None,
         };
         let scene = build_scene(&spec.scene, file_target.as_ref()).map_err(spec_error)?;
-        scene.validate()?;
+        scene
+            .validate()
+            .map_err(|e| spec_error(format!("[scene]: {e}")))?;
+        let target_origin = match (&spec.target.file, &spec.target.law) {
+            (Some(file), _) => dir.join(file).display().to_string(),
+            (None, Some(law)) => format!("simulated with {}", dir.join(law).display()),
+            (None, None) => String::new(),
+        };
+        if let Some(traj) = &file_target {
+            check_target(traj, &scene, &loss).map_err(|message| TaskError::Target {
+                origin: target_origin.clone(),
+                message,
+            })?;
+        }
 
         let (target, truth) = match (&spec.target.law, file_target) {
             (Some(_), Some(_)) => {
@@ -318,7 +347,15 @@ impl Task {
                 (traj, Some((law, src, values)))
             }
         };
-        target.validate(scene.n_particles())?;
+        target
+            .validate(scene.n_particles())
+            .map_err(|e| TaskError::Target {
+                origin: target_origin,
+                message: match e {
+                    SimError::InvalidTarget(m) => m,
+                    e => e.to_string(),
+                },
+            })?;
         let key_particles = spec
             .key_particles
             .clone()
@@ -387,6 +424,40 @@ pub fn resolve_params(
         .iter()
         .map(|(name, default)| overrides.get(name).copied().unwrap_or(*default))
         .collect())
+}
+
+/// Checks an observed trajectory read from a file against the scene and the loss: its
+/// values (finite, one per particle, named by frame and particle), its frame indices (at least one
+/// observed within the scene's steps) and, with teacher forcing, the full states the
+/// loss resets to.
+fn check_target(traj: &Trajectory, scene: &Scene, loss: &LossConfig) -> Result<(), String> {
+    traj.validate(scene.n_particles()).map_err(|e| match e {
+        SimError::InvalidTarget(m) => m,
+        e => e.to_string(),
+    })?;
+    // Frames past the scene's steps are not compared (a task may fit the first part of a
+    // longer recording); at least one observed frame must lie within them.
+    if !traj.frames.iter().any(|&f| f >= 1 && f <= scene.steps) {
+        return Err(format!(
+            "no observed frame within the scene's {} steps (frames {}..={}; frame k is the \
+             state after k steps): nothing to compare a simulation with",
+            scene.steps,
+            traj.frames.first().copied().unwrap_or(0),
+            traj.frames.last().copied().unwrap_or(0)
+        ));
+    }
+    if let Some(k) = loss.teacher_every
+        && let Some(step) = (0..scene.steps)
+            .step_by(k)
+            .find(|&s| traj.state_at(s).is_none())
+    {
+        return Err(format!(
+            "teacher forcing every {k} steps needs the full state (x, v, C, F) of frame \
+             {step}, which the file does not have (set loss.teacher_every = 0 for a free \
+             rollout)"
+        ));
+    }
+    Ok(())
 }
 
 fn build_scene(spec: &SceneSpec, target: Option<&Trajectory>) -> Result<Scene, String> {

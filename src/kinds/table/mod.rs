@@ -207,19 +207,13 @@ impl TableProblem {
     /// Law minus target on every row at `params` (scalar targets; None for a 3x3 target or
     /// where the law is not finite).
     fn residuals(&self, law: &Compiled, params: &[f64]) -> Option<Vec<f64>> {
-        let Target::Scalar { columns, y, .. } = &self.target else {
+        let Target::Scalar { y, .. } = &self.target else {
             return None;
         };
-        let mut scratch = law.scratch::<f64>();
-        let mut inputs: Vec<Value<f64>> = vec![Value::Scalar(0.0); columns.len()];
-        (0..y.len())
-            .map(|r| {
-                for (v, c) in inputs.iter_mut().zip(columns) {
-                    *v = Value::Scalar(c[r]);
-                }
-                let f = law.eval(&inputs, params, &mut scratch).ok()?.as_scalar()?;
-                f.is_finite().then_some(f - y[r])
-            })
+        self.predict_compiled(law, params)?
+            .iter()
+            .zip(y)
+            .map(|(f, y)| f.is_finite().then_some(f - y))
             .collect()
     }
 
@@ -278,6 +272,33 @@ impl TableProblem {
             }
         }
         s
+    }
+
+    /// The law's value at `params` on each row of a scalar target (`None` for a 3x3
+    /// target; NaN where the law cannot be evaluated).
+    pub fn predict(&self, law: &CheckedProgram, params: &[f64]) -> Option<Vec<f64>> {
+        self.predict_compiled(law.compiled(), params)
+    }
+
+    fn predict_compiled(&self, law: &Compiled, params: &[f64]) -> Option<Vec<f64>> {
+        let Target::Scalar { columns, y, .. } = &self.target else {
+            return None;
+        };
+        let mut scratch = law.scratch::<f64>();
+        let mut inputs: Vec<Value<f64>> = vec![Value::Scalar(0.0); columns.len()];
+        Some(
+            (0..y.len())
+                .map(|r| {
+                    for (v, c) in inputs.iter_mut().zip(columns) {
+                        *v = Value::Scalar(c[r]);
+                    }
+                    law.eval(&inputs, params, &mut scratch)
+                        .ok()
+                        .and_then(|v| v.as_scalar())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+        )
     }
 
     /// NMSE of `law` at `params` and its gradient.
@@ -416,16 +437,33 @@ impl Problem for TableProblem {
             .min_by(|a, b| a.1.loss.total_cmp(&b.1.loss))
             .map(|(i, _)| i);
         let fitness = best.map_or(f64::INFINITY, |i| evaluations[i].loss);
-        let verdict = if best.is_some() {
-            Verdict::Ok {
-                note: format!("L-BFGS with {} restarts", self.restarts),
-            }
+        // Which bound of the fit, if any, ended it.
+        let bound = if Instant::now() >= limits.deadline {
+            Some(format!(
+                "its wall-clock bound of {} s ran out",
+                ansatz_grammar::number(settings.max_seconds.min(lsq::MAX_SECONDS))
+            ))
+        } else if evaluations.len() >= limit * (self.restarts + 1) {
+            Some(format!("its {} evaluations were spent", evaluations.len()))
         } else {
-            Verdict::Failed {
+            None
+        };
+        let verdict = match (best, &bound) {
+            (Some(_), None) => Verdict::Ok {
+                note: format!("L-BFGS with {} restarts", self.restarts),
+            },
+            (Some(_), Some(bound)) => Verdict::Ok {
+                note: format!("L-BFGS with {} restarts, ended when {bound}", self.restarts),
+            },
+            (None, Some(bound)) if evaluations.is_empty() => Verdict::Failed {
+                stage: Stage::Timeout,
+                message: format!("the fit ended before its first evaluation: {bound}"),
+            },
+            (None, _) => Verdict::Failed {
                 stage: Stage::Evaluate,
                 message: "the law is not finite on the training rows for any parameters tried"
                     .into(),
-            }
+            },
         };
         let full = settings.feedback == FeedbackFormat::Full;
         let feedback = if best.is_some() && full {
@@ -491,7 +529,10 @@ impl Problem for TableProblem {
         if !self.description.is_empty() {
             setup = setup.replacen(
                 "\n\n### Variables",
-                &format!("\n\n### About the data\n\n{}\n\n### Variables", self.description),
+                &format!(
+                    "\n\n### About the data\n\n{}\n\n### Variables",
+                    self.description
+                ),
                 1,
             );
         }
@@ -527,9 +568,14 @@ impl super::ProblemKind for TableKind {
 
     fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
         if o.optimizer.is_some() {
-            return Err("--optimizer does not apply to a table (its laws are fitted by \
+            return Err(
+                "--optimizer does not apply to a table (its laws are fitted by \
                         least squares with L-BFGS restarts)"
-                .into());
+                    .into(),
+            );
+        }
+        if o.physics.is_some() {
+            return Err("--physics applies to simulation (mpm) tasks only".into());
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;

@@ -67,7 +67,10 @@ mod tests {
         // error, the quartiles of z (unrelated to the error) share it.
         let x: Vec<f64> = (0..100).map(f64::from).collect();
         let z: Vec<f64> = (0..100).map(|i| f64::from((i * 37) % 100)).collect();
-        let residuals: Vec<f64> = x.iter().map(|&v| if v >= 75.0 { 0.5 } else { 0.0 }).collect();
+        let residuals: Vec<f64> = x
+            .iter()
+            .map(|&v| if v >= 75.0 { 0.5 } else { 0.0 })
+            .collect();
         let text = by_quartile(
             &[
                 ("x".to_string(), x.as_slice()),
@@ -76,10 +79,16 @@ mod tests {
             &residuals,
             1.0,
         );
-        let row = text.lines().find(|l| l.starts_with("| `x`")).expect("x row");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| `x`"))
+            .expect("x row");
         assert!(row.contains(" 0 (0) for 0..24 |"), "{row}");
         assert!(row.contains(" 0.25 (+0.5) for 75..99 |"), "{row}");
-        let zrow = text.lines().find(|l| l.starts_with("| `z`")).expect("z row");
+        let zrow = text
+            .lines()
+            .find(|l| l.starts_with("| `z`"))
+            .expect("z row");
         assert!(!zrow.contains(" 0 (0)"), "{zrow}");
         assert_eq!(by_quartile(&[], &residuals, 1.0), "");
     }

@@ -42,6 +42,10 @@ pub struct TableTask {
     /// Most evaluations of one law's least-squares fit (default 100).
     #[serde(default)]
     pub fit_evaluations: Option<usize>,
+    /// How a search runs it on a Slurm cluster (read by `search --executor slurm`, see
+    /// [`crate::executor::slurm_settings_of_task`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<toml::Table>,
     /// Share of the training rows held out of the fit, whose error the default feedback
     /// reports (0: none).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -125,12 +129,13 @@ impl TableTask {
     pub fn load(&self) -> Result<LoadedTable, TableTaskError> {
         let cfg = RegressConfig {
             data: self.data.clone(),
-            test: self.test.clone(),
+            tests: self.test.iter().cloned().collect(),
             targets: self.target.iter().cloned().collect(),
             test_fraction: self.test_fraction,
             seed: self.seed,
             time_limit: f64::INFINITY,
             max_fits: None,
+            threads: 1,
             out: PathBuf::new(),
         };
         let (mut train, mut test, roles) = load_split(&cfg)?;

@@ -15,6 +15,14 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// A gzip-compressed file that does not decompress.
+    #[error("{origin}: the file starts as gzip but does not decompress: {message}")]
+    Gzip {
+        /// The file.
+        origin: String,
+        /// What the decoder said.
+        message: String,
+    },
     /// The bytes are not UTF-8 text.
     #[error(
         "{origin}: line {line} is not UTF-8 text (invalid byte at offset {offset}); save the table as UTF-8 (UTF-16 spreadsheet exports are not read)"

@@ -18,7 +18,7 @@ mod lbfgs;
 
 use super::material::LawFactory;
 use super::task::Task;
-pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer};
+pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer, PhysicsPolicy};
 use ansatz_engine::{Stage, Verdict};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{LossGradient, MAX_PARAMS, loss_and_gradient};
@@ -27,22 +27,23 @@ use std::time::Instant;
 /// The fit settings of a task file (defaults where it is silent).
 pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
     let spec = &task.spec.fit;
-        let d = FitSettings::default();
-        Ok(FitSettings {
-            optimizer: match &spec.optimizer {
-                Some(name) => name.parse()?,
-                None => d.optimizer,
-            },
-            adam_lr: spec.adam_lr.unwrap_or(d.adam_lr),
-            adam_epochs: spec.adam_epochs.unwrap_or(d.adam_epochs),
-            clip_norm: spec.clip_norm.unwrap_or(d.clip_norm),
-            lbfgs_iterations: spec.lbfgs_iterations.unwrap_or(d.lbfgs_iterations),
-            lbfgs_memory: spec.lbfgs_memory.unwrap_or(d.lbfgs_memory),
-            target_loss: spec.target_loss.unwrap_or(d.target_loss),
-            max_evaluations: spec.max_evaluations.unwrap_or(d.max_evaluations),
-            max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
-            feedback: d.feedback,
-        })
+    let d = FitSettings::default();
+    Ok(FitSettings {
+        optimizer: match &spec.optimizer {
+            Some(name) => name.parse()?,
+            None => d.optimizer,
+        },
+        adam_lr: spec.adam_lr.unwrap_or(d.adam_lr),
+        adam_epochs: spec.adam_epochs.unwrap_or(d.adam_epochs),
+        clip_norm: spec.clip_norm.unwrap_or(d.clip_norm),
+        lbfgs_iterations: spec.lbfgs_iterations.unwrap_or(d.lbfgs_iterations),
+        lbfgs_memory: spec.lbfgs_memory.unwrap_or(d.lbfgs_memory),
+        target_loss: spec.target_loss.unwrap_or(d.target_loss),
+        max_evaluations: spec.max_evaluations.unwrap_or(d.max_evaluations),
+        max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
+        feedback: d.feedback,
+        physics: spec.physics.unwrap_or(d.physics),
+    })
 }
 
 /// Evaluates losses of one law on one task, counting and timing them, honouring the

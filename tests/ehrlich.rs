@@ -1,0 +1,350 @@
+//! The Ehrlich kind's commands and outputs: `ansatz ehrlich eval` (value, feasibility with the
+//! banned transition and its position, motif presence) and the run's regret-against-oracle-calls
+//! curve and per-round feasibility in `ansatz search`.
+
+use crate::support::{ansatz, scratch};
+use ansatz::kinds::ehrlich::task::EhrlichTask;
+use ansatz_ehrlich::Ehrlich;
+use ansatz_ehrlich::parse::to_letters;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const TASK: &str = "tasks/ehrlich_v32_L32_c2_k4.toml";
+
+fn task_function(task: &str) -> Ehrlich {
+    EhrlichTask::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(task))
+        .expect("task loads")
+        .1
+}
+
+/// Runs `ansatz` with `input` on standard input.
+fn ansatz_stdin(args: &[&str], input: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ansatz binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("ansatz ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The optimum with a banned pair written at positions (t−1, t): (sequence, from, to, t).
+fn with_banned_pair(f: &Ehrlich, t: usize) -> (Vec<u32>, u32, u32) {
+    let v = f.num_states() as u32;
+    let mut x = f.optimal_solution();
+    let (a, b) = (0..v)
+        .flat_map(|a| (0..v).map(move |b| (a, b)))
+        .find(|&(a, b)| {
+            f.is_banned(a, b)
+                && (t < 2 || !f.is_banned(x[t - 2], a))
+                && (t + 1 >= x.len() || !f.is_banned(b, x[t + 1]))
+        })
+        .expect("a banned pair that fits");
+    x[t - 1] = a;
+    x[t] = b;
+    (x, a, b)
+}
+
+#[test]
+fn eval_prints_value_feasibility_and_motif_presence() {
+    let f = task_function(TASK);
+    let opt = f.optimal_solution();
+    let start = f.initial_solution().to_vec();
+    let (bad, from, to) = with_banned_pair(&f, 9);
+    let input = format!(
+        "# optimum, start, infeasible, too short\n{}\n\n{}\n{}\nABC\n",
+        to_letters(&opt).expect("letters"),
+        serde_json::to_string(&start).expect("json"),
+        to_letters(&bad).expect("letters"),
+    );
+    let (code, stdout, stderr) = ansatz_stdin(&["ehrlich", "eval", "--task", TASK], &input);
+    assert_eq!(code, 2, "one line is not a sequence: {stdout}\n{stderr}");
+    assert!(stderr.contains("1 of 4 lines"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[0].starts_with("2: value 1 (regret 0); feasible"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[0].matches("presence 1 (4 of 4").count(),
+        2,
+        "{stdout}"
+    );
+    let start_value = f.evaluate(&start).expect("right length");
+    assert!(
+        lines[1].starts_with(&format!("4: value {start_value} ")),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains(&format!(
+            "infeasible: banned transition {from}->{to} at positions 8-9"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].starts_with("6: error:") && lines[3].contains("expected L = 32"),
+        "{stdout}"
+    );
+
+    // The same in JSON, from a file.
+    let dir = scratch("ehrlich-eval");
+    let file = dir.join("seqs.txt");
+    std::fs::write(&file, &input).expect("write");
+    let file_s = file.display().to_string();
+    let (code, stdout, _) = ansatz(&[
+        "ehrlich", "eval", "--task", TASK, "--input", &file_s, "--json",
+    ]);
+    assert_eq!(code, 2);
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(rows[0]["value"], 1.0);
+    assert_eq!(rows[0]["feasible"], true);
+    assert_eq!(rows[2]["value"], Value::Null);
+    assert_eq!(rows[2]["banned"][0]["position"], 9);
+    assert_eq!(rows[2]["banned"][0]["from"], from);
+    let presence: Vec<f64> = f
+        .explain(&bad)
+        .expect("explained")
+        .motifs
+        .iter()
+        .map(|m| m.present)
+        .collect();
+    let shown: Vec<f64> = rows[2]["motifs"]
+        .as_array()
+        .expect("motifs")
+        .iter()
+        .map(|m| m["presence"].as_f64().expect("number"))
+        .collect();
+    assert_eq!(shown, presence);
+    assert!(
+        rows[3]["error"]
+            .as_str()
+            .expect("error")
+            .contains("3 symbols")
+    );
+}
+
+#[test]
+fn eval_takes_a_vector_file_with_another_q_or_construction_parameters() {
+    let f = task_function(TASK);
+    let vectors = "kinds/ehrlich/data/ehrlich_v32_L32_c2_k4_q4_s0.json";
+    // A sequence with partial motifs: the start after a few edits toward the optimum.
+    let mut x = f.initial_solution().to_vec();
+    let opt = f.optimal_solution();
+    x[..12].copy_from_slice(&opt[..12]);
+    let line = format!("{}\n", to_letters(&x).expect("letters"));
+    let want = f
+        .with_quantization(2)
+        .expect("q")
+        .evaluate(&x)
+        .expect("value");
+    let (code, stdout, stderr) = ansatz_stdin(
+        &[
+            "ehrlich",
+            "eval",
+            "--vectors",
+            vectors,
+            "--quantization",
+            "2",
+        ],
+        &line,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    if want.is_finite() {
+        assert!(stdout.starts_with(&format!("1: value {want} ")), "{stdout}");
+    } else {
+        assert!(stdout.contains("value -inf"), "{stdout}");
+    }
+    assert!(stdout.contains("q = 2"), "{stdout}");
+
+    let g = Ehrlich::generate(32, 32, 2, 4, 4, 3).expect("constructed");
+    let line = format!("{}\n", to_letters(&g.optimal_solution()).expect("letters"));
+    let args = [
+        "ehrlich",
+        "eval",
+        "--states",
+        "32",
+        "--length",
+        "32",
+        "--motifs",
+        "2",
+        "--motif-length",
+        "4",
+        "--seed",
+        "3",
+    ];
+    let (code, stdout, stderr) = ansatz_stdin(&args, &line);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("1: value 1 "), "{stdout}");
+}
+
+#[test]
+fn eval_explains_bad_functions_and_bad_input_without_panicking() {
+    // L < c·k.
+    let (code, _, stderr) = ansatz_stdin(
+        &[
+            "ehrlich",
+            "eval",
+            "--states",
+            "32",
+            "--length",
+            "6",
+            "--motifs",
+            "2",
+            "--motif-length",
+            "4",
+            "--seed",
+            "0",
+        ],
+        "AAAAAA\n",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("L = 6 is too short") && stderr.contains("= 8"),
+        "{stderr}"
+    );
+    // No function named.
+    let (code, _, stderr) = ansatz_stdin(&["ehrlich", "eval"], "AAAA\n");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--task FILE, --vectors FILE"), "{stderr}");
+    // Nothing to evaluate, and bytes that are not text.
+    let (code, _, stderr) = ansatz_stdin(&["ehrlich", "eval", "--task", TASK], "# only\n\n");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no sequence"), "{stderr}");
+    let dir = scratch("ehrlich-eval-bytes");
+    let file = dir.join("bin");
+    std::fs::write(&file, b"AB\xff\xfe\n").expect("write");
+    let (code, _, stderr) = ansatz(&[
+        "ehrlich",
+        "eval",
+        "--task",
+        TASK,
+        "--input",
+        &file.display().to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not UTF-8 (invalid byte at offset 2)"),
+        "{stderr}"
+    );
+    // Nested lists, out-of-range numbers, text: one error line each, the rest goes on.
+    let f = task_function(TASK);
+    let good = to_letters(&f.optimal_solution()).expect("letters");
+    let input = format!("[[1, 2]]\n[99{}]\nhello world\n{good}\n", ", 0".repeat(31));
+    let (code, stdout, _) = ansatz_stdin(&["ehrlich", "eval", "--task", TASK], &input);
+    assert_eq!(code, 2);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[..3].iter().all(|l| l.contains(": error:")),
+        "{stdout}"
+    );
+    assert!(lines[3].starts_with("4: value 1 "), "{stdout}");
+}
+
+#[test]
+fn every_ehrlich_task_file_loads_and_its_optimum_scores_one() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tasks") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if !(name.starts_with("ehrlich_") && name.ends_with(".toml")) {
+            continue;
+        }
+        let (_, f) = EhrlichTask::load(&path).expect("loads");
+        assert!(f.optimum_reachable(), "{name}");
+        assert_eq!(f.evaluate(&f.optimal_solution()), Ok(1.0), "{name}");
+        if name.ends_with("_q2.toml") {
+            assert_eq!(f.quantization(), 2, "{name}");
+        }
+        names.push(name);
+    }
+    // The vector files' functions and the LLOME comparison suite (notes §2.2).
+    assert_eq!(names.len(), 10, "{names:?}");
+}
+
+#[test]
+fn a_search_writes_regret_against_oracle_calls_and_feasibility_per_round() {
+    let dir = scratch("ehrlich-regret");
+    let out = dir.join("run");
+    let out_s = out.display().to_string();
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        "tasks/ehrlich_v20_L10_c2_k3.toml",
+        "--rounds",
+        "3",
+        "--out",
+        &out_s,
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let ledger: Vec<Value> = std::fs::read_to_string(out.join("ledger.jsonl"))
+        .expect("ledger")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    // Oracle calls: candidates that reached the evaluation (feasible or not).
+    let called: Vec<&Value> = ledger
+        .iter()
+        .filter(|c| c["verdict"]["stage"].is_null() || c["verdict"]["stage"] == "evaluate")
+        .collect();
+    let csv = std::fs::read_to_string(out.join("regret.csv")).expect("regret.csv");
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), called.len(), "{csv}");
+    let mut best = f64::NEG_INFINITY;
+    for (i, (row, c)) in rows.iter().zip(&called).enumerate() {
+        assert_eq!(row[0], (i + 1).to_string());
+        assert_eq!(row[2], c["id"].to_string());
+        best = best.max(c["value"].as_f64().unwrap_or(f64::NEG_INFINITY));
+        let regret: f64 = row[5].parse().expect("number");
+        assert!((regret - (1.0 - best)).abs() < 1e-12, "{row:?}");
+    }
+    let infeasible = called.iter().filter(|c| c["value"].is_null()).count();
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("| round | proposed | oracle calls | feasible | feasible fraction"));
+    // The table's feasible counts add up to the ledger's.
+    let table: Vec<Vec<String>> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("| round | proposed"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+        .collect();
+    assert_eq!(table.len(), 4, "{report}");
+    let feasible: usize = table
+        .iter()
+        .map(|r| r[4].parse::<usize>().expect("count"))
+        .sum();
+    assert_eq!(feasible + infeasible, called.len());
+    for name in ["regret.svg", "feasible.svg"] {
+        let svg = std::fs::read_to_string(out.join(name)).expect("svg");
+        ansatz_engine::plot::raster::check(&svg).expect(name);
+    }
+}
