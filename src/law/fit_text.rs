@@ -191,7 +191,7 @@ mod tests {
             "{text}"
         );
         // No number in the text reads as zero.
-        for word in text.split(|c: char| c == ' ' || c == '|' || c == ',') {
+        for word in text.split([' ', '|', ',']) {
             if let Ok(v) = word.trim_end_matches('.').parse::<f64>() {
                 assert!(v != 0.0, "{word} in {text}");
             }

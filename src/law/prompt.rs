@@ -154,7 +154,7 @@ mod tests {
         }
         // The examples are laws of the language: they parse.
         for c in [elastic, card(Card::Plastic), scalar] {
-            let start = c.find("## Worked example").expect("example") + 20;
+            let start = c.find("## Worked example").expect("example") + "## Worked example".len();
             let body = &c[start..];
             let open = body.find("```\n").expect("block") + 4;
             let close = body[open..].find("```").expect("end") + open;

@@ -127,14 +127,14 @@ pub fn history<P: Problem>(ctx: &RoundContext<'_, P>, block: &str, per_reply: us
         others.iter().copied().filter(|c| c.is_ok()).collect();
     fitted.sort_by(|a, b| a.fitness.total_cmp(&b.fitness).then(a.id.cmp(&b.id)));
     let mut ordered: Vec<&Candidate<P::Detail>> =
-        others.iter().copied().filter(|c| recent_failure(*c)).collect();
+        others.iter().copied().filter(|c| recent_failure(c)).collect();
     ordered.extend(fitted);
     ordered.extend(
         others
             .iter()
             .rev()
             .copied()
-            .filter(|c| !c.is_ok() && !recent_failure(*c)),
+            .filter(|c| !c.is_ok() && !recent_failure(c)),
     );
     History {
         fitted: ctx.population.iter().filter(|c| c.is_ok()).count(),

@@ -99,6 +99,9 @@ pub fn responses(law: &CheckedProgram, kind: MaterialKind, params: &[f64]) -> Ve
         .collect()
 }
 
+/// The positions of every particle at one frame.
+type Positions = Vec<Vector3<f64>>;
+
 impl Diagnostics {
     /// The diagnostics of `rollout` (a free rollout of the law at `params`) against the
     /// task's observed motion.
@@ -107,7 +110,7 @@ impl Diagnostics {
         let wanted: Vec<usize> = (0..ERROR_FRAMES)
             .map(|i| i * steps / (ERROR_FRAMES - 1))
             .collect();
-        let pairs: Vec<(usize, &Vec<Vector3<f64>>, &Vec<Vector3<f64>>)> = wanted
+        let pairs: Vec<(usize, &Positions, &Positions)> = wanted
             .iter()
             .filter_map(|&f| {
                 let a = rollout.positions.get(rollout.position_index(f)?)?;
