@@ -35,7 +35,10 @@ fn recorded_fit(task: &str) -> (FitRecord, Value) {
     };
     let losses = numbers(&r["loss_position_per_epoch"]);
     let velocities = numbers(&r["loss_velocity_per_epoch"]);
-    let params = r["params_per_epoch"].as_object().cloned().unwrap_or_default();
+    let params = r["params_per_epoch"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let names: Vec<String> = params.keys().cloned().collect();
     let curves: Vec<Vec<f64>> = names.iter().map(|n| numbers(&params[n])).collect();
     let evaluations: Vec<Evaluation> = losses
@@ -94,7 +97,10 @@ fn the_default_fit_text_reads_the_recorded_fits_without_zeros() {
     let text = ansatz::law::fit_text::fit_text(&record, true);
     assert!(!text.contains("0.0000") && !text.contains("nan"), "{text}");
     assert!(text.contains("1.098e-5"), "{text}");
-    assert!(text.contains("Best: position loss 1.046e-5 at evaluation 31"), "{text}");
+    assert!(
+        text.contains("Best: position loss 1.046e-5 at evaluation 31"),
+        "{text}"
+    );
     assert!(text.contains("31 epochs, 12 of them shown"), "{text}");
 }
 
@@ -211,13 +217,19 @@ fn the_default_prompt_names_every_law_states_k_of_n_and_shows_one_per_family() {
         "{p}"
     );
     assert!(p.contains("## Other laws Tried"), "{p}");
-    assert!(p.contains("`# broken by a stray operator` failed at the parse stage"), "{p}");
+    assert!(
+        p.contains("`# broken by a stray operator` failed at the parse stage"),
+        "{p}"
+    );
     assert!(p.contains("^"), "the parse excerpt keeps its caret: {p}");
     assert!(
         p.contains("`# the neo-Hookean law again, renamed`: the same as #1 `# Neo-Hookean"),
         "{p}"
     );
-    assert!(p.contains("`# far too stiff` failed at the evaluate stage"), "{p}");
+    assert!(
+        p.contains("`# far too stiff` failed at the evaluate stage"),
+        "{p}"
+    );
     // The type slip is explained.
     assert!(p.contains("write diag(sigma) to use it as a matrix"), "{p}");
     // One law per family among the shown: the Lame re-parametrisation is listed, not shown.
@@ -233,13 +245,19 @@ fn the_default_prompt_names_every_law_states_k_of_n_and_shows_one_per_family() {
     assert!(!p.contains("0.0000"), "{p}");
     assert!(p.contains("#### Where the motion goes wrong"), "{p}");
     assert!(p.contains("#### Response to standard deformations"), "{p}");
-    assert!(p.contains("Time step 5e-4 s, 20 steps: 0.01 s of motion"), "{p}");
+    assert!(
+        p.contains("Time step 5e-4 s, 20 steps: 0.01 s of motion"),
+        "{p}"
+    );
     // One rule for the number of blocks, the one asked for.
     assert!(p.contains("ansatz asks for 16 laws"), "{p}");
     assert!(p.contains("exactly 16 fenced blocks tagged `law`"), "{p}");
     assert!(!p.contains("exactly one fenced block"), "{p}");
     // The elastic task gets an elastic worked example.
-    assert!(p.contains("fixed corotated elasticity") && !p.contains("von Mises"), "{p}");
+    assert!(
+        p.contains("fixed corotated elasticity") && !p.contains("von Mises"),
+        "{p}"
+    );
 }
 
 #[test]
@@ -301,7 +319,13 @@ fn a_prompt_with_16_shown_and_50_other_laws_stays_under_40_kb() {
     // cut), so round 1 asks for 66 by its shown count; ask round 1 for all of them.
     let (prompts, out) = human_search_many(reply);
     let p = prompts.last().expect("round 2 prompt");
-    let shown = out.candidates.last().expect("a candidate").proposal.parents.len();
+    let shown = out
+        .candidates
+        .last()
+        .expect("a candidate")
+        .proposal
+        .parents
+        .len();
     assert_eq!(shown, 16);
     assert!(out.candidates.len() >= 67, "{}", out.candidates.len());
     assert!(p.len() < 40 * 1024, "{} bytes", p.len());

@@ -114,7 +114,11 @@ pub fn block_rule(brief: &Brief, per_reply: usize, format: FeedbackFormat) -> St
 pub fn format_with_rule(brief: &Brief, per_reply: usize, format: FeedbackFormat) -> String {
     let rule = block_rule(brief, per_reply, format);
     if brief.format.contains("{blocks}") {
-        brief.format.replace("{blocks}", &rule).trim_end().to_string()
+        brief
+            .format
+            .replace("{blocks}", &rule)
+            .trim_end()
+            .to_string()
     } else if format == FeedbackFormat::Sga {
         brief.format.trim_end().to_string()
     } else {

@@ -80,7 +80,11 @@ fn line_of<D: Detail>(
     let label = label_of(c, block);
     if c.is_ok() {
         let mut s = format!("#{} loss {}: {label}", c.id, num(c.fitness, 4));
-        if let Some(shown) = c.detail.family().and_then(|f| shown_family.get(&f).copied()) {
+        if let Some(shown) = c
+            .detail
+            .family()
+            .and_then(|f| shown_family.get(&f).copied())
+        {
             s.push_str(&format!(" (the form of #{shown}, other constants)"));
         }
         return s;
@@ -126,8 +130,11 @@ pub fn history<P: Problem>(ctx: &RoundContext<'_, P>, block: &str, per_reply: us
     let mut fitted: Vec<&Candidate<P::Detail>> =
         others.iter().copied().filter(|c| c.is_ok()).collect();
     fitted.sort_by(|a, b| a.fitness.total_cmp(&b.fitness).then(a.id.cmp(&b.id)));
-    let mut ordered: Vec<&Candidate<P::Detail>> =
-        others.iter().copied().filter(|c| recent_failure(c)).collect();
+    let mut ordered: Vec<&Candidate<P::Detail>> = others
+        .iter()
+        .copied()
+        .filter(|c| recent_failure(c))
+        .collect();
     ordered.extend(fitted);
     ordered.extend(
         others
