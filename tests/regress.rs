@@ -343,6 +343,122 @@ fn a_table_search_started_by_regress_is_resumed_by_search() {
     assert!(best.contains("3"), "{best}");
 }
 
+/// A table run through the loop is SIGKILLed while round 1's laws are being fitted;
+/// `search --resume` keeps every candidate finished before the kill, byte for byte, and
+/// fits only the missing ones.
+#[test]
+fn a_table_search_killed_mid_round_resumes_without_losing_or_refitting() {
+    let dir = scratch("regress-kill-resume");
+    // Enough rows that one least-squares fit takes a noticeable time on one thread.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut csv = String::from("a,b,y\n");
+    for _ in 0..60_000 {
+        let a: f64 = rng.random_range(0.5..2.0);
+        let b: f64 = rng.random_range(0.5..2.0);
+        let _ = writeln!(csv, "{a},{b},{}", 2.5 * a * a + b.sin());
+    }
+    let data = dir.join("t.csv");
+    std::fs::write(&data, csv).expect("write");
+    let out = dir.join("run");
+    std::fs::create_dir_all(out.join("human")).expect("dir");
+    let laws = [
+        "param k = 1.0\nreturn k * a",
+        "param k = 1.0\nreturn k * a * a",
+        "param k = 1.0\nparam m = 1.0\nreturn k * a * a + m * b",
+        "param k = 1.0\nparam m = 1.0\nreturn k * a * a + m * sin(b)",
+        "param k = 1.0\nparam m = 1.0\nreturn k * exp(m * a)",
+        "param k = 1.0\nparam m = 1.0\nreturn k * a ** m + sin(b)",
+        "param k = 1.0\nparam m = 1.0\nreturn k * log(a + m) + b",
+        "param k = 1.0\nparam m = 1.0\nparam n = 0.5\nreturn k * a * a + m * sin(n * b)",
+    ];
+    let reply: String = laws
+        .iter()
+        .map(|l| format!("```law\n{l}\n```\n\n"))
+        .collect();
+    std::fs::write(out.join("human/round-001.reply.md"), reply).expect("reply");
+    let args = |resume: bool| -> Vec<String> {
+        let mut a: Vec<String> = if resume {
+            vec!["search".into(), "--resume".into()]
+        } else {
+            vec![
+                "regress".into(),
+                s(&data).into(),
+                "--target".into(),
+                "y".into(),
+                "--proposer".into(),
+                "human".into(),
+                "--laws-per-round".into(),
+                "8".into(),
+                "--quiet".into(),
+            ]
+        };
+        a.extend(["--rounds", "1", "--threads", "1", "--out", s(&out)].map(String::from));
+        a
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        .args(args(false))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ansatz regress starts");
+    let ledger = out.join("ledger.jsonl");
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().filter(|l| l.ends_with('}')).count())
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    // The starting law and at least one law of round 1 are in the ledger.
+    while !(out.join("rounds/round-001.json").exists() && lines(&ledger) >= 2) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "the run made no progress"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "finished too soon"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let before = std::fs::read_to_string(&ledger).expect("ledger");
+    let before: Vec<&str> = before.lines().filter(|l| l.ends_with('}')).collect();
+    assert!(
+        before.len() < 1 + laws.len(),
+        "killed after round 1 was complete: {} lines",
+        before.len()
+    );
+    let (code, stdout, stderr) = ansatz(&args(true).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let after = std::fs::read_to_string(&ledger).expect("ledger");
+    for line in &before {
+        assert!(
+            after.lines().any(|l| l == *line),
+            "lost or refitted: {line}"
+        );
+    }
+    let ids: Vec<u64> = after
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["id"]
+                .as_u64()
+                .expect("id")
+        })
+        .collect();
+    assert_eq!(ids, (0..=laws.len() as u64).collect::<Vec<_>>(), "ids");
+    assert!(
+        stdout.contains(&format!(
+            "{} fitted in this invocation",
+            1 + laws.len() - before.len()
+        )),
+        "{stdout}"
+    );
+    // The best is the true law, whichever invocation fitted it.
+    let best = std::fs::read_to_string(out.join("best.law")).expect("best.law");
+    assert!(best.contains("sin"), "{best}");
+}
+
 /// Rows of `law` of five inputs drawn in [0.5, 3), with Gaussian-ish noise of `noise`
 /// times the target's scale: a CSV text with header `x0,...,x4,y`.
 fn five_input_table(rows: usize, seed: u64, noise: f64, law: impl Fn(&[f64]) -> f64) -> String {
