@@ -250,7 +250,7 @@ fn search_loop(args: &RegressArgs, cfg: &RegressConfig) -> anyhow::Result<ExitCo
     let outcome = if args.quiet {
         run_search::<TableKind>(&loaded.train, &config, &cfg.out, &mut Silent)?
     } else {
-        let mut terminal = Terminal::new();
+        let mut terminal = Terminal::new(config.max_seconds);
         let outcome = run_search::<TableKind>(&loaded.train, &config, &cfg.out, &mut terminal)?;
         terminal.finish();
         outcome

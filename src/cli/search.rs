@@ -356,6 +356,8 @@ pub(crate) struct Terminal {
     /// The best fitness so far and the solution on one line.
     best: Option<(f64, String)>,
     rounds: usize,
+    /// The run's wall-time budget (`--max-seconds`), which caps the run's estimate.
+    budget: Option<f64>,
     round: usize,
     proposals: usize,
     done: usize,
@@ -391,14 +393,16 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 impl Terminal {
-    /// A terminal with nothing shown yet.
-    pub(crate) fn new() -> Terminal {
+    /// A terminal with nothing shown yet, for a run of at most `budget` seconds (None: no
+    /// wall-time budget).
+    pub(crate) fn new(budget: Option<f64>) -> Terminal {
         let now = Instant::now();
         Terminal {
             bar: None,
             plain: !std::io::stderr().is_terminal(),
             best: None,
             rounds: 0,
+            budget,
             round: 0,
             proposals: 0,
             done: 0,
@@ -436,7 +440,10 @@ impl Terminal {
             let _ = write!(text, ", round ETA {}", clock(left));
             let later = self.rounds.saturating_sub(self.round);
             if later > 0 {
-                let most = left + per * (self.proposals * later) as f64;
+                let mut most = left + per * (self.proposals * later) as f64;
+                if let Some(budget) = self.budget {
+                    most = most.min((budget - elapsed).max(left));
+                }
                 let _ = write!(text, " (run ≤ {})", clock(most));
             }
         }
@@ -767,7 +774,7 @@ impl KindVisitor for SearchCommand {
         };
         apply_budgets(&args, &mut config);
         let record = choose_executor(&args, &task, &dir)?;
-        let mut terminal = Terminal::new();
+        let mut terminal = Terminal::new(config.max_seconds);
         let outcome = run_with_record::<K>(&problem, &config, &dir, record, &mut terminal)?;
         terminal.finish();
         println!(

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use crate::function::Ehrlich;
 
-/// Hyper-parameters of [`DiscreteEvolution`].
-#[derive(Debug, Clone, PartialEq)]
+/// Hyper-parameters of [`DiscreteEvolution`] (serialisable: run directories record them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GaConfig {
     /// Number of particles P.
     pub num_particles: usize,

@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut cfg = LlomeConfig::cpu_preset(Objective::Sft, seed);
             cfg.ga.mutation_prob = pm;
             cfg.ga.recombine_prob = pr;
-            let g: GaConfig = cfg.ga.to_config();
+            let g: GaConfig = cfg.ga.clone();
             let curve = ga_baseline(&f, &cfg, 512_000)?;
             let at = |calls: usize| {
                 curve

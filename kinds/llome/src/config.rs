@@ -51,34 +51,6 @@ impl ModelShape {
     }
 }
 
-/// The GA settings (a serialisable mirror of [`GaConfig`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GaSettings {
-    /// Number of particles P.
-    pub num_particles: usize,
-    /// Per-position mutation probability.
-    pub mutation_prob: f64,
-    /// Crossover bias.
-    pub recombine_prob: f64,
-    /// Survival quantile.
-    pub survival_quantile: f64,
-    /// Seed of the GA's streams.
-    pub seed: u64,
-}
-
-impl GaSettings {
-    /// The GA configuration.
-    pub fn to_config(&self) -> GaConfig {
-        GaConfig {
-            num_particles: self.num_particles,
-            mutation_prob: self.mutation_prob,
-            recombine_prob: self.recombine_prob,
-            survival_quantile: self.survival_quantile,
-            seed: self.seed,
-        }
-    }
-}
-
 /// Everything that defines a run; a run directory refuses to resume under a different one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlomeConfig {
@@ -89,7 +61,7 @@ pub struct LlomeConfig {
     /// Objective of rounds 2.. (round 1 is always SFT, as in the released pipeline).
     pub objective: Objective,
     /// The round-0 GA (the released pipeline: P = 1000, p_m = 0.005, p_r = 0.0882, α = 0.1).
-    pub ga: GaSettings,
+    pub ga: GaConfig,
     /// GA steps of round 0 (10).
     pub ga_steps: usize,
     /// Oracle labels per LLOME round (2000 in the released pipeline).
@@ -120,7 +92,7 @@ impl LlomeConfig {
             seed,
             rounds: 6,
             objective,
-            ga: GaSettings {
+            ga: GaConfig {
                 num_particles: 1000,
                 mutation_prob: 0.005,
                 recombine_prob: 0.0882,

@@ -96,7 +96,7 @@ fn candidates_name(round: usize) -> String {
 /// Round 0: the GA from the function's initial solution; every distinct particle seen, with its
 /// value, and the number of oracle calls (P per step).
 pub fn ga_round(f: &Ehrlich, cfg: &LlomeConfig) -> Result<(Vec<Labelled>, usize)> {
-    let mut ga = DiscreteEvolution::for_function(cfg.ga.to_config(), f)?;
+    let mut ga = DiscreteEvolution::for_function(cfg.ga.clone(), f)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut calls = 0;
@@ -396,7 +396,7 @@ pub struct GaPoint {
 /// The GA baseline with the same settings and seed as round 0, run until `max_calls` oracle
 /// calls; its first `ga_steps` steps are exactly LLOME's starting data.
 pub fn ga_baseline(f: &Ehrlich, config: &LlomeConfig, max_calls: usize) -> Result<Vec<GaPoint>> {
-    let mut ga = DiscreteEvolution::for_function(config.ga.to_config(), f)?;
+    let mut ga = DiscreteEvolution::for_function(config.ga.clone(), f)?;
     let mut out = Vec::new();
     let mut calls = 0;
     let mut step = 0;

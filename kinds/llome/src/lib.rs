@@ -55,7 +55,7 @@ pub mod store;
 pub mod train;
 pub mod vocab;
 
-pub use config::{GaSettings, LlomeConfig, ModelShape};
+pub use config::{LlomeConfig, ModelShape};
 pub use driver::{GaPoint, RoundRecord, RoundReports, ga_baseline, ga_round, run};
 pub use error::{LlomeError, Result};
 pub use generate::{Candidate, GenerationConfig, GenerationReport, generate, temperature_shift};
