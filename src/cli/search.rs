@@ -795,14 +795,18 @@ impl KindVisitor for SearchCommand {
         let start = outcome.candidates.iter().find(|c| c.id == 0);
         match outcome.best_candidate() {
             Some(best) => {
+                // A task without a starting solution (molecules, sequences) has no #0.
+                let from = match start {
+                    Some(s) => format!(" (start {:.6e})", s.fitness),
+                    None => String::new(),
+                };
                 println!(
-                    "best: candidate #{} (round {}, {} {}) with loss {:.6e} (start {:.6e})",
+                    "best: candidate #{} (round {}, {} {}) with loss {:.6e}{from}",
                     best.id,
                     best.round,
                     best.proposal.proposer,
                     best.proposal.how,
                     best.fitness,
-                    start.map_or(f64::NAN, |s| s.fitness)
                 );
                 let answer = K::answer(&problem, best);
                 if !answer.trim().is_empty() {
