@@ -343,6 +343,82 @@ fn a_table_search_started_by_regress_is_resumed_by_search() {
     assert!(best.contains("3"), "{best}");
 }
 
+/// The table prompt of the default format describes the data (description, units, the rows
+/// fitted, held out and kept for the test), and its feedback gives the held-out error and the
+/// error by quartile of each input; the `sga` format keeps the paper's shorter text.
+#[test]
+fn the_table_prompt_describes_the_data_and_its_feedback_the_errors_by_region() {
+    let dir = scratch("regress-table-prompt");
+    let mut csv = String::from("r,v\n");
+    for i in 0..200 {
+        let r = 1.0 + i as f64 * 0.02;
+        let _ = writeln!(csv, "{r},{}", 4.0 / (r * r) + 0.5);
+    }
+    let data = dir.join("field.csv");
+    std::fs::write(&data, csv).expect("write");
+    for (format, full) in [("full", true), ("sga", false)] {
+        let out = dir.join(format!("run-{format}"));
+        std::fs::create_dir_all(out.join("human")).expect("dir");
+        for round in 1..=2 {
+            std::fs::write(
+                out.join(format!("human/round-00{round}.reply.md")),
+                "```law\n# an inverse law\nparam k = 1.0\nreturn k / r\n```\n",
+            )
+            .expect("reply");
+        }
+        let (code, stdout, stderr) = ansatz(&[
+            "regress",
+            s(&data),
+            "--target",
+            "v",
+            "--proposer",
+            "human",
+            "--rounds",
+            "2",
+            "--laws-per-round",
+            "1",
+            "--feedback",
+            format,
+            "--describe",
+            "The potential around a charged sphere against the distance",
+            "--unit",
+            "r=m",
+            "--unit",
+            "v=V",
+            "--out",
+            s(&out),
+            "--quiet",
+        ]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let prompt =
+            std::fs::read_to_string(out.join("human/round-002.prompt.md")).expect("prompt 2");
+        assert!(prompt.contains("| `r` | r | m | scalar |"), "{prompt}");
+        assert!(prompt.contains("| v | V | scalar |"), "{prompt}");
+        // The rows it is told about add up to the 200 of the file.
+        let test_rows = 200 / 4;
+        assert!(
+            prompt.contains(&format!(
+                "A further {test_rows} rows are kept for the final test"
+            )),
+            "{prompt}"
+        );
+        // A description the user gives is data, shown in either format.
+        assert!(prompt.contains("charged sphere"), "{format}: {prompt}");
+        assert!(
+            prompt.contains("held-out rows (not fitted)") == full,
+            "{format}: {prompt}"
+        );
+        assert!(
+            prompt.contains("#### Error by input region") == full,
+            "{format}: {prompt}"
+        );
+        if full {
+            assert!(prompt.contains("k = "), "{prompt}");
+            assert!(!prompt.contains("0.0000"), "{prompt}");
+        }
+    }
+}
+
 /// A table run through the loop is SIGKILLed while round 1's laws are being fitted;
 /// `search --resume` keeps every candidate finished before the kill, byte for byte, and
 /// fits only the missing ones.

@@ -189,6 +189,22 @@ impl TableProblem {
         self
     }
 
+    /// The problem told that `rows` further rows are kept for the final test of the chosen
+    /// law (so the rows it is told about add up to the data given).
+    pub fn with_test_rows(mut self, rows: usize) -> Self {
+        if rows > 0 {
+            self.setup = self.setup.replacen(
+                "\n\n### Variables",
+                &format!(
+                    " A further {rows} rows are kept for the final test of the chosen law: \
+                     neither the fit nor the feedback uses them.\n\n### Variables"
+                ),
+                1,
+            );
+        }
+        self
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         match &self.target {

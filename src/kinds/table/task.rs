@@ -188,7 +188,8 @@ impl TableTask {
         let fit_problem = match &validation {
             Some(v) if v.rows() > 0 => problem(&train)?.with_held_out(problem(v)?),
             _ => problem(&train)?,
-        };
+        }
+        .with_test_rows(test.rows());
         Ok(LoadedTable {
             train: fit_problem,
             test: problem(&test)?,
