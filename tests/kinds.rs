@@ -170,6 +170,16 @@ fn a_molecule_task_runs_through_the_loop_with_real_xtb_and_rdkit() {
             .expect("json");
     assert_eq!(best["smiles"], "Oc1ccccc1C");
     assert!(stdout.contains("Oc1ccccc1C"), "{stdout}");
+    // The best molecules drawn by RDKit, their 3D structures, every molecule in a table.
+    let svg = std::fs::read_to_string(out.join("best.svg")).expect("best.svg");
+    assert!(svg.contains("<svg") && svg.contains("loss"), "{svg}");
+    let sdf = std::fs::read_to_string(out.join("best.sdf")).expect("best.sdf");
+    assert!(sdf.contains("Cc1ccccc1O") && sdf.contains("$$$$"), "{sdf}");
+    assert!(sdf.contains("gfn2_homo_eV"), "{sdf}");
+    let csv = std::fs::read_to_string(out.join("molecules.csv")).expect("molecules.csv");
+    assert!(csv.lines().any(|l| l.starts_with("Cc1ccccc1O,")), "{csv}");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(report.contains("drawn in `best.svg`"), "{report}");
 }
 
 /// The numbers of one row of `molecule eval`'s table: raw, calibrated, z.

@@ -9,10 +9,14 @@ use ansatz_engine::{
     ProposerKind, RoundContext, RunDir, Screening, Stage, Tokens, Verdict,
 };
 use ansatz_molecules::{
-    Evolution, EvolutionConfig, Molecule, MoleculeProblem, Rejection, ToolPaths,
+    Evolution, EvolutionConfig, Molecule, MoleculeEvaluation, MoleculeProblem, Rejection,
+    ToolPaths, export,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// How many of the best molecules the run's drawing and SDF hold.
+const BEST_DRAWN: usize = 8;
 
 /// What the ledger keeps of a molecule candidate.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -150,7 +154,57 @@ impl Problem for Molecules {
         )
     }
 
-    fn write_best(&self, run: &RunDir, best: &Candidate<MoleculeDetail>) -> Result<(), LedgerError> {
+    /// The run's molecule files, rewritten after every round: `best.svg` (RDKit drawing of
+    /// the best molecules with their losses), `best.sdf` (their relaxed 3D structures with
+    /// the raw, calibrated and normalised properties) and `molecules.csv` (every evaluated
+    /// molecule).
+    fn report_run(
+        &self,
+        run: &RunDir,
+        candidates: &[Candidate<MoleculeDetail>],
+    ) -> Result<String, LedgerError> {
+        let evals: Vec<MoleculeEvaluation> = candidates
+            .iter()
+            .filter_map(|c| c.detail.evaluation.clone())
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect();
+        if evals.is_empty() {
+            return Ok(String::new());
+        }
+        let best = export::best(&evals, BEST_DRAWN);
+        let root = run.root();
+        run.write_atomic(&root.join("molecules.csv"), export::csv(&evals).as_bytes())?;
+        if best.is_empty() {
+            return Ok("## Molecules
+
+No molecule was evaluated successfully yet; every \
+                       evaluated one is listed in `molecules.csv`.\n"
+                .into());
+        }
+        run.write_atomic(
+            &root.join("best.sdf"),
+            export::sdf(&self.0.task, &best).as_bytes(),
+        )?;
+        let drawing = match export::svg(&self.0.tools.python, &best) {
+            Ok(svg) => {
+                run.write_atomic(&root.join("best.svg"), svg.as_bytes())?;
+                "drawn in `best.svg` (RDKit)".to_string()
+            }
+            Err(e) => format!("not drawn ({e})"),
+        };
+        Ok(format!(
+            "## Molecules\n\nThe {} best molecules are {drawing}; their relaxed 3D structures \
+             with the GFN2-xTB properties are in `best.sdf`; every evaluated molecule is in \
+             `molecules.csv`.\n",
+            best.len()
+        ))
+    }
+
+    fn write_best(
+        &self,
+        run: &RunDir,
+        best: &Candidate<MoleculeDetail>,
+    ) -> Result<(), LedgerError> {
         let text = serde_json::to_string_pretty(&serde_json::json!({
             "candidate": best.id,
             "smiles": best.detail.smiles,
@@ -167,7 +221,10 @@ impl Problem for Molecules {
 pub struct MoleculeEvolution(Evolution);
 
 impl Proposer<Molecules> for MoleculeEvolution {
-    fn propose(&mut self, ctx: &RoundContext<'_, Molecules>) -> Result<Vec<Proposal>, ProposeError> {
+    fn propose(
+        &mut self,
+        ctx: &RoundContext<'_, Molecules>,
+    ) -> Result<Vec<Proposal>, ProposeError> {
         for c in ctx.population {
             if let Some(key) = c.detail.canonical.as_deref() {
                 self.0.observe(key, c.fitness);
@@ -209,7 +266,10 @@ impl super::ProblemKind for MoleculesKind {
     type Problem = Molecules;
 
     fn load(path: &Path) -> Result<(Molecules, ()), super::KindError> {
-        Ok((Molecules(MoleculeProblem::load(path, &ToolPaths::default())?), ()))
+        Ok((
+            Molecules(MoleculeProblem::load(path, &ToolPaths::default())?),
+            (),
+        ))
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
@@ -217,9 +277,11 @@ impl super::ProblemKind for MoleculesKind {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err("--optimizer and --fit-evaluations do not apply to a molecule task \
+            return Err(
+                "--optimizer and --fit-evaluations do not apply to a molecule task \
                         (its budget is in the task file)"
-                .into());
+                    .into(),
+            );
         }
         Ok(())
     }
