@@ -802,11 +802,7 @@ impl KindVisitor for SearchCommand {
                 };
                 println!(
                     "best: candidate #{} (round {}, {} {}) with loss {:.6e}{from}",
-                    best.id,
-                    best.round,
-                    best.proposal.proposer,
-                    best.proposal.how,
-                    best.fitness,
+                    best.id, best.round, best.proposal.proposer, best.proposal.how, best.fitness,
                 );
                 let answer = K::answer(&problem, best);
                 if !answer.trim().is_empty() {
