@@ -117,10 +117,15 @@ pub fn markdown<P: Problem>(
     let best = best_of(candidates).and_then(|id| candidates.iter().find(|c| c.id == id));
     if let Some(best) = best {
         let noun = problem.noun();
+        let scale = if candidates.iter().any(|c| c.id == 0 && c.is_ok()) {
+            format!("the starting {noun}'s loss")
+        } else {
+            "the lowest loss".to_string()
+        };
         let _ = writeln!(
             s,
             "The best {noun} is the simplest one whose loss ties with the lowest (within 1e-12 \
-             of the starting {noun}'s loss).\n"
+             of {scale}).\n"
         );
         candidate_section(&mut s, problem, &format!("Best {noun}"), best);
     }
