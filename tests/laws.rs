@@ -11,10 +11,10 @@
 
 use crate::dsl::LoadedLaw;
 use ansatz_linalg::{DualSVec64, Real};
-use ansatz_simulator::Material;
 use ansatz_simulator::materials::{
     Corotated, DruckerPrager, Hencky, Identity, Linear, Mixture, NeoHookean, VonMises, Water,
 };
+use ansatz_simulator::{Material, StepContext};
 use nalgebra::{Matrix3, Rotation3, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -49,8 +49,9 @@ impl<T: Real> Material<T> for HenckyMaterial {
         &self,
         def_grad: &[Matrix3<T>],
         out: &mut [Matrix3<T>],
+        ctx: StepContext,
     ) -> Result<(), ansatz_simulator::MaterialError> {
-        self.0.apply(def_grad, out)
+        self.0.apply(def_grad, out, ctx.svd)
     }
 }
 
@@ -138,7 +139,7 @@ fn check_values(case: &Case, law: &LoadedLaw, fs: &[Matrix3<f64>]) {
     let material = (case.f64_builder)(&params);
     let mut expected = vec![Matrix3::zeros(); fs.len()];
     material
-        .apply(fs, &mut expected)
+        .apply(fs, &mut expected, StepContext::default())
         .expect("hand-written material evaluates");
     let mut worst = 0.0f64;
     for (f, want) in fs.iter().zip(&expected) {
@@ -192,7 +193,7 @@ fn check_gradients(case: &Case, law: &LoadedLaw, fs: &[Matrix3<f64>]) {
         let out = law.eval::<D>(&fd_dual, &seeded);
         let mut hand = [Matrix3::zeros()];
         material
-            .apply(&[fd_dual], &mut hand)
+            .apply(&[fd_dual], &mut hand, StepContext::default())
             .expect("hand-written material evaluates");
         for i in 0..k {
             let dual = out.map(|x| x.eps(i));

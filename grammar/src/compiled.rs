@@ -7,7 +7,7 @@ use crate::error::EvalError;
 use crate::ops::{Op, Slot, exec};
 use crate::types::{Signature, Type};
 use crate::value::Value;
-use ansatz_linalg::Real;
+use ansatz_linalg::{Real, SvdMethod};
 use nalgebra::Matrix3;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -46,6 +46,8 @@ pub struct Scratch<T: Real> {
     key: Vec<f64>,
     /// The lanes of [`Compiled::eval_mat3_batch`].
     lanes: Vec<T>,
+    /// How `svd` and `polar` decompose.
+    svd: SvdMethod,
 }
 
 impl<T: Real> Default for Scratch<T> {
@@ -55,13 +57,34 @@ impl<T: Real> Default for Scratch<T> {
 }
 
 impl<T: Real> Scratch<T> {
-    /// An empty scratch buffer; it grows on first use.
+    /// An empty scratch buffer; it grows on first use. Programs evaluated with it
+    /// decompose by [`SvdMethod::Exact`].
     pub fn new() -> Self {
+        Scratch::with_svd(SvdMethod::Exact)
+    }
+
+    /// An empty scratch buffer whose evaluations decompose (`svd`, `polar`) by `svd`.
+    pub fn with_svd(svd: SvdMethod) -> Self {
         Scratch {
             slots: Vec::new(),
             owner: 0,
             key: Vec::new(),
             lanes: Vec::new(),
+            svd,
+        }
+    }
+
+    /// How the programs evaluated with this buffer decompose.
+    pub fn svd(&self) -> SvdMethod {
+        self.svd
+    }
+
+    /// Changes how the programs evaluated with this buffer decompose; the remembered
+    /// parameter-only values are recomputed on the next evaluation.
+    pub fn set_svd(&mut self, svd: SvdMethod) {
+        if svd != self.svd {
+            self.svd = svd;
+            self.owner = 0;
         }
     }
 
@@ -228,9 +251,10 @@ impl Compiled {
             scratch.slots.resize(self.slots, Value::Scalar(T::zero()));
             scratch.owner = self.id;
             scratch.set_params(params);
+            let svd = scratch.svd;
             let slots = &mut scratch.slots[..];
             for (op, &dst) in self.uniform.iter().zip(&self.uniform_dsts) {
-                exec(op, dst as usize, slots, &[], params);
+                exec(op, dst as usize, slots, &[], params, svd);
             }
         }
     }
@@ -243,9 +267,10 @@ impl Compiled {
         scratch: &mut Scratch<T>,
     ) -> Value<T> {
         self.prepare(params, scratch);
+        let svd = scratch.svd;
         let slots = &mut scratch.slots[..];
         for (op, &dst) in self.ops.iter().zip(&self.dsts) {
-            exec(op, dst as usize, slots, inputs, params);
+            exec(op, dst as usize, slots, inputs, params, svd);
         }
         slots[self.ret as usize]
     }
@@ -310,7 +335,8 @@ impl Compiled {
             });
         }
         self.prepare(params, scratch);
-        self.batch.run(fs, out, &scratch.slots, &mut scratch.lanes);
+        self.batch
+            .run(fs, out, &scratch.slots, &mut scratch.lanes, scratch.svd);
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use crate::ast::CmpOp;
 use crate::types::Type;
 use crate::value::Value;
-use ansatz_linalg::{Real, det3, inv3, mul3, polar, svd_signed, trace3};
+use ansatz_linalg::{Real, SvdMethod, det3, inv3, mul3, trace3};
 use nalgebra::{Matrix3, Vector3};
 
 /// A slot index in the scratch buffer.
@@ -356,6 +356,7 @@ pub(crate) fn exec<T: Real>(
     slots: &mut [Value<T>],
     inputs: &[Value<T>],
     params: &[T],
+    svd: SvdMethod,
 ) {
     let s = |k: &Slot| &slots[*k as usize];
     let out = match op {
@@ -416,17 +417,17 @@ pub(crate) fn exec<T: Real>(
             let m = s(a)
                 .as_mat3()
                 .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN)));
-            let svd = svd_signed(&m);
-            slots[dst] = Value::Mat3(svd.u);
-            slots[dst + 1] = Value::Vec3(svd.sigma);
-            slots[dst + 2] = Value::Mat3(svd.v.transpose());
+            let d = svd.signed(&m);
+            slots[dst] = Value::Mat3(d.u);
+            slots[dst + 1] = Value::Vec3(d.sigma);
+            slots[dst + 2] = Value::Mat3(d.v.transpose());
             return;
         }
         Op::Polar(a) => {
             let m = s(a)
                 .as_mat3()
                 .unwrap_or_else(|| Matrix3::from_element(T::cst(f64::NAN)));
-            let (r, sm) = polar(&m);
+            let (r, sm) = svd.polar(&m);
             slots[dst] = Value::Mat3(r);
             slots[dst + 1] = Value::Mat3(sm);
             return;

@@ -32,7 +32,7 @@ pub use mat3::{det3, from_f64, inv3, mul3, mul3_tn, re3, trace3};
 pub use num_dual::DualSVec64;
 pub use real::{Real, gradient, seed_params};
 pub use svd::{
-    SVD_GAP_CLAMP, Svd, SvdMethod, polar, svd_exact_f64, svd_method, svd_signed, svd_signed_each,
-    svd_signed_f64, svd_signed_f64_each, with_svd_method,
+    SVD_GAP_CLAMP, Svd, SvdMethod, polar, svd_exact_f64, svd_signed, svd_signed_each,
+    svd_signed_f64, svd_signed_f64_each,
 };
 pub use warp_svd::svd_reference_f32;

@@ -7,7 +7,10 @@
 //! reference does, with warp's approximate `f32` `svd3` ([`crate::svd_reference_f32`]):
 //! that is what it takes to reproduce the reference's plastic losses to 1e-5, since the
 //! reference's SVD is itself off by about 1e-7 per call, with a bias that accumulates over
-//! the steps. [`with_svd_method`] chooses the method for a thread.
+//! the steps. The method is always passed explicitly: the free functions
+//! ([`svd_signed_f64`], [`svd_signed`], [`polar`], ...) use [`SvdMethod::Exact`], and the
+//! methods of [`SvdMethod`] ([`SvdMethod::signed`], [`SvdMethod::polar`], ...) use the
+//! chosen one (a simulator passes its scene's choice down to the laws it calls).
 //! The derivative part is then added analytically, one direction at a time: with
 //! `P = Uᵀ dF V`, `dσᵢ = Pᵢᵢ`, `dU = U Ω_U`, `dV = V Ω_V`, and for `i ≠ j`
 //! `Ω_U,ij = (σⱼ Pᵢⱼ + σᵢ Pⱼᵢ) / Dᵢⱼ`, `Ω_V,ij = (σᵢ Pᵢⱼ + σⱼ Pⱼᵢ) / Dᵢⱼ`,
@@ -70,40 +73,79 @@ impl SvdMethod {
             _ => None,
         }
     }
-}
 
-thread_local! {
-    static METHOD: std::cell::Cell<SvdMethod> = const { std::cell::Cell::new(SvdMethod::Exact) };
-}
-
-/// The SVD method in effect on this thread ([`SvdMethod::Exact`] unless inside
-/// [`with_svd_method`]).
-pub fn svd_method() -> SvdMethod {
-    METHOD.with(|m| m.get())
-}
-
-/// Runs `f` with every signed SVD on this thread ([`svd_signed`], [`svd_signed_f64`],
-/// [`polar`]) computed by `method`; the previous method is restored afterwards, also when
-/// `f` panics. This is how a simulator applies its scene's choice to the laws it calls.
-///
-/// ```
-/// use ansatz_linalg::{SvdMethod, svd_signed_f64, with_svd_method};
-/// use nalgebra::Matrix3;
-/// let i = Matrix3::identity();
-/// assert_eq!(svd_signed_f64(&i).sigma[1], 1.0);
-/// // The reference's four approximate Jacobi sweeps in f32 do not reach 1 exactly.
-/// let s = with_svd_method(SvdMethod::Reference, || svd_signed_f64(&i));
-/// assert_eq!(s.sigma[1], 0.99999976f32 as f64);
-/// ```
-pub fn with_svd_method<R>(method: SvdMethod, f: impl FnOnce() -> R) -> R {
-    struct Restore(SvdMethod);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            METHOD.with(|m| m.set(self.0));
+    /// Signed SVD of a real 3x3 matrix (no derivatives) by this method.
+    ///
+    /// Never panics and always terminates: a matrix with NaN or infinite entries gives
+    /// NaN everywhere.
+    ///
+    /// ```
+    /// use ansatz_linalg::SvdMethod;
+    /// use nalgebra::Matrix3;
+    /// let i = Matrix3::identity();
+    /// assert_eq!(SvdMethod::Exact.signed_f64(&i).sigma[1], 1.0);
+    /// // The reference's four approximate Jacobi sweeps in f32 do not reach 1 exactly.
+    /// assert_eq!(SvdMethod::Reference.signed_f64(&i).sigma[1], 0.99999976f32 as f64);
+    /// ```
+    pub fn signed_f64(self, f: &Matrix3<f64>) -> Svd<f64> {
+        match self {
+            SvdMethod::Exact => svd_exact_f64(f),
+            SvdMethod::Reference => svd_reference_f32(f),
         }
     }
-    let _restore = Restore(METHOD.with(|m| m.replace(method)));
-    f()
+
+    /// Signed SVD with the clamped forward-mode derivative (module docs): the values of
+    /// [`SvdMethod::signed_f64`] on the real part, the derivative part added analytically.
+    pub fn signed<T: Real>(self, f: &Matrix3<T>) -> Svd<T> {
+        with_derivative(f, self.signed_f64(&f.map(|x| x.re())))
+    }
+
+    /// Signed SVDs of a batch by this method, calling `out(i, svd)` for each `input(i)`,
+    /// `i < n`, in order. Each equals [`SvdMethod::signed_f64`] of the same matrix bit for
+    /// bit; the exact method decomposes several matrices at once
+    /// ([`crate::svd_exact_f64_each`]), about twice as fast as one at a time.
+    pub fn signed_f64_each(
+        self,
+        n: usize,
+        input: impl Fn(usize) -> Matrix3<f64>,
+        mut out: impl FnMut(usize, Svd<f64>),
+    ) {
+        match self {
+            SvdMethod::Exact => crate::svd_exact_f64_each(n, input, out),
+            SvdMethod::Reference => {
+                for i in 0..n {
+                    out(i, svd_reference_f32(&input(i)));
+                }
+            }
+        }
+    }
+
+    /// [`SvdMethod::signed`] of `input(i)` for every `i < n`, calling `out(i, svd)` in
+    /// order: the batched values of [`SvdMethod::signed_f64_each`] with the derivative
+    /// part added to each.
+    pub fn signed_each<T: Real>(
+        self,
+        n: usize,
+        input: impl Fn(usize) -> Matrix3<T>,
+        mut out: impl FnMut(usize, Svd<T>),
+    ) {
+        self.signed_f64_each(
+            n,
+            |i| input(i).map(|x| x.re()),
+            |i, s| out(i, with_derivative(&input(i), s)),
+        );
+    }
+
+    /// Polar decomposition `F = R S` from this method's signed SVD: `R = U Vᵀ` (a
+    /// rotation) and `S = V diag(σ) Vᵀ` (symmetric; indefinite when `det F < 0`), as the
+    /// SGA reference's patched `torch.polar`. Derivatives follow [`SvdMethod::signed`].
+    pub fn polar<T: Real>(self, f: &Matrix3<T>) -> (Matrix3<T>, Matrix3<T>) {
+        let s = self.signed(f);
+        let vt = s.v.transpose();
+        let r = mul3(&s.u, &vt);
+        let vs = Matrix3::from_fn(|i, j| s.v[(i, j)] * s.sigma[j]);
+        (r, mul3(&vs, &vt))
+    }
 }
 
 /// A decomposition of NaNs, for inputs with NaN or infinite entries.
@@ -116,16 +158,13 @@ pub(crate) fn nan_svd() -> Svd<f64> {
     }
 }
 
-/// Signed SVD of a real 3x3 matrix (no derivatives), by the method in effect on this
-/// thread ([`with_svd_method`]; [`svd_exact_f64`] by default).
+/// Signed SVD of a real 3x3 matrix (no derivatives) by the exact method
+/// ([`SvdMethod::Exact`]; [`SvdMethod::signed_f64`] for another).
 ///
 /// Never panics and always terminates: a matrix with NaN or infinite entries gives
 /// NaN everywhere.
 pub fn svd_signed_f64(f: &Matrix3<f64>) -> Svd<f64> {
-    match svd_method() {
-        SvdMethod::Exact => svd_exact_f64(f),
-        SvdMethod::Reference => svd_reference_f32(f),
-    }
+    SvdMethod::Exact.signed_f64(f)
 }
 
 /// Signed SVD by one-sided Jacobi in `f64`, to convergence (the [`SvdMethod::Exact`]
@@ -137,44 +176,28 @@ pub fn svd_exact_f64(f: &Matrix3<f64>) -> Svd<f64> {
 /// Directions handled by the fast derivative path; more fall back to dual arithmetic.
 const FAST_DIRECTIONS: usize = 8;
 
-/// Signed SVD with the clamped forward-mode derivative (module docs). For `f64` this is
-/// [`svd_signed_f64`] (so it follows [`with_svd_method`]); for dual numbers the derivative
-/// part is added analytically to that decomposition.
+/// Signed SVD with the clamped forward-mode derivative (module docs) by the exact method
+/// ([`SvdMethod::signed`] for another).
 pub fn svd_signed<T: Real>(f: &Matrix3<T>) -> Svd<T> {
-    with_derivative(f, svd_signed_f64(&f.map(|x| x.re())))
+    SvdMethod::Exact.signed(f)
 }
 
-/// Signed SVDs of a batch by the method in effect on this thread, calling `out(i, svd)`
-/// for each `input(i)`, `i < n`, in order. Each equals [`svd_signed_f64`] of the same
-/// matrix bit for bit; the exact method decomposes several matrices at once
-/// ([`crate::svd_exact_f64_each`]), about twice as fast as one at a time.
+/// [`svd_signed_f64`] of a batch ([`SvdMethod::signed_f64_each`] with the exact method).
 pub fn svd_signed_f64_each(
     n: usize,
     input: impl Fn(usize) -> Matrix3<f64>,
-    mut out: impl FnMut(usize, Svd<f64>),
+    out: impl FnMut(usize, Svd<f64>),
 ) {
-    match svd_method() {
-        SvdMethod::Exact => crate::svd_exact_f64_each(n, input, out),
-        SvdMethod::Reference => {
-            for i in 0..n {
-                out(i, svd_reference_f32(&input(i)));
-            }
-        }
-    }
+    SvdMethod::Exact.signed_f64_each(n, input, out)
 }
 
-/// [`svd_signed`] of `input(i)` for every `i < n`, calling `out(i, svd)` in order: the
-/// batched values of [`svd_signed_f64_each`] with the derivative part added to each.
+/// [`svd_signed`] of a batch ([`SvdMethod::signed_each`] with the exact method).
 pub fn svd_signed_each<T: Real>(
     n: usize,
     input: impl Fn(usize) -> Matrix3<T>,
-    mut out: impl FnMut(usize, Svd<T>),
+    out: impl FnMut(usize, Svd<T>),
 ) {
-    svd_signed_f64_each(
-        n,
-        |i| input(i).map(|x| x.re()),
-        |i, s| out(i, with_derivative(&input(i), s)),
-    );
+    SvdMethod::Exact.signed_each(n, input, out)
 }
 
 /// Adds the clamped derivative (module docs) of `f`'s derivative directions to `s`, the
@@ -243,13 +266,8 @@ fn with_derivative<T: Real>(f: &Matrix3<T>, s: Svd<f64>) -> Svd<T> {
     }
 }
 
-/// Polar decomposition `F = R S` from the signed SVD: `R = U Vᵀ` (a rotation) and
-/// `S = V diag(σ) Vᵀ` (symmetric; indefinite when `det F < 0`), as the SGA reference's
-/// patched `torch.polar`. Derivatives follow [`svd_signed`].
+/// Polar decomposition `F = R S` by the exact method ([`SvdMethod::polar`], which
+/// documents it, for another).
 pub fn polar<T: Real>(f: &Matrix3<T>) -> (Matrix3<T>, Matrix3<T>) {
-    let s = svd_signed(f);
-    let vt = s.v.transpose();
-    let r = mul3(&s.u, &vt);
-    let vs = Matrix3::from_fn(|i, j| s.v[(i, j)] * s.sigma[j]);
-    (r, mul3(&vs, &vt))
+    SvdMethod::Exact.polar(f)
 }

@@ -1,9 +1,9 @@
 //! The reference SVD (warp's approximate f32 `svd3` plus the SGA sign fix) against the
-//! numbers the SGA reference gives for it, and the thread-local method switch.
+//! numbers the SGA reference gives for it, and the explicit method choice.
 
 use ansatz_linalg::{
-    DualSVec64, Real, SvdMethod, svd_exact_f64, svd_method, svd_reference_f32, svd_signed,
-    svd_signed_f64, with_svd_method,
+    DualSVec64, Real, SvdMethod, polar, svd_exact_f64, svd_reference_f32, svd_signed,
+    svd_signed_f64,
 };
 use nalgebra::Matrix3;
 use rand::{Rng, SeedableRng};
@@ -87,28 +87,27 @@ fn non_finite_input_gives_nan_not_a_panic() {
 }
 
 #[test]
-fn the_method_is_per_thread_scoped_and_restored_after_a_panic() {
+fn the_method_is_chosen_per_call_and_the_free_functions_are_exact() {
     let f = Matrix3::new(1.1, 0.2, 0.0, -0.1, 0.9, 0.05, 0.0, 0.3, 1.2);
-    assert_eq!(svd_method(), SvdMethod::Exact);
     let exact = svd_signed_f64(&f);
     assert_eq!(exact, svd_exact_f64(&f));
-    let reference = with_svd_method(SvdMethod::Reference, || {
-        // Another thread keeps its own (default) method.
-        let other = std::thread::spawn(move || svd_signed_f64(&f))
-            .join()
-            .unwrap();
-        assert_eq!(other, exact);
-        svd_signed_f64(&f)
-    });
+    assert_eq!(SvdMethod::Exact.signed_f64(&f), exact);
+    assert_eq!(SvdMethod::default(), SvdMethod::Exact);
+    let reference = SvdMethod::Reference.signed_f64(&f);
     assert_eq!(reference, svd_reference_f32(&f));
     assert_ne!(reference, exact);
     assert!((reference.sigma - exact.sigma).amax() < 1e-5);
-    assert_eq!(svd_method(), SvdMethod::Exact);
-    let caught = std::panic::catch_unwind(|| {
-        with_svd_method(SvdMethod::Reference, || panic!("inside"));
-    });
-    assert!(caught.is_err());
-    assert_eq!(svd_method(), SvdMethod::Exact);
+    // A reference decomposition on one thread does not change what another computes.
+    let other = std::thread::spawn(move || svd_signed_f64(&f))
+        .join()
+        .unwrap();
+    assert_eq!(other, exact);
+    // Polar follows the method too.
+    let (r_exact, _) = polar(&f);
+    let (r_reference, s_reference) = SvdMethod::Reference.polar(&f);
+    assert_ne!(r_exact, r_reference);
+    assert!((r_exact - r_reference).amax() < 1e-5);
+    assert!((r_reference * s_reference - f).amax() < 1e-5);
     for m in [SvdMethod::Exact, SvdMethod::Reference] {
         assert_eq!(SvdMethod::from_name(m.name()), Some(m));
     }
@@ -125,7 +124,7 @@ fn dual_numbers_get_the_same_derivative_formula_on_the_reference_values() {
         DualSVec64::<1>::cst(f[(i, j)]) + DualSVec64::<1>::var(0.0, 0) * e[(i, j)]
     });
     let exact = svd_signed(&fd);
-    let reference = with_svd_method(SvdMethod::Reference, || svd_signed(&fd));
+    let reference = SvdMethod::Reference.signed(&fd);
     for i in 0..3 {
         let (a, b) = (exact.sigma[i].eps(0), reference.sigma[i].eps(0));
         assert!((a - b).abs() < 1e-5, "d sigma[{i}]: {a} vs {b}");

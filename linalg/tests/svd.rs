@@ -278,22 +278,26 @@ fn bits(s: &ansatz_linalg::Svd<f64>) -> Vec<u64> {
 /// for bit, for both methods, whatever the position in the batch, NaN inputs included.
 #[test]
 fn batched_svds_equal_single_ones_bit_for_bit() {
-    use ansatz_linalg::{SvdMethod, svd_signed_each, svd_signed_f64_each, with_svd_method};
+    use ansatz_linalg::SvdMethod;
     let mut mats = sample_matrices(403, 11);
     mats.insert(6, Matrix3::from_element(f64::NAN));
     mats.insert(9, Matrix3::identity() * f64::INFINITY);
     for method in [SvdMethod::Exact, SvdMethod::Reference] {
-        with_svd_method(method, || {
+        {
             for skip in [0, 1, 3] {
                 let batch = &mats[skip..];
                 let mut seen = 0;
-                svd_signed_f64_each(
+                method.signed_f64_each(
                     batch.len(),
                     |i| batch[i],
                     |i, s| {
                         assert_eq!(i, seen, "results come in order");
                         seen += 1;
-                        assert_eq!(bits(&s), bits(&svd_signed_f64(&batch[i])), "{method:?} {i}");
+                        assert_eq!(
+                            bits(&s),
+                            bits(&method.signed_f64(&batch[i])),
+                            "{method:?} {i}"
+                        );
                     },
                 );
                 assert_eq!(seen, batch.len());
@@ -310,14 +314,14 @@ fn batched_svds_equal_single_ones_bit_for_bit() {
                     .flat_map(|x| [x.re().to_bits(), x.eps(0).to_bits()])
                     .collect()
             };
-            svd_signed_each(
+            method.signed_each(
                 duals.len(),
                 |i| duals[i],
                 |i, s| {
-                    let one = svd_signed(&duals[i]);
+                    let one = method.signed(&duals[i]);
                     assert_eq!(dual_bits(&s), dual_bits(&one), "{method:?} {i}");
                 },
             );
-        });
+        }
     }
 }

@@ -51,7 +51,9 @@ pub use error::{MaterialError, NonFiniteQuantity, SimError, TrajectoryError};
 pub use fast::{FastDual, FastScalar, SimScalar};
 pub use gradient::{LossGradient, MAX_PARAMS, MaterialFactory, Preset, loss_and_gradient};
 pub use loss::{FrameError, LossConfig, LossReport, loss, loss_parallel};
-pub use material::{Material, MaterialKind, apply_pointwise, apply_with_svd, check_batch};
+pub use material::{
+    Material, MaterialKind, StepContext, apply_pointwise, apply_with_svd, check_batch,
+};
 pub use mpm::Simulator;
 pub use rollout::{Recording, rollout};
 pub use scene::Scene;

@@ -9,8 +9,8 @@
 
 use crate::fast::{FastScalar, SimScalar};
 use crate::materials::Hencky;
-use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State};
-use ansatz_linalg::{SvdMethod, with_svd_method};
+use crate::{Material, MaterialKind, NonFiniteQuantity, Scene, SimError, State, StepContext};
+use ansatz_linalg::SvdMethod;
 use nalgebra::{Matrix3, Vector3};
 
 /// Quadratic B-spline stencil of one particle, computed once per step and shared by P2G
@@ -203,7 +203,7 @@ impl<T: SimScalar> Simulator<T> {
         material: &M,
         step: usize,
     ) -> Result<(), SimError> {
-        with_svd_method(self.svd, || self.constitutive(material, step))?;
+        self.constitutive(material, step)?;
         self.compute_stencils();
         self.p2g();
         self.grid_update();
@@ -226,8 +226,9 @@ impl<T: SimScalar> Simulator<T> {
         }
         self.law_out.resize(np, Matrix3::zeros());
         let material_error = |source| SimError::Material { step, source };
+        let ctx = StepContext { svd: self.svd };
         material
-            .apply(&self.def_grad, &mut self.law_out)
+            .apply(&self.def_grad, &mut self.law_out, ctx)
             .map_err(material_error)?;
         let stress = match material.kind() {
             MaterialKind::Elastic => &self.law_out,
@@ -236,7 +237,7 @@ impl<T: SimScalar> Simulator<T> {
                 check_matrices(&self.particles.f, step, NonFiniteQuantity::Material)?;
                 self.law_stress.resize(np, Matrix3::zeros());
                 self.hencky
-                    .apply(&self.law_out, &mut self.law_stress)
+                    .apply(&self.law_out, &mut self.law_stress, self.svd)
                     .map_err(material_error)?;
                 &self.law_stress
             }

@@ -5,7 +5,7 @@ use ansatz_linalg::Real;
 use ansatz_simulator::materials::{NeoHookean, Water};
 use ansatz_simulator::{
     LossConfig, Material, MaterialError, MaterialKind, NonFiniteQuantity, Recording, Scene,
-    SimError, Simulator, apply_pointwise, loss, rollout,
+    SimError, Simulator, StepContext, apply_pointwise, loss, rollout,
 };
 use nalgebra::{Matrix3, Vector3};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -124,7 +124,12 @@ impl<T: Real> Material<T> for FailsAt {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Elastic
     }
-    fn apply(&self, f: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        f: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        _ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let call = self.calls.fetch_add(1, Ordering::Relaxed);
         let value = if call >= self.fail_at { f64::NAN } else { 0.0 };
         apply_pointwise(f, out, |_| Matrix3::from_element(T::cst(value)))

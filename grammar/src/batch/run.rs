@@ -5,7 +5,7 @@ use super::{Arg, Ent, Plan, Step};
 use crate::ops::{Bin, Shape1, Un, binary, chain, clean, exec, pow, pow_const, unary};
 use crate::types::Type;
 use crate::value::Value;
-use ansatz_linalg::{Real, det3, svd_signed_each};
+use ansatz_linalg::{Real, SvdMethod, det3};
 use nalgebra::Matrix3;
 
 /// Particles per chunk for a scalar of `bytes` bytes. Every entry of every instruction
@@ -19,13 +19,15 @@ fn chunk_len(bytes: usize) -> usize {
 
 impl Plan {
     /// Evaluates the program at every `fs[p]` into `out[p]`; `uniform` holds the values
-    /// of the parameter-only slots, `buf` is reused working memory.
+    /// of the parameter-only slots, `buf` is reused working memory, `svd` decomposes for
+    /// `svd` and `polar`.
     pub(crate) fn run<T: Real>(
         &self,
         fs: &[Matrix3<T>],
         out: &mut [Matrix3<T>],
         uniform: &[Value<T>],
         buf: &mut Vec<T>,
+        svd: SvdMethod,
     ) {
         let chunk = chunk_len(std::mem::size_of::<T>());
         let size = self.uniform_len + self.lanes * chunk;
@@ -44,7 +46,7 @@ impl Plan {
         };
         for (fs, out) in fs.chunks(chunk).zip(out.chunks_mut(chunk)) {
             for step in &self.steps {
-                layout.step(step, fs, buf);
+                layout.step(step, fs, buf, svd);
             }
             let Some(ret) = self.ret.filter(|r| r.len == 9) else {
                 out.fill(Matrix3::from_element(T::cst(f64::NAN)));
@@ -152,7 +154,7 @@ impl Layout {
     }
 
     /// Runs one step on the chunk `fs`.
-    fn step<T: Real>(&self, step: &Step, fs: &[Matrix3<T>], buf: &mut [T]) {
+    fn step<T: Real>(&self, step: &Step, fs: &[Matrix3<T>], buf: &mut [T], svd: SvdMethod) {
         let n = fs.len();
         let dst = match step {
             Step::Input(d)
@@ -262,7 +264,7 @@ impl Layout {
             Step::Svd(a, _) => {
                 let cols: [Col<'_, T>; 9] = std::array::from_fn(|k| col(a, k));
                 // Several decompositions at a time (the same results as one at a time).
-                svd_signed_each(
+                svd.signed_each(
                     n,
                     |p| Matrix3::from_fn(|i, j| cols[i + 3 * j].get(p)),
                     |p, svd| {
@@ -291,7 +293,7 @@ impl Layout {
                     for (v, a) in local.iter_mut().zip(args) {
                         *v = Value::from_fn(type_of(a.len), |k| col(a, k).get(p));
                     }
-                    exec(op, m, &mut local, &[], &[]);
+                    exec(op, m, &mut local, &[], &[], svd);
                     let mut lane = 0;
                     for (v, &len) in local[m..].iter().zip(outs) {
                         for k in 0..len as usize {

@@ -3,7 +3,7 @@
 //! `E = exp(θ₀)`, `ν = 0.49 · sigmoid(θ₁)`.
 
 use super::{lame, sigmoid, take_params};
-use crate::{Material, MaterialError, MaterialKind, apply_pointwise, apply_with_svd};
+use crate::{Material, MaterialError, MaterialKind, StepContext, apply_pointwise, apply_with_svd};
 use ansatz_linalg::{Real, det3, mul3, trace3};
 use nalgebra::Matrix3;
 
@@ -71,7 +71,12 @@ impl<T: Real> Material<T> for Linear<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Elastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        _ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let (mu, lambda) = moduli(self.youngs_modulus_log, self.poissons_ratio_sigmoid);
         let two = T::cst(2.0);
         let three = T::cst(3.0);
@@ -90,10 +95,15 @@ impl<T: Real> Material<T> for Corotated<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Elastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let (mu, lambda) = moduli(self.youngs_modulus_log, self.poissons_ratio_sigmoid);
         let two = T::cst(2.0);
-        apply_with_svd(def_grad, out, |f, svd| {
+        apply_with_svd(def_grad, out, ctx.svd, |f, svd| {
             let r = mul3(&svd.u, &svd.v.transpose());
             let j = svd.sigma[0] * svd.sigma[1] * svd.sigma[2];
             let mut tau = mul3(&(f - r), &f.transpose()) * (two * mu);
@@ -110,7 +120,12 @@ impl<T: Real> Material<T> for NeoHookean<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Elastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        _ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let (mu, lambda) = moduli(self.youngs_modulus_log, self.poissons_ratio_sigmoid);
         apply_pointwise(def_grad, out, |f| {
             let mut tau = mul3(f, &f.transpose()) * mu;
@@ -147,7 +162,7 @@ mod tests {
             &NeoHookean::default(),
         ];
         for law in laws {
-            law.apply(&f, &mut out).unwrap();
+            law.apply(&f, &mut out, StepContext::default()).unwrap();
             assert!(out[0].norm() < 1e-9, "{}", out[0]);
         }
     }

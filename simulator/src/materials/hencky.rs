@@ -2,9 +2,7 @@
 
 use super::{clamp_min, lame, u_diag_wt};
 use crate::{MaterialError, check_batch};
-use ansatz_linalg::{
-    Real, SVD_GAP_CLAMP, Svd, re3, svd_signed, svd_signed_f64, svd_signed_f64_each,
-};
+use ansatz_linalg::{Real, SVD_GAP_CLAMP, Svd, SvdMethod, re3, svd_signed_f64};
 
 /// Derivative directions of the fast derivative path (the simulator's maximum).
 const DIRECTIONS_MAX: usize = 8;
@@ -37,19 +35,26 @@ impl Hencky {
     ///
     /// The value comes from the signed SVD of the real part. The derivative is the
     /// composition of the Hencky formula with the clamped SVD derivative of
-    /// [`ansatz_linalg::svd_signed`] (as in the SGA reference), written out per direction
+    /// [`ansatz_linalg::svd_signed`] (exact; as in the SGA reference), written out per direction
     /// in `f64`: with `P = Uᵀ dF V`, `τ = U diag(h) Uᵀ`, `hᵢ = 2μ εᵢ + λ Σ ε`,
     /// `dτ = U M Uᵀ`, `Mᵢᵢ = dhᵢ` (from `dσᵢ = Pᵢᵢ`, zero where the σ floor is active)
     /// and `Mᵢⱼ = Ω_U,ij (hⱼ − hᵢ)` with the clamped `Ω_U`. Same result as evaluating the
-    /// formula in dual arithmetic on `svd_signed`, several times cheaper.
+    /// formula in dual arithmetic on `svd_signed`, several times cheaper. The batch
+    /// ([`Hencky::apply`]) takes the decomposition method of its scene.
     #[inline]
     pub fn kirchhoff_stress<T: Real>(&self, f: &Matrix3<T>) -> Matrix3<T> {
-        self.kirchhoff_stress_from(f, &svd_signed_f64(&re3(f)))
+        self.kirchhoff_stress_from(f, &svd_signed_f64(&re3(f)), SvdMethod::Exact)
     }
 
-    /// [`Hencky::kirchhoff_stress`] given `svd`, the signed SVD of `f`'s real part.
+    /// [`Hencky::kirchhoff_stress`] given `svd`, the signed SVD of `f`'s real part by
+    /// `method` (which also decomposes on the dual-arithmetic fallback).
     #[inline]
-    fn kirchhoff_stress_from<T: Real>(&self, f: &Matrix3<T>, svd: &Svd<f64>) -> Matrix3<T> {
+    fn kirchhoff_stress_from<T: Real>(
+        &self,
+        f: &Matrix3<T>,
+        svd: &Svd<f64>,
+        method: SvdMethod,
+    ) -> Matrix3<T> {
         let (u, v, sg) = (svd.u, svd.v, svd.sigma);
         let clamped = sg.map(|s| s.max(Self::SIGMA_FLOOR));
         let eps = clamped.map(f64::ln);
@@ -62,7 +67,7 @@ impl Hencky {
         }
         if T::DIRECTIONS > DIRECTIONS_MAX {
             // More directions than the fast path holds: dual arithmetic on the signed SVD.
-            return self.kirchhoff_stress_dual(f);
+            return self.kirchhoff_stress_dual(f, method);
         }
         const PAIRS: [(usize, usize); 3] = [(0, 1), (0, 2), (1, 2)];
         let inv_d = PAIRS.map(|(i, j)| 1.0 / (sg[j] * sg[j] - sg[i] * sg[i]).min(-SVD_GAP_CLAMP));
@@ -91,9 +96,10 @@ impl Hencky {
         Matrix3::from_fn(|i, j| T::from_fn(tau[(i, j)], |k| d_tau[k][(i, j)]))
     }
 
-    /// The same stress in plain dual arithmetic on [`svd_signed`] (reference path).
-    pub fn kirchhoff_stress_dual<T: Real>(&self, f: &Matrix3<T>) -> Matrix3<T> {
-        let svd = svd_signed(f);
+    /// The same stress in plain dual arithmetic on the signed SVD by `method`
+    /// ([`SvdMethod::signed`]; the reference path).
+    pub fn kirchhoff_stress_dual<T: Real>(&self, f: &Matrix3<T>, method: SvdMethod) -> Matrix3<T> {
+        let svd = method.signed(f);
         let eps = svd.sigma.map(|s| clamp_min(s, Self::SIGMA_FLOOR).ln());
         let trace = (eps[0] + eps[1] + eps[2]) * T::cst(self.lambda);
         let two_mu = T::cst(2.0 * self.mu);
@@ -105,18 +111,19 @@ impl Hencky {
         u_diag_wt(&svd.u, &d, &svd.u)
     }
 
-    /// Kirchhoff stress of a batch.
+    /// Kirchhoff stress of a batch, the decompositions by `svd`.
     pub fn apply<T: Real>(
         &self,
         def_grad: &[Matrix3<T>],
         out: &mut [Matrix3<T>],
+        svd: SvdMethod,
     ) -> Result<(), MaterialError> {
         check_batch(def_grad.len(), out.len())?;
         // The decompositions several at a time (same results as one at a time).
-        svd_signed_f64_each(
+        svd.signed_f64_each(
             def_grad.len(),
             |p| re3(&def_grad[p]),
-            |p, svd| out[p] = self.kirchhoff_stress_from(&def_grad[p], &svd),
+            |p, d| out[p] = self.kirchhoff_stress_from(&def_grad[p], &d, svd),
         );
         Ok(())
     }
@@ -155,7 +162,7 @@ mod tests {
             let fd =
                 Matrix3::from_fn(|i, j| DualSVec64::<2>::from_fn(f[(i, j)], |k| dirs[k][(i, j)]));
             let fast = h.kirchhoff_stress(&fd);
-            let slow = h.kirchhoff_stress_dual(&fd);
+            let slow = h.kirchhoff_stress_dual(&fd, SvdMethod::Exact);
             for (a, b) in fast.iter().zip(slow.iter()) {
                 assert!((a.re - b.re).abs() < 1e-9 * h.mu, "{a:?} {b:?}");
                 for k in 0..2 {

@@ -2,7 +2,7 @@
 //! deformation gradient F̃, from which the fixed [`super::Hencky`] law gives the stress.
 
 use super::{clamp_min, lame, norm3, take_params, u_diag_wt};
-use crate::{Material, MaterialError, MaterialKind, apply_pointwise, apply_with_svd};
+use crate::{Material, MaterialError, MaterialKind, StepContext, apply_pointwise, apply_with_svd};
 use ansatz_linalg::{Real, Svd, det3};
 use nalgebra::{Matrix3, Vector3};
 
@@ -21,7 +21,12 @@ impl<T: Real> Material<T> for Identity {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Plastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        _ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         apply_pointwise(def_grad, out, |f| *f)
     }
 }
@@ -101,9 +106,16 @@ impl<T: Real> Material<T> for VonMises<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Plastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let threshold = self.threshold();
-        apply_with_svd(def_grad, out, |_, svd| von_mises_project(svd, threshold))
+        apply_with_svd(def_grad, out, ctx.svd, |_, svd| {
+            von_mises_project(svd, threshold)
+        })
     }
 }
 
@@ -193,10 +205,15 @@ impl<T: Real> Material<T> for DruckerPrager<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Plastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let scale = self.scale();
         let cohesion = self.cohesion;
-        apply_with_svd(def_grad, out, |_, svd| {
+        apply_with_svd(def_grad, out, ctx.svd, |_, svd| {
             drucker_prager_project(svd, scale, cohesion)
         })
     }
@@ -218,7 +235,12 @@ impl<T: Real> Material<T> for Water {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Plastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        _ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         apply_pointwise(def_grad, out, water_project)
     }
 }
@@ -291,7 +313,12 @@ impl<T: Real> Material<T> for Mixture<T> {
     fn kind(&self) -> MaterialKind {
         MaterialKind::Plastic
     }
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let vm = VonMises {
             youngs_modulus_log: self.youngs_modulus_log,
             poissons_ratio: self.poissons_ratio,
@@ -305,7 +332,7 @@ impl<T: Real> Material<T> for Mixture<T> {
         };
         let (threshold, scale) = (vm.threshold(), dp.scale());
         let (a, b, c) = (T::cst(0.5), T::cst(0.3), T::cst(0.2));
-        apply_with_svd(def_grad, out, |f, svd| {
+        apply_with_svd(def_grad, out, ctx.svd, |f, svd| {
             von_mises_project(svd, threshold) * a
                 + drucker_prager_project(svd, scale, self.cohesion) * b
                 + water_project(f) * c
@@ -330,7 +357,9 @@ mod tests {
     fn small_strains_are_not_projected_by_von_mises() {
         let f = Matrix3::new(1.01, 0.002, 0.0, 0.0, 0.99, 0.001, 0.0, 0.0, 1.0);
         let mut out = [Matrix3::zeros()];
-        VonMises::<f64>::default().apply(&[f], &mut out).unwrap();
+        VonMises::<f64>::default()
+            .apply(&[f], &mut out, StepContext::default())
+            .unwrap();
         assert!((out[0] - f).norm() < 1e-10);
     }
 
@@ -338,7 +367,7 @@ mod tests {
     fn water_is_isotropic() {
         let f = Matrix3::new(1.2, 0.1, 0.0, 0.0, 0.9, 0.0, 0.0, 0.05, 1.0);
         let mut out = [Matrix3::zeros()];
-        Water.apply(&[f], &mut out).unwrap();
+        Water.apply(&[f], &mut out, StepContext::default()).unwrap();
         let j: f64 = f.determinant();
         assert!((out[0] - Matrix3::identity() * j.cbrt()).norm() < 1e-14);
     }

@@ -7,7 +7,7 @@ use super::material::LawFactory;
 use super::task::Task;
 use ansatz_engine::prompt::num;
 use ansatz_grammar::CheckedProgram;
-use ansatz_simulator::{Material, MaterialFactory, MaterialKind, Trajectory};
+use ansatz_simulator::{Material, MaterialFactory, MaterialKind, StepContext, Trajectory};
 use nalgebra::{Matrix3, Vector3};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -87,7 +87,7 @@ pub fn responses(law: &CheckedProgram, kind: MaterialKind, params: &[f64]) -> Ve
             let mut out = [Matrix3::zeros()];
             let ok = material
                 .as_ref()
-                .is_some_and(|m| m.apply(&[f], &mut out).is_ok());
+                .is_some_and(|m| m.apply(&[f], &mut out, StepContext::default()).is_ok());
             let m = out[0];
             let output = (ok && m.iter().all(|v| v.is_finite()))
                 .then(|| std::array::from_fn(|k| m[(k / 3, k % 3)]));

@@ -3,7 +3,7 @@
 
 use ansatz_grammar::{Compiled, Scratch};
 use ansatz_linalg::Real;
-use ansatz_simulator::{Material, MaterialError, MaterialFactory, MaterialKind};
+use ansatz_simulator::{Material, MaterialError, MaterialFactory, MaterialKind, StepContext};
 use nalgebra::Matrix3;
 use std::cell::RefCell;
 
@@ -45,8 +45,14 @@ impl<T: Real> Material<T> for LawMaterial<'_, T> {
         self.kind
     }
 
-    fn apply(&self, def_grad: &[Matrix3<T>], out: &mut [Matrix3<T>]) -> Result<(), MaterialError> {
+    fn apply(
+        &self,
+        def_grad: &[Matrix3<T>],
+        out: &mut [Matrix3<T>],
+        ctx: StepContext,
+    ) -> Result<(), MaterialError> {
         let mut scratch = self.scratch.borrow_mut();
+        scratch.set_svd(ctx.svd);
         self.compiled
             .eval_mat3_batch(def_grad, &self.params, out, &mut scratch)
             .map_err(|e| MaterialError::Law(e.to_string()))
