@@ -43,6 +43,7 @@ mod hosts;
 pub mod library;
 mod mutate;
 mod proposer;
+mod structured;
 mod tree;
 
 pub use proposer::EvolveProposer;
@@ -68,6 +69,7 @@ pub const OPERATORS: &[&str] = &[
     "remove_term",
     "swap_function",
     "const_to_param",
+    "structured",
 ];
 
 /// Relative weights of the operators (non-negative; all zero means library seeds only).
@@ -118,6 +120,13 @@ pub struct EvolveConfig {
     pub perturb_rate: f64,
     /// Operator weights.
     pub weights: OperatorWeights,
+    /// Whether the library of classical forms seeds batches and serves as a donor of
+    /// crossover and blend. Off, no library form is proposed and its share of a batch goes
+    /// to the structured operator (on the elastic path; to the other operators elsewhere).
+    pub library: bool,
+    /// Share of a batch given to the structured operator (`structured.rs`: elastic laws
+    /// built as sums of invariant-weighted tensors) on the elastic path of `F: mat3 -> mat3`.
+    pub structured_share: f64,
 }
 
 impl Default for EvolveConfig {
@@ -130,6 +139,8 @@ impl Default for EvolveConfig {
             library_share: 0.5,
             perturb_rate: 0.2,
             weights: OperatorWeights::default(),
+            library: true,
+            structured_share: 0.25,
         }
     }
 }
@@ -191,6 +202,8 @@ pub struct Evolve {
     library: Vec<Host>,
     library_names: Vec<String>,
     terms: Vec<Host>,
+    /// True on the elastic path of `F: mat3 -> mat3`, where the structured operator runs.
+    structured: bool,
     /// Canonical hash by structure (the program printed with parameter values zeroed).
     hashes: BTreeMap<String, u64>,
     stats: Stats,
@@ -202,7 +215,7 @@ impl Evolve {
     /// `F: mat3 -> mat3`; for another signature only the inputs serve as building blocks.
     pub fn new(signature: Signature, kind: MaterialKind, config: EvolveConfig) -> Self {
         let constitutive = signature == Signature::elastic();
-        let (library_names, library): (Vec<String>, Vec<Host>) = if constitutive {
+        let (library_names, library): (Vec<String>, Vec<Host>) = if constitutive && config.library {
             library::forms(kind)
                 .into_iter()
                 .filter_map(|(name, src)| Some((name, host(&src, &signature, None)?)))
@@ -231,6 +244,7 @@ impl Evolve {
             library,
             library_names,
             terms,
+            structured: constitutive && kind == MaterialKind::Elastic,
             hashes: BTreeMap::new(),
             stats: Stats::default(),
         }
@@ -270,16 +284,48 @@ impl Evolve {
         let mut batch: BTreeSet<u64> = BTreeSet::new();
         let mut out: Vec<Offspring> = Vec::new();
 
-        let quota = if hosts.is_empty() {
+        let library_share = if self.library.is_empty() {
+            0.0
+        } else {
+            probability(self.config.library_share)
+        };
+        let quota = if hosts.is_empty() && !self.library.is_empty() {
             count
         } else {
-            let share = probability(self.config.library_share);
-            ((count as f64) * share).ceil() as usize
+            ((count as f64) * library_share).ceil() as usize
         };
         let mut order: Vec<usize> = (0..self.library.len()).collect();
         order.shuffle(&mut self.rng);
         let mut next_form = order.into_iter();
         self.seed_library(quota.min(count), &mut next_form, seen, &mut batch, &mut out);
+
+        // The structured operator takes its share, and the library's when that is off.
+        let genomes: Vec<(usize, structured::Genome, f64)> = if self.structured {
+            parents
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let fitness = if p.fitness.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        p.fitness
+                    };
+                    Some((i, structured::Genome::decode(p)?, fitness))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut fresh = structured::shuffled_seeds(&mut self.rng).into_iter();
+        if self.structured {
+            let share = probability(
+                probability(self.config.structured_share) + probability(self.config.library_share)
+                    - library_share,
+            );
+            let n = ((count as f64) * share).ceil() as usize;
+            let n = n.min(count.saturating_sub(out.len()));
+            self.seed_structured(n, &genomes, &mut fresh, seen, &mut batch, &mut out);
+        }
 
         let budget = count.saturating_mul(self.config.attempts_per_offspring);
         for _ in 0..budget {
@@ -306,10 +352,60 @@ impl Evolve {
                 });
             }
         }
-        // Whatever the operators could not fill, the remaining library forms may.
+        // Whatever the operators could not fill, structured laws and the remaining library
+        // forms may.
+        if self.structured {
+            let missing = count.saturating_sub(out.len());
+            self.seed_structured(missing, &genomes, &mut fresh, seen, &mut batch, &mut out);
+        }
         let missing = count.saturating_sub(out.len());
         self.seed_library(missing, &mut next_form, seen, &mut batch, &mut out);
         out
+    }
+
+    /// Adds up to `n` new structured laws: children of the structured parents `genomes`
+    /// (seven in ten when there are some) or fresh structures from `fresh`.
+    fn seed_structured(
+        &mut self,
+        n: usize,
+        genomes: &[(usize, structured::Genome, f64)],
+        fresh: &mut impl Iterator<Item = structured::Genome>,
+        seen: &BTreeSet<u64>,
+        batch: &mut BTreeSet<u64>,
+        out: &mut Vec<Offspring>,
+    ) {
+        let mut added = 0;
+        for _ in 0..n.saturating_mul(self.config.attempts_per_offspring) {
+            if added >= n {
+                return;
+            }
+            self.stats.attempts += 1;
+            let from_parent = !genomes.is_empty() && self.rng.random_bool(0.7);
+            let child = if from_parent {
+                structured::vary(&mut self.rng, genomes)
+            } else {
+                match fresh.next() {
+                    Some(g) => g.program().map(|p| (p, Vec::new())),
+                    None => structured::random_law(&mut self.rng).map(|p| (p, Vec::new())),
+                }
+            };
+            let Some((program, parents)) = child else {
+                self.stats.not_applicable += 1;
+                continue;
+            };
+            if let Some((source, hash)) = self.finish(program, seen, batch) {
+                self.stats.accepted += 1;
+                batch.insert(hash);
+                out.push(Offspring {
+                    source,
+                    parents,
+                    operator: "structured",
+                    perturbed: false,
+                    hash,
+                });
+                added += 1;
+            }
+        }
     }
 
     /// Adds up to `n` library forms from `forms` (indices into the library) that are new.

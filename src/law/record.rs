@@ -85,6 +85,21 @@ pub struct FitSettings {
     /// What happens to a law that fails a physics check (simulation tasks only).
     #[serde(default)]
     pub physics: PhysicsPolicy,
+    /// Whether the offline proposer may seed from its library of classical forms (read by
+    /// the proposer, not the fit; `--no-library` turns it off). Written only when off.
+    #[serde(
+        default = "library_default",
+        skip_serializing_if = "is_library_default"
+    )]
+    pub library: bool,
+}
+
+fn library_default() -> bool {
+    true
+}
+
+fn is_library_default(library: &bool) -> bool {
+    *library
 }
 
 impl Default for FitSettings {
@@ -101,6 +116,7 @@ impl Default for FitSettings {
             max_seconds: f64::INFINITY,
             feedback: FeedbackFormat::default(),
             physics: PhysicsPolicy::Warn,
+            library: true,
         }
     }
 }
