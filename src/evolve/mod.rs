@@ -7,6 +7,14 @@
 //!   Drucker–Prager, clamped singular values, ... for the plastic path. A batch reserves a
 //!   share of its slots ([`EvolveConfig::library_share`]) for forms not yet seen, so the
 //!   first rounds try the classical families. A seed starts from the form's own defaults.
+//! * **Structured laws** (`structured/`): laws built, not looked up. Elastic: the form every
+//!   isotropic law takes, `tau = phi0 I + phi1 B + phi2 B²` (or its isochoric and
+//!   principal-stretch equivalents), each term `±exp(c) shape(invariant) basis` and zero at
+//!   rest; seeds pair a shear and a volume term, and structured parents are grown, pruned,
+//!   varied and crossed term by term with their fitted moduli. Plastic: return mappings of
+//!   the principal log strains from a yield function and a volume rule. They take
+//!   [`EvolveConfig::structured_share`] of a batch, and the library's share as well when
+//!   [`EvolveConfig::library`] is off (`ansatz search --no-library`).
 //! * **Operators** ([`mutate`]): `crossover` (swap subexpressions of the same type between
 //!   two parents, parents chosen by tournament on their loss), `blend` (`w A + (1 - w) B`),
 //!   `insert_term` (`x + p * term`, a new parameter and a building block), `remove_term`
@@ -122,10 +130,11 @@ pub struct EvolveConfig {
     pub weights: OperatorWeights,
     /// Whether the library of classical forms seeds batches and serves as a donor of
     /// crossover and blend. Off, no library form is proposed and its share of a batch goes
-    /// to the structured operator (on the elastic path; to the other operators elsewhere).
+    /// to the structured operator (for `F: mat3 -> mat3`; to the other operators elsewhere).
     pub library: bool,
-    /// Share of a batch given to the structured operator (`structured.rs`: elastic laws
-    /// built as sums of invariant-weighted tensors) on the elastic path of `F: mat3 -> mat3`.
+    /// Share of a batch given to the structured operator (`structured/`: elastic laws built
+    /// as sums of invariant-weighted tensors, return mappings from a yield function and a
+    /// volume rule) for `F: mat3 -> mat3`.
     pub structured_share: f64,
 }
 
@@ -202,7 +211,7 @@ pub struct Evolve {
     library: Vec<Host>,
     library_names: Vec<String>,
     terms: Vec<Host>,
-    /// True on the elastic path of `F: mat3 -> mat3`, where the structured operator runs.
+    /// True for `F: mat3 -> mat3`, where the structured operator runs (both paths).
     structured: bool,
     /// Canonical hash by structure (the program printed with parameter values zeroed).
     hashes: BTreeMap<String, u64>,
@@ -244,7 +253,7 @@ impl Evolve {
             library,
             library_names,
             terms,
-            structured: constitutive && kind == MaterialKind::Elastic,
+            structured: constitutive,
             hashes: BTreeMap::new(),
             stats: Stats::default(),
         }
@@ -266,7 +275,9 @@ impl Evolve {
     }
 
     /// Up to `count` new laws from `parents`: library seeds not yet seen first (a share of
-    /// the batch), then children of the operators. Each parses, checks against the
+    /// the batch), then structured laws (their share, on the elastic path), then children
+    /// of the operators; what the operators leave unfilled goes to structured laws, then to
+    /// library forms. Each parses, checks against the
     /// signature, has at most `max_params` parameters and `max_nodes` nodes, and a
     /// canonical hash neither in `seen` nor repeated in the batch. Fewer than `count` when
     /// the attempt budget runs out; never panics, whatever the parents' text.
@@ -299,39 +310,27 @@ impl Evolve {
         let mut next_form = order.into_iter();
         self.seed_library(quota.min(count), &mut next_form, seen, &mut batch, &mut out);
 
-        // The structured operator takes its share, and the library's when that is off.
-        let genomes: Vec<(usize, structured::Genome, f64)> = if self.structured {
-            parents
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| {
-                    let fitness = if p.fitness.is_nan() {
-                        f64::INFINITY
-                    } else {
-                        p.fitness
-                    };
-                    Some((i, structured::Genome::decode(p)?, fitness))
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut fresh = structured::shuffled_seeds(&mut self.rng).into_iter();
-        if self.structured {
+        // The structured operator takes its share, and the library's when that is off; it
+        // shares the call's attempts with the other operators.
+        let mut budget = count.saturating_mul(self.config.attempts_per_offspring);
+        let mut builder = self
+            .structured
+            .then(|| structured::Builder::new(&mut self.rng, self.kind, parents));
+        if let Some(builder) = builder.as_mut() {
             let share = probability(
                 probability(self.config.structured_share) + probability(self.config.library_share)
                     - library_share,
             );
             let n = ((count as f64) * share).ceil() as usize;
             let n = n.min(count.saturating_sub(out.len()));
-            self.seed_structured(n, &genomes, &mut fresh, seen, &mut batch, &mut out);
+            self.seed_structured(n, builder, &mut budget, seen, &mut batch, &mut out);
         }
 
-        let budget = count.saturating_mul(self.config.attempts_per_offspring);
-        for _ in 0..budget {
+        while budget > 0 {
             if out.len() >= count || hosts.is_empty() {
                 break;
             }
+            budget -= 1;
             self.stats.attempts += 1;
             let Some(child) = self.vary(&hosts) else {
                 self.stats.not_applicable += 1;
@@ -354,58 +353,13 @@ impl Evolve {
         }
         // Whatever the operators could not fill, structured laws and the remaining library
         // forms may.
-        if self.structured {
+        if let Some(builder) = builder.as_mut() {
             let missing = count.saturating_sub(out.len());
-            self.seed_structured(missing, &genomes, &mut fresh, seen, &mut batch, &mut out);
+            self.seed_structured(missing, builder, &mut budget, seen, &mut batch, &mut out);
         }
         let missing = count.saturating_sub(out.len());
         self.seed_library(missing, &mut next_form, seen, &mut batch, &mut out);
         out
-    }
-
-    /// Adds up to `n` new structured laws: children of the structured parents `genomes`
-    /// (seven in ten when there are some) or fresh structures from `fresh`.
-    fn seed_structured(
-        &mut self,
-        n: usize,
-        genomes: &[(usize, structured::Genome, f64)],
-        fresh: &mut impl Iterator<Item = structured::Genome>,
-        seen: &BTreeSet<u64>,
-        batch: &mut BTreeSet<u64>,
-        out: &mut Vec<Offspring>,
-    ) {
-        let mut added = 0;
-        for _ in 0..n.saturating_mul(self.config.attempts_per_offspring) {
-            if added >= n {
-                return;
-            }
-            self.stats.attempts += 1;
-            let from_parent = !genomes.is_empty() && self.rng.random_bool(0.7);
-            let child = if from_parent {
-                structured::vary(&mut self.rng, genomes)
-            } else {
-                match fresh.next() {
-                    Some(g) => g.program().map(|p| (p, Vec::new())),
-                    None => structured::random_law(&mut self.rng).map(|p| (p, Vec::new())),
-                }
-            };
-            let Some((program, parents)) = child else {
-                self.stats.not_applicable += 1;
-                continue;
-            };
-            if let Some((source, hash)) = self.finish(program, seen, batch) {
-                self.stats.accepted += 1;
-                batch.insert(hash);
-                out.push(Offspring {
-                    source,
-                    parents,
-                    operator: "structured",
-                    perturbed: false,
-                    hash,
-                });
-                added += 1;
-            }
-        }
     }
 
     /// Adds up to `n` library forms from `forms` (indices into the library) that are new.

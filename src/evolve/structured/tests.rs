@@ -1,10 +1,9 @@
 use super::*;
-use crate::evolve::{Evolve, EvolveConfig, Offspring, library};
+use crate::evolve::{EvolveConfig, library};
 use crate::law::physics;
 use ansatz_grammar::{Signature, egraph, load};
 use ansatz_simulator::MaterialKind;
 use rand::SeedableRng;
-use std::collections::BTreeSet;
 
 /// Every structured law checks and passes the elastic physics checks (symmetric,
 /// frame-indifferent, zero at rest) at its defaults.
@@ -164,7 +163,7 @@ fn without_the_library_offspring_are_built_sound_and_reproducible() {
 }
 
 #[test]
-fn with_the_library_the_structured_share_is_kept() {
+fn with_the_library_the_structured_share_is_kept_on_both_paths() {
     let mut evolve = Evolve::new(
         Signature::elastic(),
         MaterialKind::Elastic,
@@ -180,12 +179,62 @@ fn with_the_library_the_structured_share_is_kept() {
     let count = |op: &str| batch.iter().filter(|o| o.operator == op).count();
     assert_eq!(count("library"), 7, "the seven elastic forms");
     assert_eq!(count("structured"), 4, "a quarter of 16");
-    // Plastic laws are not built here.
+    // On the plastic path the structured operator builds return mappings, each the
+    // identity at rest and rotation-equivariant.
     let mut plastic = Evolve::new(
         Signature::elastic(),
         MaterialKind::Plastic,
         EvolveConfig::default(),
     );
+    let start = "return F";
+    let parents = [Parent {
+        source: start,
+        fitness: 0.3,
+        params: &[],
+    }];
     let batch = plastic.propose(&parents, 16, &BTreeSet::new());
-    assert!(batch.iter().all(|o| o.operator != "structured"));
+    let built: Vec<&Offspring> = batch
+        .iter()
+        .filter(|o| o.operator == "structured")
+        .collect();
+    assert_eq!(built.len(), 4);
+    for o in built {
+        let law = load(&o.source, &Signature::elastic()).expect("checks");
+        let failures = physics::check(&law, MaterialKind::Plastic);
+        assert!(failures.is_empty(), "{}\n{failures:?}", o.source);
+    }
+}
+
+#[test]
+fn plastic_structures_are_sound_and_read_back() {
+    let all = plastic::seeds();
+    assert_eq!(
+        all.len(),
+        7,
+        "three yields by three volume rules, less the two without parameters"
+    );
+    for g in &all {
+        let source = g.source();
+        let law = load(&source, &Signature::elastic()).unwrap_or_else(|e| panic!("{source}\n{e}"));
+        let failures = physics::check(&law, MaterialKind::Plastic);
+        assert!(failures.is_empty(), "{source}\n{failures:?}");
+        let mut program = g.program().expect("parses");
+        crate::evolve::tree::prune(&mut program);
+        let printed = program.to_string();
+        let fitted: Vec<f64> = program.params.iter().map(|p| p.value + 0.25).collect();
+        let parent = Parent {
+            source: &printed,
+            fitness: 1.0,
+            params: &fitted,
+        };
+        let back = plastic::Genome::decode(&parent).expect("decodes");
+        let values: Vec<f64> = back
+            .program()
+            .expect("parses")
+            .params
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        assert_eq!(values, fitted, "{printed}");
+    }
 }

@@ -21,12 +21,17 @@
 //! values, and grown (a term added), pruned (a negligible or random term removed), varied
 //! (one part of a term replaced) or crossed (a term of another parent added).
 
-use super::Parent;
+mod plastic;
+mod term;
+
+use super::{Evolve, Offspring, Parent};
 use ansatz_grammar::{Program, parse};
+use ansatz_simulator::MaterialKind;
 use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use term::{Basis, Factor, Shape, Term};
 
 /// Log of the default modulus of a seed's terms (1e5, the scale of the shipped moduli).
 const SEED_LOG_MODULUS: f64 = 11.5;
@@ -34,216 +39,6 @@ const SEED_LOG_MODULUS: f64 = 11.5;
 const GROWN_LOG_MODULUS: f64 = 9.2;
 /// A term whose modulus is below this fraction of the largest one is negligible.
 const NEGLIGIBLE: f64 = 1e-3;
-
-/// Declares a small enum with a tag per variant (the tag is part of parameter names).
-macro_rules! tagged {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $tag:literal,)* }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-        pub(crate) enum $name { $($(#[$vm])* $v,)* }
-        impl $name {
-            const ALL: &'static [$name] = &[$($name::$v,)*];
-            fn tag(self) -> &'static str {
-                match self { $($name::$v => $tag,)* }
-            }
-            fn from_tag(tag: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|x| x.tag() == tag)
-            }
-        }
-    };
-}
-
-tagged!(
-    /// The tensor a term multiplies.
-    Basis {
-        /// `I`.
-        Identity => "i",
-        /// `B - I`.
-        BMinusI => "bmi",
-        /// `B`.
-        B => "b",
-        /// `B @ B - B`.
-        BSquaredMinusB => "bbmb",
-        /// `dev(Bb)`.
-        DevIso => "devbb",
-        /// `dev(Bb @ Bb)`.
-        DevIsoSquared => "devbb2",
-        /// `U @ diag(s ** a - 1) @ U.T`.
-        Principal => "pow",
-        /// `U @ diag(log(s)) @ U.T`.
-        Hencky => "hencky",
-    }
-);
-
-tagged!(
-    /// The scalar invariant a term's shape reads.
-    Factor {
-        /// None (the shape is then the identity).
-        One => "one",
-        /// `log(J)`.
-        LogJ => "logj",
-        /// `J - 1`.
-        JMinus1 => "jm1",
-        /// `J * (J - 1)`.
-        JTimesJMinus1 => "jjm1",
-        /// `J * J - 1`.
-        JSquaredMinus1 => "j2m1",
-        /// `1 - J ** (-q)`.
-        JPower => "jpow",
-        /// `I1 - 3`.
-        I1 => "i1",
-        /// `I1b - 3`.
-        I1Iso => "i1b",
-        /// `I2b - 3`.
-        I2Iso => "i2b",
-    }
-);
-
-tagged!(
-    /// What is done to the factor.
-    Shape {
-        /// `x`.
-        Linear => "lin",
-        /// `x * x`.
-        Square => "sq",
-        /// `1 / (1 - x * exp(-g))` (Gent, limit `Jm = exp(g)`).
-        Gent => "gent",
-        /// `exp(g * x)`.
-        Exponential => "exp",
-    }
-);
-
-/// One term `±exp(c) * shape(factor) * basis`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Term {
-    basis: Basis,
-    factor: Factor,
-    shape: Shape,
-    negative: bool,
-}
-
-impl Term {
-    const fn new(basis: Basis, factor: Factor) -> Term {
-        Term {
-            basis,
-            factor,
-            shape: Shape::Linear,
-            negative: false,
-        }
-    }
-
-    /// Its name in parameter names, e.g. `devbb_i1b_gent_p`.
-    fn key(self) -> String {
-        let sign = if self.negative { "n" } else { "p" };
-        format!(
-            "{}_{}_{}_{sign}",
-            self.basis.tag(),
-            self.factor.tag(),
-            self.shape.tag()
-        )
-    }
-
-    fn from_key(key: &str) -> Option<Term> {
-        let mut parts = key.split('_');
-        let basis = Basis::from_tag(parts.next()?)?;
-        let factor = Factor::from_tag(parts.next()?)?;
-        let shape = Shape::from_tag(parts.next()?)?;
-        let negative = match parts.next()? {
-            "p" => false,
-            "n" => true,
-            _ => return None,
-        };
-        let t = Term {
-            basis,
-            factor,
-            shape,
-            negative,
-        };
-        (parts.next().is_none() && t.valid()).then_some(t)
-    }
-
-    /// Zero at rest, and no shape of a missing factor.
-    fn valid(self) -> bool {
-        let basis_vanishes = !matches!(self.basis, Basis::Identity | Basis::B);
-        let keeps_zero = matches!(self.shape, Shape::Linear | Shape::Square);
-        let shaped_one = self.factor == Factor::One && self.shape != Shape::Linear;
-        !shaped_one && (basis_vanishes || (self.factor != Factor::One && keeps_zero))
-    }
-
-    /// Same term up to the sign (a law has at most one of the two).
-    fn same_slot(self, other: Term) -> bool {
-        (self.basis, self.factor, self.shape) == (other.basis, other.factor, other.shape)
-    }
-
-    /// Its extra parameters (role letter, default) besides the coefficient `c`.
-    fn extras(self) -> Vec<(char, f64)> {
-        let mut v = Vec::new();
-        if self.basis == Basis::Principal {
-            v.push(('a', 1.0));
-        }
-        if self.factor == Factor::JPower {
-            v.push(('q', 1.0));
-        }
-        match self.shape {
-            Shape::Gent => v.push(('g', 3.0)),
-            Shape::Exponential => v.push(('g', 0.5)),
-            Shape::Linear | Shape::Square => {}
-        }
-        v
-    }
-
-    /// Its expression, parameters named by [`Term::key`].
-    fn expr(self) -> String {
-        let k = self.key();
-        let basis = match self.basis {
-            Basis::Identity => "I".to_string(),
-            Basis::BMinusI => "(B - I)".to_string(),
-            Basis::B => "B".to_string(),
-            Basis::BSquaredMinusB => "(B @ B - B)".to_string(),
-            Basis::DevIso => "dev(Bb)".to_string(),
-            Basis::DevIsoSquared => "dev(Bb @ Bb)".to_string(),
-            Basis::Principal => format!("(U @ diag(s ** a_{k} - 1) @ U.T)"),
-            Basis::Hencky => "(U @ diag(log(s)) @ U.T)".to_string(),
-        };
-        let x = match self.factor {
-            Factor::One => None,
-            Factor::LogJ => Some("log(J)".to_string()),
-            Factor::JMinus1 => Some("(J - 1)".to_string()),
-            Factor::JTimesJMinus1 => Some("(J * (J - 1))".to_string()),
-            Factor::JSquaredMinus1 => Some("(J * J - 1)".to_string()),
-            Factor::JPower => Some(format!("(1 - J ** (-q_{k}))")),
-            Factor::I1 => Some("(I1 - 3)".to_string()),
-            Factor::I1Iso => Some("(I1b - 3)".to_string()),
-            Factor::I2Iso => Some("(I2b - 3)".to_string()),
-        };
-        let scalar = x.map(|x| match self.shape {
-            Shape::Linear => x,
-            Shape::Square => format!("{x} * {x}"),
-            Shape::Gent => format!("1 / (1 - {x} * exp(-g_{k}))"),
-            Shape::Exponential => format!("exp(g_{k} * {x})"),
-        });
-        let sign = if self.negative { "-" } else { "" };
-        match scalar {
-            Some(s) => format!("{sign}exp(c_{k}) * {s} * {basis}"),
-            None => format!("{sign}exp(c_{k}) * {basis}"),
-        }
-    }
-
-    /// A random valid term.
-    fn random(rng: &mut ChaCha8Rng) -> Term {
-        loop {
-            let t = Term {
-                basis: *Basis::ALL.choose(rng).unwrap_or(&Basis::BMinusI),
-                factor: *Factor::ALL.choose(rng).unwrap_or(&Factor::One),
-                shape: *Shape::ALL.choose(rng).unwrap_or(&Shape::Linear),
-                negative: rng.random_bool(0.25),
-            };
-            if t.valid() {
-                return t;
-            }
-        }
-    }
-}
 
 /// The invariants every law here may use (unused ones are pruned when it is finished).
 const HEAD: &str = "J = det(F)
@@ -443,19 +238,118 @@ pub(crate) fn vary(
 }
 
 /// A seed with one random term more (fresh structures once the seeds are used up).
-pub(crate) fn random_law(rng: &mut ChaCha8Rng) -> Option<Program> {
+fn random_law(rng: &mut ChaCha8Rng) -> Option<Program> {
     let mut g = seeds().choose(rng)?.clone();
     g.add(Term::random(rng), GROWN_LOG_MODULUS);
     g.program()
 }
 
-/// The seeds in a random order (the order of a batch's fresh structures).
-pub(crate) fn shuffled_seeds(rng: &mut ChaCha8Rng) -> Vec<Genome> {
-    let mut s = seeds();
-    s.shuffle(rng);
-    s
+/// Its loss as a tournament compares it (NaN as +inf).
+fn loss(p: &Parent<'_>) -> f64 {
+    if p.fitness.is_nan() {
+        f64::INFINITY
+    } else {
+        p.fitness
+    }
+}
+
+/// What the structured operator draws from in one [`Evolve::propose`] call: the parents
+/// built here (read back with their fitted values) and the seeds in a random order.
+pub(crate) struct Builder {
+    kind: MaterialKind,
+    elastic: Vec<(usize, Genome, f64)>,
+    plastic: Vec<(usize, plastic::Genome, f64)>,
+    fresh: std::vec::IntoIter<Program>,
+}
+
+impl Builder {
+    /// The builder of the `kind` path over `parents`.
+    pub(crate) fn new(rng: &mut ChaCha8Rng, kind: MaterialKind, parents: &[Parent<'_>]) -> Self {
+        let numbered = || parents.iter().enumerate();
+        let (elastic, plastic, mut fresh): (Vec<_>, Vec<_>, Vec<Program>) = match kind {
+            MaterialKind::Plastic => (
+                Vec::new(),
+                numbered()
+                    .filter_map(|(i, p)| Some((i, plastic::Genome::decode(p)?, loss(p))))
+                    .collect(),
+                plastic::seeds()
+                    .iter()
+                    .filter_map(|g| g.program())
+                    .collect(),
+            ),
+            _ => (
+                numbered()
+                    .filter_map(|(i, p)| Some((i, Genome::decode(p)?, loss(p))))
+                    .collect(),
+                Vec::new(),
+                seeds().iter().filter_map(|g| g.program()).collect(),
+            ),
+        };
+        fresh.shuffle(rng);
+        Builder {
+            kind,
+            elastic,
+            plastic,
+            fresh: fresh.into_iter(),
+        }
+    }
+
+    /// A child of a parent built here (seven times in ten when there is one), else a fresh
+    /// seed, else (seeds used up) a random structure; with the parents it came from.
+    fn child(&mut self, rng: &mut ChaCha8Rng) -> Option<(Program, Vec<usize>)> {
+        let has_parents = !(self.elastic.is_empty() && self.plastic.is_empty());
+        if has_parents && rng.random_bool(0.7) {
+            return match self.kind {
+                MaterialKind::Plastic => plastic::vary(rng, &self.plastic),
+                _ => vary(rng, &self.elastic),
+            };
+        }
+        let fresh = match self.fresh.next() {
+            Some(p) => Some(p),
+            None => match self.kind {
+                MaterialKind::Plastic => plastic::seeds().choose(rng)?.program(),
+                _ => random_law(rng),
+            },
+        };
+        fresh.map(|p| (p, Vec::new()))
+    }
+}
+
+impl Evolve {
+    /// Adds up to `n` new structured laws from `builder`, within the call's remaining
+    /// attempts `budget` (decremented per attempt).
+    pub(super) fn seed_structured(
+        &mut self,
+        n: usize,
+        builder: &mut Builder,
+        budget: &mut usize,
+        seen: &BTreeSet<u64>,
+        batch: &mut BTreeSet<u64>,
+        out: &mut Vec<Offspring>,
+    ) {
+        let mut added = 0;
+        while added < n && *budget > 0 {
+            *budget -= 1;
+            self.stats.attempts += 1;
+            let Some((program, parents)) = builder.child(&mut self.rng) else {
+                self.stats.not_applicable += 1;
+                continue;
+            };
+            if let Some((source, hash)) = self.finish(program, seen, batch) {
+                self.stats.accepted += 1;
+                batch.insert(hash);
+                out.push(Offspring {
+                    source,
+                    parents,
+                    operator: "structured",
+                    perturbed: false,
+                    hash,
+                });
+                added += 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
-#[path = "structured_tests.rs"]
 mod tests;
