@@ -75,7 +75,7 @@ impl Genome {
         let mut values: BTreeMap<char, f64> = term.extras().into_iter().collect();
         values.insert('c', log_modulus);
         self.genes.push((term, values));
-        self.genes.sort_by(|a, b| a.0.cmp(&b.0));
+        self.genes.sort_by_key(|a| a.0);
         true
     }
 
@@ -117,11 +117,10 @@ impl Genome {
                 .or_insert((term, BTreeMap::new()));
             entry.1.insert(role, value);
         }
-        let g = Genome {
+        let mut g = Genome {
             genes: genes.into_values().collect(),
         };
-        let mut g = g;
-        g.genes.sort_by(|a, b| a.0.cmp(&b.0));
+        g.genes.sort_by_key(|a| a.0);
         // The structure must be exactly what this module writes for those terms.
         let shape = |mut p: Program| {
             p.params.iter_mut().for_each(|q| q.value = 0.0);
@@ -186,9 +185,14 @@ pub(crate) fn vary(
     let mut g = parent.clone();
     let mut used = vec![*i];
     match rng.random_range(0..8) {
-        // Grow: a random new term.
+        // Grow: a random new term, half the time on a basis the parent already uses (a
+        // richer phi of the same tensor, as in Mooney-Rivlin, Yeoh, Gent over neo-Hookean).
         0..=2 => {
-            if !g.add(Term::random(rng), GROWN_LOG_MODULUS) {
+            let mut t = Term::random(rng);
+            if rng.random_bool(0.5) {
+                t.basis = g.genes.choose(rng)?.0.basis;
+            }
+            if !g.add(t, GROWN_LOG_MODULUS) {
                 return None;
             }
         }
@@ -316,8 +320,8 @@ impl Builder {
 }
 
 impl Evolve {
-    /// Adds up to `n` new structured laws from `builder`, within the call's remaining
-    /// attempts `budget` (decremented per attempt).
+    /// Adds up to `n` new structured laws from `builder`, within `n` times the attempts per
+    /// offspring and the call's remaining attempts `budget` (decremented per attempt).
     pub(super) fn seed_structured(
         &mut self,
         n: usize,
@@ -328,8 +332,12 @@ impl Evolve {
         out: &mut Vec<Offspring>,
     ) {
         let mut added = 0;
-        while added < n && *budget > 0 {
+        // At most its own attempts per offspring, so that a space whose structures are all
+        // seen (the plastic one is small) leaves the rest of the budget to the others.
+        let mut own = n.saturating_mul(self.config.attempts_per_offspring);
+        while added < n && *budget > 0 && own > 0 {
             *budget -= 1;
+            own -= 1;
             self.stats.attempts += 1;
             let Some((program, parents)) = builder.child(&mut self.rng) else {
                 self.stats.not_applicable += 1;
