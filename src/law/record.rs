@@ -195,3 +195,43 @@ impl FitRecord {
         matches!(self.verdict, Verdict::Ok { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FitSettings;
+
+    #[test]
+    fn the_library_setting_is_written_only_when_off() {
+        let on = FitSettings::default();
+        let text = serde_json::to_string(&on).expect("serialises");
+        assert!(!text.contains("library"), "{text}");
+        let back: FitSettings = serde_json::from_str(&text).expect("parses");
+        assert!(
+            back.library,
+            "runs recorded before the switch keep the library"
+        );
+        let off = FitSettings {
+            library: false,
+            ..on
+        };
+        let text = serde_json::to_string(&off).expect("serialises");
+        assert!(text.contains("\"library\":false"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<FitSettings>(&text).expect("parses"),
+            off
+        );
+    }
+
+    #[test]
+    fn no_library_reaches_the_settings_of_law_kinds_only() {
+        use crate::kinds::{Overrides, ProblemKind, ehrlich, mpm};
+        let overrides = Overrides {
+            no_library: true,
+            ..Overrides::default()
+        };
+        let mut settings = FitSettings::default();
+        mpm::MpmKind::apply(&mut settings, &overrides).expect("applies");
+        assert!(!settings.library);
+        assert!(ehrlich::EhrlichKind::apply(&mut (), &overrides).is_err());
+    }
+}
