@@ -238,3 +238,27 @@ fn plastic_structures_are_sound_and_read_back() {
         assert_eq!(values, fitted, "{printed}");
     }
 }
+
+#[test]
+fn an_exhausted_structured_space_leaves_the_batch_to_the_others() {
+    let seen: BTreeSet<u64> = plastic::seeds()
+        .iter()
+        .map(|g| {
+            let law = load(&g.source(), &Signature::elastic()).expect("checks");
+            egraph::canonical(&law).hash
+        })
+        .collect();
+    let mut evolve = Evolve::new(
+        Signature::elastic(),
+        MaterialKind::Plastic,
+        EvolveConfig::default(),
+    );
+    let parents = [Parent {
+        source: "param w = 0.5\nreturn w * F",
+        fitness: 0.3,
+        params: &[],
+    }];
+    let batch = evolve.propose(&parents, 16, &seen);
+    assert_eq!(batch.len(), 16);
+    assert!(batch.iter().all(|o| o.operator != "structured"));
+}
