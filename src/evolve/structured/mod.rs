@@ -196,14 +196,16 @@ pub(crate) fn vary(
                 return None;
             }
         }
-        // Prune: the negligible term, else a random one.
+        // Prune: the negligible term, else a random one of three or more (one term alone
+        // is rarely a law: a shear term needs a volume term).
         3 | 4 => {
             if g.genes.len() < 2 {
                 return None;
             }
             let k = match g.negligible() {
                 Some(k) => k,
-                None => rng.random_range(0..g.genes.len()),
+                None if g.genes.len() >= 3 => rng.random_range(0..g.genes.len()),
+                None => return None,
             };
             g.genes.remove(k);
         }
