@@ -158,6 +158,11 @@ pub struct SearchArgs {
     /// failure in its feedback) or reject (default: the task's, else warn).
     #[arg(long)]
     pub physics: Option<PhysicsPolicy>,
+    /// Law kinds, offline proposer: no library of classical forms; elastic laws are built
+    /// by the structured operator instead (a search that cannot find a law by lookup). A
+    /// resumed run keeps its own setting.
+    #[arg(long)]
+    pub no_library: bool,
     /// Where candidates are evaluated: local (this machine's cores, the default) or slurm
     /// (one job array per round on a Slurm cluster; the run directory, the task and the
     /// ansatz binary must be on a file system every node sees). A resumed run keeps its own.
@@ -314,7 +319,7 @@ pub(crate) fn proposer<K: ProblemKind>(
     problem: &K::Problem,
 ) -> anyhow::Result<Box<dyn Proposer<K::Problem>>> {
     Ok(match config.proposer {
-        ProposerKind::Evolve => K::offline(problem),
+        ProposerKind::Evolve => K::offline(problem, &config.fit),
         ProposerKind::Human => Box::new(HumanProposer::default()),
         ProposerKind::Replay => {
             let path = config
@@ -766,6 +771,7 @@ impl KindVisitor for SearchCommand {
                     fit_evaluations: args.fit_evaluations,
                     feedback: args.feedback,
                     physics: args.physics,
+                    no_library: args.no_library,
                 };
                 K::apply(&mut settings, &overrides)
                     .map_err(|e| super::invalid(anyhow::anyhow!("{e}")))?;

@@ -7,6 +7,14 @@
 //!   Drucker–Prager, clamped singular values, ... for the plastic path. A batch reserves a
 //!   share of its slots ([`EvolveConfig::library_share`]) for forms not yet seen, so the
 //!   first rounds try the classical families. A seed starts from the form's own defaults.
+//! * **Structured laws** (`structured/`): laws built, not looked up. Elastic: the form every
+//!   isotropic law takes, `tau = phi0 I + phi1 B + phi2 B²` (or its isochoric and
+//!   principal-stretch equivalents), each term `±exp(c) shape(invariant) basis` and zero at
+//!   rest; seeds pair a shear and a volume term, and structured parents are grown, pruned,
+//!   varied and crossed term by term with their fitted moduli. Plastic: return mappings of
+//!   the principal log strains from a yield function and a volume rule. They take
+//!   [`EvolveConfig::structured_share`] of a batch, and the library's share as well when
+//!   [`EvolveConfig::library`] is off (`ansatz search --no-library`).
 //! * **Operators** ([`mutate`]): `crossover` (swap subexpressions of the same type between
 //!   two parents, parents chosen by tournament on their loss), `blend` (`w A + (1 - w) B`),
 //!   `insert_term` (`x + p * term`, a new parameter and a building block), `remove_term`
@@ -43,6 +51,7 @@ mod hosts;
 pub mod library;
 mod mutate;
 mod proposer;
+mod structured;
 mod tree;
 
 pub use proposer::EvolveProposer;
@@ -68,6 +77,7 @@ pub const OPERATORS: &[&str] = &[
     "remove_term",
     "swap_function",
     "const_to_param",
+    "structured",
 ];
 
 /// Relative weights of the operators (non-negative; all zero means library seeds only).
@@ -118,6 +128,14 @@ pub struct EvolveConfig {
     pub perturb_rate: f64,
     /// Operator weights.
     pub weights: OperatorWeights,
+    /// Whether the library of classical forms seeds batches and serves as a donor of
+    /// crossover and blend. Off, no library form is proposed and its share of a batch goes
+    /// to the structured operator (for `F: mat3 -> mat3`; to the other operators elsewhere).
+    pub library: bool,
+    /// Share of a batch given to the structured operator (`structured/`: elastic laws built
+    /// as sums of invariant-weighted tensors, return mappings from a yield function and a
+    /// volume rule) for `F: mat3 -> mat3`.
+    pub structured_share: f64,
 }
 
 impl Default for EvolveConfig {
@@ -130,6 +148,8 @@ impl Default for EvolveConfig {
             library_share: 0.5,
             perturb_rate: 0.2,
             weights: OperatorWeights::default(),
+            library: true,
+            structured_share: 0.25,
         }
     }
 }
@@ -191,6 +211,8 @@ pub struct Evolve {
     library: Vec<Host>,
     library_names: Vec<String>,
     terms: Vec<Host>,
+    /// True for `F: mat3 -> mat3`, where the structured operator runs (both paths).
+    structured: bool,
     /// Canonical hash by structure (the program printed with parameter values zeroed).
     hashes: BTreeMap<String, u64>,
     stats: Stats,
@@ -202,7 +224,7 @@ impl Evolve {
     /// `F: mat3 -> mat3`; for another signature only the inputs serve as building blocks.
     pub fn new(signature: Signature, kind: MaterialKind, config: EvolveConfig) -> Self {
         let constitutive = signature == Signature::elastic();
-        let (library_names, library): (Vec<String>, Vec<Host>) = if constitutive {
+        let (library_names, library): (Vec<String>, Vec<Host>) = if constitutive && config.library {
             library::forms(kind)
                 .into_iter()
                 .filter_map(|(name, src)| Some((name, host(&src, &signature, None)?)))
@@ -231,6 +253,7 @@ impl Evolve {
             library,
             library_names,
             terms,
+            structured: constitutive,
             hashes: BTreeMap::new(),
             stats: Stats::default(),
         }
@@ -252,7 +275,9 @@ impl Evolve {
     }
 
     /// Up to `count` new laws from `parents`: library seeds not yet seen first (a share of
-    /// the batch), then children of the operators. Each parses, checks against the
+    /// the batch), then structured laws (their share, on the elastic path), then children
+    /// of the operators; what the operators leave unfilled goes to structured laws, then to
+    /// library forms. Each parses, checks against the
     /// signature, has at most `max_params` parameters and `max_nodes` nodes, and a
     /// canonical hash neither in `seen` nor repeated in the batch. Fewer than `count` when
     /// the attempt budget runs out; never panics, whatever the parents' text.
@@ -270,22 +295,42 @@ impl Evolve {
         let mut batch: BTreeSet<u64> = BTreeSet::new();
         let mut out: Vec<Offspring> = Vec::new();
 
-        let quota = if hosts.is_empty() {
+        let library_share = if self.library.is_empty() {
+            0.0
+        } else {
+            probability(self.config.library_share)
+        };
+        let quota = if hosts.is_empty() && !self.library.is_empty() {
             count
         } else {
-            let share = probability(self.config.library_share);
-            ((count as f64) * share).ceil() as usize
+            ((count as f64) * library_share).ceil() as usize
         };
         let mut order: Vec<usize> = (0..self.library.len()).collect();
         order.shuffle(&mut self.rng);
         let mut next_form = order.into_iter();
         self.seed_library(quota.min(count), &mut next_form, seen, &mut batch, &mut out);
 
-        let budget = count.saturating_mul(self.config.attempts_per_offspring);
-        for _ in 0..budget {
+        // The structured operator takes its share, and the library's when that is off; it
+        // shares the call's attempts with the other operators.
+        let mut budget = count.saturating_mul(self.config.attempts_per_offspring);
+        let mut builder = self
+            .structured
+            .then(|| structured::Builder::new(&mut self.rng, self.kind, parents));
+        if let Some(builder) = builder.as_mut() {
+            let share = probability(
+                probability(self.config.structured_share) + probability(self.config.library_share)
+                    - library_share,
+            );
+            let n = ((count as f64) * share).ceil() as usize;
+            let n = n.min(count.saturating_sub(out.len()));
+            self.seed_structured(n, builder, &mut budget, seen, &mut batch, &mut out);
+        }
+
+        while budget > 0 {
             if out.len() >= count || hosts.is_empty() {
                 break;
             }
+            budget -= 1;
             self.stats.attempts += 1;
             let Some(child) = self.vary(&hosts) else {
                 self.stats.not_applicable += 1;
@@ -306,7 +351,12 @@ impl Evolve {
                 });
             }
         }
-        // Whatever the operators could not fill, the remaining library forms may.
+        // Whatever the operators could not fill, structured laws and the remaining library
+        // forms may.
+        if let Some(builder) = builder.as_mut() {
+            let missing = count.saturating_sub(out.len());
+            self.seed_structured(missing, builder, &mut budget, seen, &mut batch, &mut out);
+        }
         let missing = count.saturating_sub(out.len());
         self.seed_library(missing, &mut next_form, seen, &mut batch, &mut out);
         out

@@ -25,6 +25,8 @@ pub struct Overrides {
     pub feedback: Option<ansatz_engine::prompt::FeedbackFormat>,
     /// What happens to a law that fails a physics check (simulation tasks).
     pub physics: Option<crate::law::record::PhysicsPolicy>,
+    /// Turns the offline proposer's library of classical forms off (law kinds).
+    pub no_library: bool,
 }
 
 /// What a kind of problem brings to the engine.
@@ -44,8 +46,11 @@ pub trait ProblemKind {
         overrides: &Overrides,
     ) -> Result<(), KindError>;
 
-    /// The built-in offline proposer.
-    fn offline(problem: &Self::Problem) -> Box<dyn Proposer<Self::Problem>>;
+    /// The built-in offline proposer, for a run with evaluation settings `settings`.
+    fn offline(
+        problem: &Self::Problem,
+        settings: &<Self::Problem as Problem>::Settings,
+    ) -> Box<dyn Proposer<Self::Problem>>;
 
     /// The answer printed on the terminal for the best candidate (the law with its fitted
     /// values, say).

@@ -85,6 +85,21 @@ pub struct FitSettings {
     /// What happens to a law that fails a physics check (simulation tasks only).
     #[serde(default)]
     pub physics: PhysicsPolicy,
+    /// Whether the offline proposer may seed from its library of classical forms (read by
+    /// the proposer, not the fit; `--no-library` turns it off). Written only when off.
+    #[serde(
+        default = "library_default",
+        skip_serializing_if = "is_library_default"
+    )]
+    pub library: bool,
+}
+
+fn library_default() -> bool {
+    true
+}
+
+fn is_library_default(library: &bool) -> bool {
+    *library
 }
 
 impl Default for FitSettings {
@@ -101,6 +116,7 @@ impl Default for FitSettings {
             max_seconds: f64::INFINITY,
             feedback: FeedbackFormat::default(),
             physics: PhysicsPolicy::Warn,
+            library: true,
         }
     }
 }
@@ -177,5 +193,45 @@ impl FitRecord {
     /// True when the fit produced a finite fitness.
     pub fn is_ok(&self) -> bool {
         matches!(self.verdict, Verdict::Ok { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitSettings;
+
+    #[test]
+    fn the_library_setting_is_written_only_when_off() {
+        let on = FitSettings::default();
+        let text = serde_json::to_string(&on).expect("serialises");
+        assert!(!text.contains("library"), "{text}");
+        let back: FitSettings = serde_json::from_str(&text).expect("parses");
+        assert!(
+            back.library,
+            "runs recorded before the switch keep the library"
+        );
+        let off = FitSettings {
+            library: false,
+            ..on
+        };
+        let text = serde_json::to_string(&off).expect("serialises");
+        assert!(text.contains("\"library\":false"), "{text}");
+        assert_eq!(
+            serde_json::from_str::<FitSettings>(&text).expect("parses"),
+            off
+        );
+    }
+
+    #[test]
+    fn no_library_reaches_the_settings_of_law_kinds_only() {
+        use crate::kinds::{Overrides, ProblemKind, ehrlich, mpm};
+        let overrides = Overrides {
+            no_library: true,
+            ..Overrides::default()
+        };
+        let mut settings = FitSettings::default();
+        mpm::MpmKind::apply(&mut settings, &overrides).expect("applies");
+        assert!(!settings.library);
+        assert!(ehrlich::EhrlichKind::apply(&mut (), &overrides).is_err());
     }
 }

@@ -247,6 +247,9 @@ impl super::ProblemKind for EhrlichKind {
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
+        if o.no_library {
+            return Err("--no-library applies to law tasks (mpm, table) only".into());
+        }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
             return Err("--optimizer and --fit-evaluations do not apply to an Ehrlich task \
                         (it has nothing continuous to fit)"
@@ -255,7 +258,7 @@ impl super::ProblemKind for EhrlichKind {
         Ok(())
     }
 
-    fn offline(_: &EhrlichProblem) -> Box<dyn ansatz_engine::Proposer<EhrlichProblem>> {
+    fn offline(_: &EhrlichProblem, _: &()) -> Box<dyn ansatz_engine::Proposer<EhrlichProblem>> {
         Box::new(proposer::SequenceEvolution::default())
     }
 

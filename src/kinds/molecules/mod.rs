@@ -276,6 +276,9 @@ impl super::ProblemKind for MoleculesKind {
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
+        if o.no_library {
+            return Err("--no-library applies to law tasks (mpm, table) only".into());
+        }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
             return Err(
                 "--optimizer and --fit-evaluations do not apply to a molecule task \
@@ -286,7 +289,7 @@ impl super::ProblemKind for MoleculesKind {
         Ok(())
     }
 
-    fn offline(problem: &Molecules) -> Box<dyn Proposer<Molecules>> {
+    fn offline(problem: &Molecules, _: &()) -> Box<dyn Proposer<Molecules>> {
         Box::new(MoleculeEvolution(
             problem.0.offline_proposer(EvolutionConfig::default()),
         ))

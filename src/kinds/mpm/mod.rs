@@ -290,11 +290,16 @@ impl super::ProblemKind for MpmKind {
         if let Some(p) = o.physics {
             settings.physics = p;
         }
+        if o.no_library {
+            settings.library = false;
+        }
         Ok(())
     }
 
-    fn offline(task: &Task) -> Box<dyn ansatz_engine::Proposer<Task>> {
-        Box::new(crate::evolve::EvolveProposer::new(task.kind))
+    fn offline(task: &Task, settings: &FitSettings) -> Box<dyn ansatz_engine::Proposer<Task>> {
+        let mut proposer = crate::evolve::EvolveProposer::new(task.kind);
+        proposer.config.library = settings.library;
+        Box::new(proposer)
     }
 
     fn answer(task: &Task, best: &Candidate<LawDetail>) -> String {

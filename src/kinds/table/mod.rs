@@ -596,16 +596,23 @@ impl super::ProblemKind for TableKind {
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
         }
+        if o.no_library {
+            settings.library = false;
+        }
         if let Some(f) = o.feedback {
             settings.feedback = f;
         }
         Ok(())
     }
 
-    fn offline(_: &TableProblem) -> Box<dyn ansatz_engine::Proposer<TableProblem>> {
-        Box::new(crate::evolve::EvolveProposer::new(
-            ansatz_simulator::MaterialKind::Elastic,
-        ))
+    fn offline(
+        _: &TableProblem,
+        settings: &FitSettings,
+    ) -> Box<dyn ansatz_engine::Proposer<TableProblem>> {
+        let mut proposer =
+            crate::evolve::EvolveProposer::new(ansatz_simulator::MaterialKind::Elastic);
+        proposer.config.library = settings.library;
+        Box::new(proposer)
     }
 
     fn answer(problem: &TableProblem, best: &Candidate<LawDetail>) -> String {

@@ -43,6 +43,7 @@ pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
         max_seconds: spec.max_seconds.unwrap_or(d.max_seconds),
         feedback: d.feedback,
         physics: spec.physics.unwrap_or(d.physics),
+        library: d.library,
     })
 }
 
