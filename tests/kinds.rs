@@ -173,7 +173,10 @@ fn a_molecule_task_runs_through_the_loop_with_real_xtb_and_rdkit() {
     // The best molecules drawn by RDKit, their 3D structures, every molecule in a table.
     let svg = std::fs::read_to_string(out.join("best.svg")).expect("best.svg");
     // RDKit draws each molecule's legend (its SMILES and loss) as paths of class 'legend'.
-    assert!(svg.contains("<svg") && svg.contains("class='legend"), "{svg}");
+    assert!(
+        svg.contains("<svg") && svg.contains("class='legend"),
+        "{svg}"
+    );
     let sdf = std::fs::read_to_string(out.join("best.sdf")).expect("best.sdf");
     assert!(sdf.contains("Cc1ccccc1O") && sdf.contains("$$$$"), "{sdf}");
     assert!(sdf.contains("gfn2_homo_eV"), "{sdf}");

@@ -48,7 +48,14 @@ impl Builder {
             let (from, n) = (reads.clone(), reads.len());
             local.remap(|s| from.iter().position(|&r| r == s).map_or(0, |p| p as Slot));
             // `svd` and `polar` are never folded, so the method is not used.
-            exec::<f64>(&local, n, &mut tmp, &[], &[], ansatz_linalg::SvdMethod::Exact);
+            exec::<f64>(
+                &local,
+                n,
+                &mut tmp,
+                &[],
+                &[],
+                ansatz_linalg::SvdMethod::Exact,
+            );
             return self.push(Op::Const(tmp[n]), &[ty]);
         }
         self.push(op, &[ty])
