@@ -283,45 +283,43 @@ fn batched_svds_equal_single_ones_bit_for_bit() {
     mats.insert(6, Matrix3::from_element(f64::NAN));
     mats.insert(9, Matrix3::identity() * f64::INFINITY);
     for method in [SvdMethod::Exact, SvdMethod::Reference] {
-        {
-            for skip in [0, 1, 3] {
-                let batch = &mats[skip..];
-                let mut seen = 0;
-                method.signed_f64_each(
-                    batch.len(),
-                    |i| batch[i],
-                    |i, s| {
-                        assert_eq!(i, seen, "results come in order");
-                        seen += 1;
-                        assert_eq!(
-                            bits(&s),
-                            bits(&method.signed_f64(&batch[i])),
-                            "{method:?} {i}"
-                        );
-                    },
-                );
-                assert_eq!(seen, batch.len());
-            }
-            let duals: Vec<Matrix3<D1>> = mats
-                .iter()
-                .take(50)
-                .map(|f| f.map(|x| D1::var(x, 0) * 0.5 + D1::cst(x * 0.5)))
-                .collect();
-            let dual_bits = |s: &ansatz_linalg::Svd<D1>| -> Vec<u64> {
-                s.u.iter()
-                    .chain(s.sigma.iter())
-                    .chain(s.v.iter())
-                    .flat_map(|x| [x.re().to_bits(), x.eps(0).to_bits()])
-                    .collect()
-            };
-            method.signed_each(
-                duals.len(),
-                |i| duals[i],
+        for skip in [0, 1, 3] {
+            let batch = &mats[skip..];
+            let mut seen = 0;
+            method.signed_f64_each(
+                batch.len(),
+                |i| batch[i],
                 |i, s| {
-                    let one = method.signed(&duals[i]);
-                    assert_eq!(dual_bits(&s), dual_bits(&one), "{method:?} {i}");
+                    assert_eq!(i, seen, "results come in order");
+                    seen += 1;
+                    assert_eq!(
+                        bits(&s),
+                        bits(&method.signed_f64(&batch[i])),
+                        "{method:?} {i}"
+                    );
                 },
             );
+            assert_eq!(seen, batch.len());
         }
+        let duals: Vec<Matrix3<D1>> = mats
+            .iter()
+            .take(50)
+            .map(|f| f.map(|x| D1::var(x, 0) * 0.5 + D1::cst(x * 0.5)))
+            .collect();
+        let dual_bits = |s: &ansatz_linalg::Svd<D1>| -> Vec<u64> {
+            s.u.iter()
+                .chain(s.sigma.iter())
+                .chain(s.v.iter())
+                .flat_map(|x| [x.re().to_bits(), x.eps(0).to_bits()])
+                .collect()
+        };
+        method.signed_each(
+            duals.len(),
+            |i| duals[i],
+            |i, s| {
+                let one = method.signed(&duals[i]);
+                assert_eq!(dual_bits(&s), dual_bits(&one), "{method:?} {i}");
+            },
+        );
     }
 }
