@@ -47,11 +47,45 @@ pub fn key_frames(steps: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The key frames of a task whose target observes only `observed` (sorted frame indices):
+/// each of [`key_frames`] moved to the nearest observed frame (the earlier one on a tie),
+/// without repeats. A fully observed target keeps `key_frames(steps)`; one observed every
+/// 10th frame gets 0, 110, 220, ..., 1000 instead of the two frames of `key_frames` it holds.
+pub fn observed_key_frames(steps: usize, observed: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(KEY_FRAMES);
+    if observed.is_empty() {
+        return out;
+    }
+    for f in key_frames(steps) {
+        let i = observed.partition_point(|&o| o < f);
+        let after = observed.get(i).copied();
+        let before = i.checked_sub(1).map(|j| observed[j]);
+        let nearest = match (before, after) {
+            (Some(b), Some(a)) => {
+                if f - b <= a - f {
+                    b
+                } else {
+                    a
+                }
+            }
+            (Some(b), None) => b,
+            (None, Some(a)) => a,
+            (None, None) => continue,
+        };
+        if out.last() != Some(&nearest) {
+            out.push(nearest);
+        }
+    }
+    out
+}
+
 impl KeyStates {
-    /// The key particles of `traj` at the key frames it holds.
-    pub fn from_trajectory(traj: &Trajectory, particles: &[usize], steps: usize) -> KeyStates {
-        let frames: Vec<usize> = key_frames(steps)
-            .into_iter()
+    /// The key particles of `traj` at those of `frames` it holds (a task's
+    /// [`Task::key_frames`]).
+    pub fn from_trajectory(traj: &Trajectory, particles: &[usize], frames: &[usize]) -> KeyStates {
+        let frames: Vec<usize> = frames
+            .iter()
+            .copied()
             .filter(|&f| traj.position_index(f).is_some())
             .collect();
         let pick = |series: &[Vec<nalgebra::Vector3<f64>>]| -> Vec<Vec<[f64; 3]>> {
@@ -86,7 +120,7 @@ impl KeyStates {
         Ok(KeyStates::from_trajectory(
             &traj,
             &task.key_particles,
-            task.scene.steps,
+            &task.key_frames,
         ))
     }
 
@@ -245,4 +279,44 @@ pub fn performance_text(record: &FitRecord) -> String {
         py_fixed(best_of(&velocity), 4)
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_frames, observed_key_frames};
+
+    #[test]
+    fn key_frames_move_to_the_frames_a_sparse_target_observes() {
+        let all: Vec<usize> = (0..=1000).collect();
+        assert_eq!(observed_key_frames(1000, &all), key_frames(1000));
+        let every_10: Vec<usize> = (0..=100).map(|i| i * 10).collect();
+        assert_eq!(
+            observed_key_frames(1000, &every_10),
+            vec![0, 110, 220, 330, 440, 550, 670, 780, 890, 1000]
+        );
+        let every_5: Vec<usize> = (0..=200).map(|i| i * 5).collect();
+        assert_eq!(
+            observed_key_frames(1000, &every_5),
+            vec![0, 110, 220, 335, 445, 555, 665, 775, 890, 1000]
+        );
+        // Fewer observed frames than key frames: each once, in order.
+        assert_eq!(observed_key_frames(1000, &[0, 500, 1000]), vec![0, 500, 1000]);
+        assert_eq!(observed_key_frames(1000, &[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_target_observed_every_10th_frame_shows_ten_key_frames() {
+        use crate::kinds::mpm::task::Task;
+        use ansatz_engine::problem::Problem;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let task = Task::load(dir.join("tasks/validation/gent.toml")).expect("task");
+        assert_eq!(task.key_frames, vec![0, 110, 220, 330, 440, 550, 670, 780, 890, 1000]);
+        let setup = task.brief().setup;
+        assert!(setup.contains("t = 0, 0.055, 0.11, 0.165, 0.22, 0.275, 0.335, 0.39, 0.445, 0.5 s"), "{setup}");
+        let line = setup
+            .lines()
+            .find(|l| l.contains("positions: ["))
+            .expect("an observed particle");
+        assert_eq!(line.matches('(').count(), 10, "{line}");
+    }
 }

@@ -81,7 +81,7 @@ pub fn brief_with_scene(
 
 /// The physical facts of a scene: particles, size, density, mass, time step, duration,
 /// gravity, the domain, and the times of the key frames the observed block shows.
-pub fn scene_facts(scene: &ansatz_simulator::Scene) -> String {
+pub fn scene_facts(scene: &ansatz_simulator::Scene, key_frames: &[usize]) -> String {
     use ansatz_engine::prompt::num;
     let n = scene.positions.len();
     let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
@@ -99,7 +99,7 @@ pub fn scene_facts(scene: &ansatz_simulator::Scene) -> String {
         / n.max(1) as f64;
     let spins = scene.velocities.iter().any(|v| (v - mean_v).norm() > 1e-9);
     let mass = scene.density * scene.particle_volume;
-    let times: Vec<String> = feedback::key_frames(scene.steps)
+    let times: Vec<String> = key_frames
         .iter()
         .map(|&f| num(f as f64 * scene.dt, 4))
         .collect();
@@ -209,7 +209,7 @@ impl Problem for Task {
         let full = settings.feedback == FeedbackFormat::Full;
         let feedback = Feedback {
             states: rollout.as_ref().map(|traj| {
-                KeyStates::from_trajectory(traj, &self.key_particles, self.scene.steps)
+                KeyStates::from_trajectory(traj, &self.key_particles, &self.key_frames)
             }),
             diagnostics: rollout
                 .as_ref()
@@ -241,11 +241,11 @@ impl Problem for Task {
 
     fn brief(&self) -> Brief {
         let observed =
-            KeyStates::from_trajectory(&self.target, &self.key_particles, self.scene.steps).text();
+            KeyStates::from_trajectory(&self.target, &self.key_particles, &self.key_frames).text();
         brief_with_scene(
             self.kind,
             &self.spec.description,
-            Some(&scene_facts(&self.scene)),
+            Some(&scene_facts(&self.scene, &self.key_frames)),
             Some(&observed),
         )
     }

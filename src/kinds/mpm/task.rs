@@ -254,6 +254,9 @@ pub struct Task {
     pub truth: Option<(CheckedProgram, String, Vec<f64>)>,
     /// Particles shown in feedback.
     pub key_particles: Vec<usize>,
+    /// Frames shown in feedback: the SGA key frames moved to frames the target observes
+    /// ([`super::feedback::observed_key_frames`]).
+    pub key_frames: Vec<usize>,
 }
 
 impl Task {
@@ -363,6 +366,7 @@ impl Task {
             .into_iter()
             .filter(|&p| p < scene.n_particles())
             .collect();
+        let key_frames = super::feedback::observed_key_frames(scene.steps, &target.frames);
         Ok(Task {
             spec,
             dir: dir.to_path_buf(),
@@ -374,6 +378,7 @@ impl Task {
             start,
             truth,
             key_particles,
+            key_frames,
         })
     }
 
