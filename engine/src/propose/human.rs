@@ -48,10 +48,17 @@ fn render<P: Problem>(ctx: &RoundContext<'_, P>, noun: &str, tag: &str) -> Strin
         "<!-- ansatz asks for {} {noun}s: answer in the .reply.md file beside this one, one ```{tag} block per {noun} -->\n\n",
         ctx.wanted()
     );
-    for turn in ctx.messages_for(ctx.wanted()) {
+    let turns = ctx.messages_for(ctx.wanted());
+    let last = turns.len().saturating_sub(1);
+    for (i, turn) in turns.iter().enumerate() {
         let who = match turn.role {
             Speaker::System => "system",
             Speaker::User => "user",
+            // A closing assistant turn is the start a model's reply is given to continue
+            // (the SGA prompts end with the next iteration's heading).
+            Speaker::Assistant if i == last => {
+                "assistant: the start of your reply, continue from here in the .reply.md file"
+            }
             Speaker::Assistant => "assistant",
         };
         out.push_str(&format!("<!-- {who} -->\n\n{}\n\n", turn.content));
