@@ -536,6 +536,7 @@ impl<P: Problem> Search<'_, P> {
                         run: &self.run,
                         stop: self.stop,
                         feedback: self.config.feedback,
+                        target: self.config.target(&population),
                     };
                     let asked = Instant::now();
                     let answer = self.proposer.propose(&ctx);

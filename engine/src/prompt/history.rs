@@ -9,7 +9,7 @@ use super::{Brief, FeedbackFormat, Shown, Speaker, Turn, format_with_rule};
 pub const OTHERS_BUDGET: usize = 12 * 1024;
 
 /// What the default format tells besides the shown solutions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// Solutions with a finite fitness so far.
     pub fitted: usize,
@@ -23,6 +23,10 @@ pub struct History {
     pub others: Vec<String>,
     /// How many solutions each answer holds.
     pub per_reply: usize,
+    /// The loss at which the run stops, if it has a target.
+    pub target: Option<f64>,
+    /// The lowest loss so far.
+    pub best: Option<f64>,
 }
 
 impl History {
@@ -46,6 +50,15 @@ impl History {
             s.push_str(&format!(
                 " The other {noun}s tried are listed after them, one line each."
             ));
+        }
+        if let Some(target) = self.target {
+            s.push_str(&format!(
+                " The search stops when a {noun}'s loss reaches {target:.3e} (its target)"
+            ));
+            match self.best {
+                Some(best) => s.push_str(&format!("; the lowest so far is {best:.3e}.")),
+                None => s.push('.'),
+            }
         }
         s
     }
@@ -154,11 +167,21 @@ mod tests {
             shown_failed: 0,
             others,
             per_reply: 8,
+            target: Some(2.5e-13),
+            best: Some(3.25e-8),
         };
         let m = messages_full(&brief(), &shown, &history);
         assert!(
             m[1].content
                 .contains("the 1 best of the 40 laws fitted so far (2001 tried in all)"),
+            "{}",
+            m[1].content
+        );
+        assert!(
+            m[1].content.contains(
+                "The search stops when a law's loss reaches 2.500e-13 (its target); the lowest \
+                 so far is 3.250e-8."
+            ),
             "{}",
             m[1].content
         );

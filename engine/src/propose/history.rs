@@ -157,5 +157,12 @@ pub fn history<P: Problem>(ctx: &RoundContext<'_, P>, block: &str, per_reply: us
             .map(|c| line_of(c, &labels, &shown_family, block))
             .collect(),
         per_reply: per_reply.max(1),
+        target: ctx.target,
+        best: ctx
+            .population
+            .iter()
+            .filter(|c| c.is_ok() && c.fitness.is_finite())
+            .map(|c| c.fitness)
+            .min_by(f64::total_cmp),
     }
 }

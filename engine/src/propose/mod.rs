@@ -47,6 +47,8 @@ pub struct RoundContext<'a, P: Problem> {
     pub stop: &'a AtomicBool,
     /// Which feedback the prompt gives.
     pub feedback: FeedbackFormat,
+    /// The fitness at which the run stops, if it has a target (the default format says it).
+    pub target: Option<f64>,
 }
 
 impl<P: Problem> RoundContext<'_, P> {
