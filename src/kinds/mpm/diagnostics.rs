@@ -71,8 +71,8 @@ pub fn standard_deformations() -> Vec<(&'static str, Matrix3<f64>)> {
         ("compress x 0.9", diag(0.9, 1.0, 1.0)),
         ("stretch x 1.5", diag(1.5, 1.0, 1.0)),
         ("simple shear 0.1 (F01)", shear),
-        ("volume x 1.1", diag(1.0, 1.0, 1.0) * 1.1f64.cbrt()),
-        ("volume x 0.9", diag(1.0, 1.0, 1.0) * 0.9f64.cbrt()),
+        ("uniform J = 1.1", diag(1.0, 1.0, 1.0) * 1.1f64.cbrt()),
+        ("uniform J = 0.9", diag(1.0, 1.0, 1.0) * 0.9f64.cbrt()),
     ]
 }
 
