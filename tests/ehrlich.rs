@@ -8,7 +8,7 @@ use ansatz_ehrlich::Ehrlich;
 use ansatz_ehrlich::parse::to_letters;
 use serde_json::Value;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const TASK: &str = "tasks/ehrlich_v32_L32_c2_k4.toml";
@@ -352,5 +352,269 @@ fn a_search_writes_regret_against_oracle_calls_and_feasibility_per_round() {
     for name in ["regret.svg", "feasible.svg"] {
         let svg = std::fs::read_to_string(out.join(name)).expect("svg");
         ansatz_engine::plot::raster::check(&svg).expect(name);
+    }
+}
+
+/// A small constructed function with LLOME scaled down to seconds (a 1-layer model of
+/// width 32, 200 GA particles with a high mutation rate, 24 labels per round).
+fn tiny_llome_task(dir: &Path) -> PathBuf {
+    let task = dir.join("llome-tiny.toml");
+    std::fs::write(
+        &task,
+        r#"kind = "ehrlich"
+name = "llome-tiny"
+
+[function]
+states = 8
+length = 12
+motifs = 2
+motif_length = 3
+quantization = 3
+seed = 1
+
+[llome]
+ga_steps = 3
+labels_per_round = 24
+
+[llome.ga]
+num_particles = 200
+mutation_prob = 0.15
+recombine_prob = 0.3
+
+[llome.model]
+d_model = 32
+n_layers = 1
+n_heads = 2
+d_ff = 64
+
+[llome.pairs]
+max_pairs = 128
+
+[llome.first_train]
+epochs = 100
+
+[llome.train]
+epochs = 5
+
+[llome.generation]
+num_seeds = 8
+iterations = 1
+"#,
+    )
+    .expect("task");
+    task
+}
+
+fn llome_search(task: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ansatz"));
+    c.args(["search", &task.display().to_string()])
+        .args(["--sequence-search", "llome-marge", "--rounds", "5"])
+        .args(["--seed", "3", "--threads", "1", "--out"])
+        .arg(out)
+        .args(extra)
+        .env("RAYON_NUM_THREADS", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn llome_proposes_through_the_engine_and_resumes_after_sigkill_with_its_weights() {
+    use std::time::{Duration, Instant};
+    let dir = scratch("ehrlich-llome");
+    let task = tiny_llome_task(&dir);
+    // The whole run, uninterrupted.
+    let whole = dir.join("whole");
+    let out = llome_search(&task, &whole, &[]).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ledger: Vec<Value> = crate::support::timeless(&whole.join("ledger.jsonl"));
+    let how = |round: u64| -> Vec<String> {
+        ledger
+            .iter()
+            .filter(|c| c["round"] == round)
+            .map(|c| c["how"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    // Rounds 1-2: GA generations 1-2 (generation 0 is the start); rounds 3-5: LLOME rounds
+    // 1-3, the first trained with SFT, the others with MargE; at most 24 labels each.
+    for (round, want) in [
+        (1, "GA generation 1 (LLOME seed data)"),
+        (2, "GA generation 2 (LLOME seed data)"),
+        (3, "llome round 1 (sft)"),
+        (4, "llome round 2 (marge)"),
+        (5, "llome round 3 (marge)"),
+    ] {
+        let h = how(round);
+        // The later rounds of so small a model may find nothing new to label.
+        assert!(round > 3 || !h.is_empty(), "round {round} proposed nothing");
+        assert!(h.iter().all(|x| x == want), "round {round}: {h:?}");
+        if round >= 3 {
+            assert!(h.len() <= 24, "round {round}: {} labels", h.len());
+        }
+    }
+    // No sequence is proposed twice, infeasible ones included (a failed candidate's key is
+    // let go by the engine, so this is the proposer's doing).
+    let mut letters: Vec<&str> = ledger
+        .iter()
+        .filter_map(|c| c["letters"].as_str())
+        .collect();
+    let n = letters.len();
+    letters.sort_unstable();
+    letters.dedup();
+    assert_eq!(letters.len(), n);
+    let llome = whole.join("llome");
+    for k in 1..=3 {
+        for f in ["model", "optim", "train"] {
+            let ext = if f == "train" { "json" } else { "safetensors" };
+            assert!(llome.join(format!("{f}_{k}.{ext}")).exists(), "{f}_{k}");
+        }
+    }
+    let records: Vec<Value> = std::fs::read_to_string(llome.join("rounds.jsonl"))
+        .expect("rounds.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(records.len(), 3);
+    assert!(
+        records[0]["pairs"].as_u64().unwrap_or(0) > 0,
+        "{:?}",
+        records[0]
+    );
+    assert!(records[0]["train_loss"].is_array());
+    // The oracle's answer to rounds 1 and 2 is filled in by the round after.
+    assert!(records[0]["feasible_fraction"].is_number());
+    assert!(records[1]["diversity"].is_number());
+
+    // The same run killed once LLOME's second round has trained, then resumed: the same
+    // ledger, and round 2's weights are loaded, not trained again.
+    let killed = dir.join("killed");
+    let mut child = llome_search(&task, &killed, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let marker = killed.join("llome/train_2.json");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(started.elapsed() < Duration::from_secs(600), "no progress");
+        assert!(child.try_wait().expect("wait").is_none(), "ended too soon");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let weights = killed.join("llome/model_2.safetensors");
+    let written = std::fs::metadata(&weights).and_then(|m| m.modified());
+    let out = llome_search(&task, &killed, &["--resume"])
+        .output()
+        .expect("resumes");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Ok(written) = written {
+        let now = std::fs::metadata(&weights).and_then(|m| m.modified());
+        assert_eq!(
+            now.ok(),
+            Some(written),
+            "round 2's weights were trained again"
+        );
+    }
+    assert_eq!(
+        crate::support::timeless(&killed.join("ledger.jsonl")),
+        ledger,
+        "the resumed run differs from the uninterrupted one"
+    );
+}
+
+#[test]
+fn a_wrong_llome_setting_fails_before_the_search_starts() {
+    let dir = scratch("ehrlich-llome-bad");
+    let task = tiny_llome_task(&dir);
+    let text = std::fs::read_to_string(&task).expect("task");
+    std::fs::write(
+        &task,
+        text.replace("labels_per_round = 24", "labels_per_round = 0"),
+    )
+    .expect("task");
+    let out = llome_search(&task, &dir.join("run"), &[])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("[llome]") && stderr.contains("labels_per_round"),
+        "{stderr}"
+    );
+    assert!(!dir.join("run/ledger.jsonl").exists());
+    // `--sequence-search` is refused on a law task.
+    let (code, _, stderr) = ansatz(&[
+        "search",
+        "tasks/jelly.toml",
+        "--sequence-search",
+        "ga",
+        "--rounds",
+        "1",
+        "--out",
+        &dir.join("jelly").display().to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("--sequence-search applies to sequence"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_ga_search_proposes_the_reference_ga_generations() {
+    use ansatz_ehrlich::{DiscreteEvolution, GaPreset};
+    use std::collections::{BTreeSet, HashMap};
+    let dir = scratch("ehrlich-ga");
+    let out = dir.join("run");
+    let (code, stdout, stderr) = ansatz(&[
+        "search",
+        "tasks/ehrlich_v20_L10_c2_k3.toml",
+        "--sequence-search",
+        "ga",
+        "--rounds",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let ledger = crate::support::timeless(&out.join("ledger.jsonl"));
+    // The library's GA, scored by the function itself, generation by generation.
+    let f = task_function("tasks/ehrlich_v20_L10_c2_k3.toml");
+    let mut ga =
+        DiscreteEvolution::for_function(GaPreset::Paper.config(f.dim(), 4), &f).expect("ga");
+    let mut earlier: BTreeSet<String> = BTreeSet::new();
+    earlier.insert(to_letters(f.initial_solution()).expect("letters"));
+    let mut values: HashMap<Vec<u32>, f64> = HashMap::new();
+    for round in 1..=3u64 {
+        for x in ga.particles() {
+            values.insert(x.clone(), f.evaluate(x).expect("evaluates"));
+        }
+        ga.step(|x| values[x]);
+        let want: BTreeSet<String> = ga
+            .particles()
+            .iter()
+            .filter_map(|x| to_letters(x))
+            .filter(|t| !earlier.contains(t))
+            .collect();
+        let got: BTreeSet<String> = ledger
+            .iter()
+            .filter(|c| c["round"] == round)
+            .filter_map(|c| c["letters"].as_str().map(str::to_string))
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "round {round}");
+        earlier.extend(want);
     }
 }

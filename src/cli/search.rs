@@ -163,6 +163,12 @@ pub struct SearchArgs {
     /// resumed run keeps its own setting.
     #[arg(long)]
     pub no_library: bool,
+    /// Sequence (ehrlich) tasks, offline proposer: operators (crossover and mutation of the
+    /// shown sequences, the default), ga (the Ehrlich paper's GA, one generation per round)
+    /// or LLOME (the GA's seed data for 9 rounds, then a small language model trained
+    /// between rounds with SFT, DPO or MargE; its weights are kept in RUN/llome/).
+    #[arg(long, value_enum)]
+    pub sequence_search: Option<ansatz::kinds::ehrlich::search::SequenceSearch>,
     /// Where candidates are evaluated: local (this machine's cores, the default) or slurm
     /// (one job array per round on a Slurm cluster; the run directory, the task and the
     /// ansatz binary must be on a file system every node sees). A resumed run keeps its own.
@@ -772,6 +778,7 @@ impl KindVisitor for SearchCommand {
                     feedback: args.feedback,
                     physics: args.physics,
                     no_library: args.no_library,
+                    sequence_search: args.sequence_search,
                 };
                 K::apply(&mut settings, &overrides)
                     .map_err(|e| super::invalid(anyhow::anyhow!("{e}")))?;

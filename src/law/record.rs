@@ -232,6 +232,9 @@ mod tests {
         let mut settings = FitSettings::default();
         mpm::MpmKind::apply(&mut settings, &overrides).expect("applies");
         assert!(!settings.library);
-        assert!(ehrlich::EhrlichKind::apply(&mut (), &overrides).is_err());
+        assert!(
+            ehrlich::EhrlichKind::apply(&mut ehrlich::EhrlichSettings::default(), &overrides)
+                .is_err()
+        );
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::LlomeConfig;
 use crate::error::{LlomeError, Result};
-use crate::generate::{Candidate, generate, temperature_shift};
+use crate::generate::{Candidate, GenerationReport, generate, temperature_shift};
 use crate::model::Model;
 use crate::optim::AdamW;
 use crate::pairs::{
@@ -244,83 +244,26 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             let l: Vec<Labelled> = dir.read_json(&labels_name(r))?;
             labels.extend(l);
         }
-        let objective = if round == 1 {
-            Objective::Sft
-        } else {
-            config.objective
-        };
-        let tcfg = if round == 1 {
-            &config.first_train
-        } else {
-            &config.train
-        };
-        let mut prng = rng_for(config.seed, round, 0);
-        let pairs = build_pairs(&labels, &config.pairs, &mut prng);
-        let triples = match objective {
-            Objective::Dpo { .. } => build_triples(&labels, &config.pairs, &mut prng),
-            _ => Vec::new(),
-        };
-        let trained = progress
-            == Some(Progress {
-                round,
-                phase: Phase::Trained,
-            });
-        let train_loss: Option<(f64, f64)>;
-        if trained {
-            model.load(&dir.path(&model_name(round)))?;
-            train_loss = dir.read_json(&train_name(round))?;
-        } else {
-            let mut opt = if round > 1 {
-                model.load(&dir.path(&model_name(round - 1)))?;
-                AdamW::load(&dir.path(&optim_name(round - 1)))?
-            } else {
-                AdamW::new()
-            };
-            let mut trng = rng_for(config.seed, round, 1);
-            let stats = train_round(
-                &model, &mut opt, &vocab, &objective, &pairs, &triples, tcfg, &mut trng,
-            )?;
-            train_loss = stats
-                .epoch_losses
-                .first()
-                .zip(stats.epoch_losses.last())
-                .map(|(a, b)| (*a, *b));
-            dir.write_json(&train_name(round), &train_loss)?;
-            dir.write_with(&model_name(round), |p| model.save(p))?;
-            dir.write_with(&optim_name(round), |p| opt.save(p))?;
-            dir.write_json(
-                "state.json",
-                &Progress {
-                    round,
-                    phase: Phase::Trained,
-                },
-            )?;
-        }
-        let train_seconds = t0.elapsed().as_secs_f64();
-        let tg = Instant::now();
-        let shift = temperature_shift((round > 1).then_some(last.diversity));
-        let seeds = seeds_from_pairs(&pairs, config.generation.num_seeds);
-        let mut grng = rng_for(config.seed, round, 2);
-        let report = generate(&model, &vocab, &seeds, &config.generation, shift, &mut grng)?;
-        let generate_seconds = tg.elapsed().as_secs_f64();
-        let cands: Vec<(Vec<u32>, f64)> = report
-            .candidates
-            .iter()
-            .map(|c| (c.x.clone(), c.loglik))
-            .collect();
-        let mut known = HashSet::new();
-        for r in 0..round {
-            let l: Vec<Labelled> = dir.read_json(&labels_name(r))?;
-            known.extend(l.into_iter().map(|l| l.x));
-        }
-        let mut lrng = rng_for(config.seed, round, 3);
-        let chosen = select_for_labelling(
-            &cands,
-            &known,
-            config.likelihood_quantile,
-            config.labels_per_round,
-            &mut lrng,
-        );
+        let proposed = propose_round(
+            &model,
+            &vocab,
+            &labels,
+            &known_before(&dir, round)?,
+            config,
+            round,
+            (round > 1).then_some(last.diversity),
+            &dir,
+        )?;
+        let Proposed {
+            objective,
+            pairs,
+            train_loss,
+            report,
+            temperature_shift: shift,
+            chosen,
+            train_seconds,
+            generate_seconds,
+        } = proposed;
         let new_labels: Vec<Labelled> = chosen
             .into_iter()
             .map(|x| {
@@ -328,30 +271,15 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
                 Ok(Labelled { x, value })
             })
             .collect::<Result<_>>()?;
-        let lik: BTreeMap<&[u32], f64> = report
-            .candidates
-            .iter()
-            .map(|c: &Candidate| (c.x.as_slice(), c.loglik))
-            .collect();
-        let (ll, fv): (Vec<f64>, Vec<f64>) = new_labels
-            .iter()
-            .filter_map(|l| {
-                lik.get(l.x.as_slice())
-                    .map(|ll| (*ll, feasible_or_zero(l.value)))
-            })
-            .unzip();
+        let calibration = calibration(&report.candidates, &new_labels);
         let (feas, div, best) = summary(&new_labels);
         let running = last.running_best.max(best);
         dir.write_json(&labels_name(round), &new_labels)?;
         dir.write_json(&candidates_name(round), &report.candidates)?;
         records.push(RoundRecord {
             round,
-            objective: objective.name().into(),
-            pairs: if triples.is_empty() {
-                pairs.len()
-            } else {
-                triples.len()
-            },
+            objective: objective.into(),
+            pairs,
             train_loss,
             generated: report.generated,
             parsed: report.candidates.len(),
@@ -361,7 +289,7 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             oracle_calls: last.oracle_calls + new_labels.len(),
             feasible_fraction: feas,
             diversity: div,
-            calibration: spearman(&ll, &fv),
+            calibration,
             best_value: best,
             running_best: running,
             regret: 1.0 - feasible_or_zero(running),
@@ -379,6 +307,155 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
         )?;
     }
     Ok(records)
+}
+
+/// Every sequence labelled in rounds `0..round` of a standalone run.
+fn known_before(dir: &RunDir, round: usize) -> Result<HashSet<Vec<u32>>> {
+    let mut known = HashSet::new();
+    for r in 0..round {
+        let l: Vec<Labelled> = dir.read_json(&labels_name(r))?;
+        known.extend(l.into_iter().map(|l| l.x));
+    }
+    Ok(known)
+}
+
+/// What one LLOME round made before the oracle labels its choice.
+#[derive(Debug, Clone)]
+pub struct Proposed {
+    /// The objective trained (`sft` in round 1).
+    pub objective: &'static str,
+    /// Training pairs (or DPO triples).
+    pub pairs: usize,
+    /// Mean training loss of the first and last epoch.
+    pub train_loss: Option<(f64, f64)>,
+    /// Every generated candidate that parsed, with its log-likelihood.
+    pub report: GenerationReport,
+    /// The temperature shift used (anti-collapse).
+    pub temperature_shift: f64,
+    /// The sequences chosen for the oracle (at most `labels_per_round`, none in `known`).
+    pub chosen: Vec<Vec<u32>>,
+    /// Seconds spent training (near 0 when this round's weights were loaded).
+    pub train_seconds: f64,
+    /// Seconds spent generating.
+    pub generate_seconds: f64,
+}
+
+/// LLOME round `round` (1-based) up to labelling, shared by [`run`] and the search
+/// proposer: pairs from `labels` (round 1 trains SFT from `model`'s initial weights, later
+/// rounds start from the weights `dir` holds for round − 1), training, the generation loop
+/// with the temperature shift for `previous_diversity`, and the choice of sequences not in
+/// `known`. The trained weights and optimiser state are saved in `dir` before anything is
+/// generated; when `dir` already holds this round's (a run killed after training), they are
+/// loaded instead of trained again. Deterministic for the config's seed and the round.
+#[allow(clippy::too_many_arguments)]
+pub fn propose_round(
+    model: &Model,
+    vocab: &Vocab,
+    labels: &[Labelled],
+    known: &HashSet<Vec<u32>>,
+    config: &LlomeConfig,
+    round: usize,
+    previous_diversity: Option<f64>,
+    dir: &RunDir,
+) -> Result<Proposed> {
+    if round == 0 {
+        return Err(LlomeError::Config(
+            "LLOME rounds start at 1 (round 0 is the GA data)".into(),
+        ));
+    }
+    let t0 = Instant::now();
+    let objective = if round == 1 {
+        Objective::Sft
+    } else {
+        config.objective
+    };
+    let tcfg = if round == 1 {
+        &config.first_train
+    } else {
+        &config.train
+    };
+    let mut prng = rng_for(config.seed, round, 0);
+    let pairs = build_pairs(labels, &config.pairs, &mut prng);
+    let triples = match objective {
+        Objective::Dpo { .. } => build_triples(labels, &config.pairs, &mut prng),
+        _ => Vec::new(),
+    };
+    // This round's loss file is written last, after the weights and the optimiser state.
+    let train_loss: Option<(f64, f64)> = if dir.path(&train_name(round)).exists() {
+        model.load(&dir.path(&model_name(round)))?;
+        dir.read_json(&train_name(round))?
+    } else {
+        let mut opt = if round > 1 {
+            model.load(&dir.path(&model_name(round - 1)))?;
+            AdamW::load(&dir.path(&optim_name(round - 1)))?
+        } else {
+            AdamW::new()
+        };
+        let mut trng = rng_for(config.seed, round, 1);
+        let stats = train_round(
+            model, &mut opt, vocab, &objective, &pairs, &triples, tcfg, &mut trng,
+        )?;
+        let loss = stats
+            .epoch_losses
+            .first()
+            .zip(stats.epoch_losses.last())
+            .map(|(a, b)| (*a, *b));
+        dir.write_with(&model_name(round), |p| model.save(p))?;
+        dir.write_with(&optim_name(round), |p| opt.save(p))?;
+        dir.write_json(&train_name(round), &loss)?;
+        loss
+    };
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let tg = Instant::now();
+    let shift = temperature_shift(previous_diversity);
+    let seeds = seeds_from_pairs(&pairs, config.generation.num_seeds);
+    let mut grng = rng_for(config.seed, round, 2);
+    let report = generate(model, vocab, &seeds, &config.generation, shift, &mut grng)?;
+    let generate_seconds = tg.elapsed().as_secs_f64();
+    let cands: Vec<(Vec<u32>, f64)> = report
+        .candidates
+        .iter()
+        .map(|c| (c.x.clone(), c.loglik))
+        .collect();
+    let mut lrng = rng_for(config.seed, round, 3);
+    let chosen = select_for_labelling(
+        &cands,
+        known,
+        config.likelihood_quantile,
+        config.labels_per_round,
+        &mut lrng,
+    );
+    Ok(Proposed {
+        objective: objective.name(),
+        pairs: if triples.is_empty() {
+            pairs.len()
+        } else {
+            triples.len()
+        },
+        train_loss,
+        report,
+        temperature_shift: shift,
+        chosen,
+        train_seconds,
+        generate_seconds,
+    })
+}
+
+/// Spearman's rank correlation between the model's log-likelihood of each labelled sequence
+/// (from `candidates`) and its value (infeasible as 0): the calibration of a round.
+pub fn calibration(candidates: &[Candidate], labels: &[Labelled]) -> Option<f64> {
+    let lik: BTreeMap<&[u32], f64> = candidates
+        .iter()
+        .map(|c| (c.x.as_slice(), c.loglik))
+        .collect();
+    let (ll, fv): (Vec<f64>, Vec<f64>) = labels
+        .iter()
+        .filter_map(|l| {
+            lik.get(l.x.as_slice())
+                .map(|ll| (*ll, feasible_or_zero(l.value)))
+        })
+        .unzip();
+    spearman(&ll, &fv)
 }
 
 /// One point of the GA baseline's curve.

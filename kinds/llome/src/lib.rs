@@ -56,12 +56,15 @@ pub mod train;
 pub mod vocab;
 
 pub use config::{LlomeConfig, ModelShape};
-pub use driver::{GaPoint, RoundRecord, RoundReports, ga_baseline, ga_round, run};
+pub use driver::{
+    GaPoint, Proposed, RoundRecord, RoundReports, calibration, ga_baseline, ga_round,
+    propose_round, run,
+};
 pub use error::{LlomeError, Result};
 pub use generate::{Candidate, GenerationConfig, GenerationReport, generate, temperature_shift};
 pub use losses::{DpoTriple, MargeConfig, dpo_loss, marge_loss, marge_weights, sft_loss};
 pub use model::{KvCache, Model, ModelConfig};
 pub use optim::{AdamConfig, AdamW};
-pub use pairs::{EditPair, Labelled, PairConfig};
+pub use pairs::{EditPair, Labelled, PairConfig, mean_pairwise_hamming};
 pub use train::{Objective, TrainConfig, TrainStats, train_round};
 pub use vocab::Vocab;

@@ -8,6 +8,7 @@
 
 pub mod proposer;
 pub mod report;
+pub mod search;
 pub mod task;
 
 use ansatz_ehrlich::parse::to_letters;
@@ -47,6 +48,35 @@ impl Detail for EhrlichDetail {
     }
 }
 
+/// The settings of a sequence search, saved with the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EhrlichSettings {
+    /// The offline search (`--sequence-search`).
+    pub search: search::SequenceSearch,
+    /// The task's `[llome]` table: LLOME's settings over the CPU preset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llome: Option<serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for EhrlichSettings {
+    /// Runs made before the setting existed saved `null`: the default search.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Saved {
+            #[serde(default)]
+            search: search::SequenceSearch,
+            #[serde(default)]
+            llome: Option<serde_json::Value>,
+        }
+        Ok(Option::<Saved>::deserialize(d)?
+            .map(|s| EhrlichSettings {
+                search: s.search,
+                llome: s.llome,
+            })
+            .unwrap_or_default())
+    }
+}
+
 /// An Ehrlich function to maximise, as a search problem.
 pub struct EhrlichProblem {
     /// The task's name.
@@ -64,7 +94,7 @@ impl EhrlichProblem {
 impl Problem for EhrlichProblem {
     type Detail = EhrlichDetail;
     type Solution = Vec<u32>;
-    type Settings = ();
+    type Settings = EhrlichSettings;
 
     fn name(&self) -> &str {
         &self.name
@@ -119,7 +149,7 @@ impl Problem for EhrlichProblem {
         &self,
         x: Vec<u32>,
         detail: &mut EhrlichDetail,
-        _: &(),
+        _: &EhrlichSettings,
         _: &mut GoOn<'_>,
     ) -> Judged {
         let explanation = match self.function.explain(&x) {
@@ -232,18 +262,35 @@ pub struct EhrlichKind;
 impl super::ProblemKind for EhrlichKind {
     type Problem = EhrlichProblem;
 
-    fn load(path: &Path) -> Result<(EhrlichProblem, ()), super::KindError> {
+    fn load(path: &Path) -> Result<(EhrlichProblem, EhrlichSettings), super::KindError> {
         let (task, function) = task::EhrlichTask::load(path)?;
+        let llome = match task.llome {
+            Some(table) => {
+                let value = serde_json::to_value(table)
+                    .map_err(|e| format!("{}: [llome]: {e}", path.display()))?;
+                // Checked now, so that a wrong field fails before the search starts.
+                search::llome_config(Some(&value), ansatz_llome::Objective::Sft, 0)
+                    .map_err(|e| format!("{}: [llome]: {e}", path.display()))?;
+                Some(value)
+            }
+            None => None,
+        };
         Ok((
             EhrlichProblem {
                 name: task.name,
                 function,
             },
-            (),
+            EhrlichSettings {
+                search: search::SequenceSearch::default(),
+                llome,
+            },
         ))
     }
 
-    fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
+    fn apply(settings: &mut EhrlichSettings, o: &super::Overrides) -> Result<(), super::KindError> {
+        if let Some(search) = o.sequence_search {
+            settings.search = search;
+        }
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
@@ -251,15 +298,20 @@ impl super::ProblemKind for EhrlichKind {
             return Err("--no-library applies to law tasks (mpm, table) only".into());
         }
         if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err("--optimizer and --fit-evaluations do not apply to an Ehrlich task \
+            return Err(
+                "--optimizer and --fit-evaluations do not apply to an Ehrlich task \
                         (it has nothing continuous to fit)"
-                .into());
+                    .into(),
+            );
         }
         Ok(())
     }
 
-    fn offline(_: &EhrlichProblem, _: &()) -> Box<dyn ansatz_engine::Proposer<EhrlichProblem>> {
-        Box::new(proposer::SequenceEvolution::default())
+    fn offline(
+        _: &EhrlichProblem,
+        settings: &EhrlichSettings,
+    ) -> Box<dyn ansatz_engine::Proposer<EhrlichProblem>> {
+        settings.search.proposer(settings.llome.clone())
     }
 
     fn answer(_: &EhrlichProblem, best: &Candidate<EhrlichDetail>) -> String {

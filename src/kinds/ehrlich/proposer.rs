@@ -4,7 +4,9 @@
 
 use super::{EhrlichDetail, EhrlichProblem};
 use ansatz_ehrlich::parse::to_letters;
-use ansatz_engine::{Candidate, ProposeError, Proposal, Proposer, ProposerKind, RoundContext, Tokens};
+use ansatz_engine::{
+    Candidate, Proposal, ProposeError, Proposer, ProposerKind, RoundContext, Tokens,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

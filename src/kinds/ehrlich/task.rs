@@ -14,6 +14,8 @@
 //! # motif_length = 4
 //! # quantization = 4
 //! # seed = 0
+//! # [llome]                         # optional: LLOME's settings (`--sequence-search llome-*`),
+//! # labels_per_round = 200          # field by field over the CPU preset
 //! ```
 
 use ansatz_ehrlich::Ehrlich;
@@ -42,6 +44,11 @@ pub struct EhrlichTask {
     /// [`crate::executor::slurm_settings_of_task`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slurm: Option<toml::Table>,
+    /// LLOME's settings for `--sequence-search llome-*`, field by field over the CPU preset
+    /// (`ansatz_llome::LlomeConfig::cpu_preset`; nested tables merge, so `[llome.model]`
+    /// `d_model = 32` changes only the width).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llome: Option<toml::Table>,
 }
 
 /// The parameters of a constructed function (see `Ehrlich::generate`).

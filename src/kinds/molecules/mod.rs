@@ -273,6 +273,9 @@ impl super::ProblemKind for MoleculesKind {
     }
 
     fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.sequence_search.is_some() {
+            return Err("--sequence-search applies to sequence (ehrlich) tasks only".into());
+        }
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }

@@ -583,6 +583,9 @@ impl super::ProblemKind for TableKind {
     }
 
     fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
+        if o.sequence_search.is_some() {
+            return Err("--sequence-search applies to sequence (ehrlich) tasks only".into());
+        }
         if o.optimizer.is_some() {
             return Err(
                 "--optimizer does not apply to a table (its laws are fitted by \
