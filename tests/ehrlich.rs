@@ -618,3 +618,92 @@ fn the_ga_search_proposes_the_reference_ga_generations() {
         earlier.extend(want);
     }
 }
+
+#[test]
+fn compare_reads_runs_at_a_common_budget_and_plots_them() {
+    let dir = scratch("ehrlich-compare");
+    let mut runs = Vec::new();
+    for (method, rounds) in [("ga", "2"), ("operators", "3")] {
+        let out = dir.join(method);
+        let (code, stdout, stderr) = ansatz(&[
+            "search",
+            "tasks/ehrlich_v20_L10_c2_k3.toml",
+            "--sequence-search",
+            method,
+            "--rounds",
+            rounds,
+            "--out",
+            &out.display().to_string(),
+        ]);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        runs.push(out);
+    }
+    let report = dir.join("report");
+    let mut args = vec![
+        "ehrlich".to_string(),
+        "compare".into(),
+        "--out".into(),
+        report.display().to_string(),
+    ];
+    args.extend(runs.iter().map(|r| r.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = ansatz(&args);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let md = std::fs::read_to_string(report.join("compare.md")).expect("compare.md");
+    assert_eq!(md, stdout);
+    // Each run's line: its calls and best f at the end are those of its regret.csv. The
+    // common budget is the fewest calls of an unsolved run (all solved: the most calls).
+    let curves: Vec<Vec<(usize, f64)>> = runs
+        .iter()
+        .map(|r| {
+            std::fs::read_to_string(r.join("regret.csv"))
+                .expect("csv")
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let c: Vec<&str> = l.split(',').collect();
+                    (c[0].parse().expect("calls"), c[4].parse().expect("best"))
+                })
+                .collect()
+        })
+        .collect();
+    let unsolved: Vec<usize> = curves
+        .iter()
+        .filter(|c| c.iter().all(|p| p.1 < 1.0))
+        .map(|c| c.len())
+        .collect();
+    let budget = unsolved
+        .iter()
+        .min()
+        .copied()
+        .unwrap_or_else(|| curves.iter().map(Vec::len).max().expect("runs"));
+    assert!(
+        md.contains(&format!("Common budget: {budget} oracle calls")),
+        "{md}"
+    );
+    for (curve, method) in curves.iter().zip(["ga", "operators"]) {
+        let at_budget = curve[budget.min(curve.len()) - 1].1;
+        let end = curve.last().expect("calls").1;
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {method} | 0 |")))
+            .unwrap_or_else(|| panic!("no line for {method}: {md}"));
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        assert_eq!(cells[3], curve.len().to_string(), "{line}");
+        assert_eq!(cells[5], format!("{at_budget:.4}"), "{line}");
+        assert_eq!(cells[6], format!("{end:.4}"), "{line}");
+    }
+    let svg =
+        std::fs::read_to_string(report.join("regret-ehrlich_v20_L10_c2_k3.svg")).expect("svg");
+    ansatz_engine::plot::raster::check(&svg).expect("renders");
+    // A directory that is not a run is an error that names it.
+    let (code, _, stderr) = ansatz(&[
+        "ehrlich",
+        "compare",
+        "--out",
+        &report.display().to_string(),
+        &dir.display().to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("config.json"), "{stderr}");
+}

@@ -249,6 +249,23 @@ fn the_default_prompt_names_every_law_states_k_of_n_and_shows_one_per_family() {
         p.contains("Time step 5e-4 s, 20 steps: 0.01 s of motion"),
         "{p}"
     );
+    // What the loss measures, from the task's loss settings.
+    let loss_line = p
+        .lines()
+        .find(|l| l.starts_with("- The loss: "))
+        .unwrap_or_else(|| panic!("no loss line: {p}"));
+    assert!(
+        loss_line.contains("mean squared position error per coordinate"),
+        "{loss_line}"
+    );
+    assert!(
+        loss_line.contains("velocities are not fitted"),
+        "{loss_line}"
+    );
+    assert!(
+        loss_line.contains("restarted from the observed state every 10 steps"),
+        "{loss_line}"
+    );
     // One rule for the number of blocks, the one asked for.
     assert!(p.contains("ansatz asks for 16 laws"), "{p}");
     assert!(p.contains("exactly 16 fenced blocks tagged `law`"), "{p}");

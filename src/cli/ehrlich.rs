@@ -1,3 +1,6 @@
+//! `ansatz ehrlich compare`: sequence-search runs side by side (see
+//! `ansatz::kinds::ehrlich::compare`).
+//!
 //! `ansatz ehrlich eval`: the value of sequences under an Ehrlich function given by a task
 //! file, a reference vector file or construction parameters; one sequence a line (letters or
 //! a JSON list of state numbers) from a file or standard input.
@@ -22,6 +25,21 @@ pub enum EhrlichCommand {
     /// Evaluate sequences: value, regret, feasibility (the banned transitions and where),
     /// and the quantised presence of each motif.
     Eval(EvalArgs),
+    /// Compare sequence-search runs: a table per function (oracle calls, the call at which
+    /// f = 1 was reached, the best f at a common budget, feasibility, diversity, LLOME's
+    /// calibration) and one regret-against-oracle-calls plot per function.
+    Compare(CompareArgs),
+}
+
+/// `ansatz ehrlich compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Where `compare.md` and the plots go.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The run directories (of `ansatz search` on Ehrlich tasks).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
 }
 
 /// Where the function comes from.
@@ -72,7 +90,23 @@ pub struct EvalArgs {
 pub fn run(command: EhrlichCommand) -> anyhow::Result<ExitCode> {
     match command {
         EhrlichCommand::Eval(args) => eval(&args),
+        EhrlichCommand::Compare(args) => compare(&args),
     }
+}
+
+fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    use ansatz::kinds::ehrlich::compare;
+    let runs = args
+        .runs
+        .iter()
+        .map(|d| compare::read_run(d))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let md = compare::compare(&runs, &args.out).map_err(anyhow::Error::msg)?;
+    print!("{md}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Builds the function the arguments name.

@@ -6,6 +6,7 @@
 //! positions, the presence of each motif) for the feedback. The fitness is the regret
 //! 1 − f; an infeasible sequence fails at the evaluate stage with the transitions named.
 
+pub mod compare;
 pub mod proposer;
 pub mod report;
 pub mod search;

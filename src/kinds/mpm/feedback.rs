@@ -300,7 +300,10 @@ mod tests {
             vec![0, 110, 220, 335, 445, 555, 665, 775, 890, 1000]
         );
         // Fewer observed frames than key frames: each once, in order.
-        assert_eq!(observed_key_frames(1000, &[0, 500, 1000]), vec![0, 500, 1000]);
+        assert_eq!(
+            observed_key_frames(1000, &[0, 500, 1000]),
+            vec![0, 500, 1000]
+        );
         assert_eq!(observed_key_frames(1000, &[]), Vec::<usize>::new());
     }
 
@@ -310,9 +313,15 @@ mod tests {
         use ansatz_engine::problem::Problem;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let task = Task::load(dir.join("tasks/validation/gent.toml")).expect("task");
-        assert_eq!(task.key_frames, vec![0, 110, 220, 330, 440, 550, 670, 780, 890, 1000]);
+        assert_eq!(
+            task.key_frames,
+            vec![0, 110, 220, 330, 440, 550, 670, 780, 890, 1000]
+        );
         let setup = task.brief().setup;
-        assert!(setup.contains("t = 0, 0.055, 0.11, 0.165, 0.22, 0.275, 0.335, 0.39, 0.445, 0.5 s"), "{setup}");
+        assert!(
+            setup.contains("t = 0, 0.055, 0.11, 0.165, 0.22, 0.275, 0.335, 0.39, 0.445, 0.5 s"),
+            "{setup}"
+        );
         let line = setup
             .lines()
             .find(|l| l.contains("positions: ["))

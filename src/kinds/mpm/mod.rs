@@ -79,6 +79,25 @@ pub fn brief_with_scene(
     prompt::brief(setup, prompt::format_requirements(card, output, extra))
 }
 
+/// What the loss a law is fitted to measures (a bullet of the scene's facts): the model
+/// sessions of the prompt measurement could not match the loss to the free rollout's error
+/// table (BENCHMARKS.md, "What the model reads").
+pub fn loss_facts(loss: &ansatz_simulator::LossConfig) -> String {
+    use ansatz_engine::prompt::num;
+    let restart = match loss.teacher_every {
+        Some(k) => format!(
+            ", the simulation restarted from the observed state every {k} steps (a \
+             {k}-step prediction, not the free rollout of the error table)"
+        ),
+        None => " of the free rollout".into(),
+    };
+    format!(
+        "- The loss: {} x the mean squared position error per coordinate at the observed \
+         frames{restart}; velocities are not fitted.",
+        num(loss.alpha_position, 4)
+    )
+}
+
 /// The physical facts of a scene: particles, size, density, mass, time step, duration,
 /// gravity, the domain, and the times of the key frames the observed block shows.
 pub fn scene_facts(scene: &ansatz_simulator::Scene, key_frames: &[usize]) -> String {
@@ -242,10 +261,15 @@ impl Problem for Task {
     fn brief(&self) -> Brief {
         let observed =
             KeyStates::from_trajectory(&self.target, &self.key_particles, &self.key_frames).text();
+        let scene = format!(
+            "{}\n{}",
+            scene_facts(&self.scene, &self.key_frames),
+            loss_facts(&self.loss)
+        );
         brief_with_scene(
             self.kind,
             &self.spec.description,
-            Some(&scene_facts(&self.scene, &self.key_frames)),
+            Some(&scene),
             Some(&observed),
         )
     }
