@@ -165,8 +165,9 @@ pub struct SearchArgs {
     pub no_library: bool,
     /// Sequence (ehrlich) tasks, offline proposer: operators (crossover and mutation of the
     /// shown sequences, the default), ga (the Ehrlich paper's GA, one generation per round)
-    /// or LLOME (the GA's seed data for 9 rounds, then a small language model trained
-    /// between rounds with SFT, DPO or MargE; its weights are kept in RUN/llome/).
+    /// or LLOME (its seed-data GA for 9 rounds in the CPU preset, then a small language
+    /// model trained between rounds with SFT, DPO or MargE; its weights are kept in
+    /// RUN/llome/). A resumed run keeps its own.
     #[arg(long, value_enum)]
     pub sequence_search: Option<ansatz::kinds::ehrlich::search::SequenceSearch>,
     /// Where candidates are evaluated: local (this machine's cores, the default) or slurm

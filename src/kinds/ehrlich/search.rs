@@ -33,7 +33,7 @@ pub enum SequenceSearch {
     /// The Ehrlich paper's GA (P = 1000, p_m = p_r = 1.1/L, survival quantile 0.1), one
     /// generation per round.
     Ga,
-    /// LLOME, every round after the first SFT.
+    /// LLOME trained with SFT in every round.
     LlomeSft,
     /// LLOME with sigmoid DPO (β = 0.4) after the first round.
     LlomeDpo,
