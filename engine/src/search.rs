@@ -524,6 +524,7 @@ impl<P: Problem> Search<'_, P> {
                     let seen_keys: BTreeSet<String> = seen.keys().cloned().collect();
                     let ctx = RoundContext {
                         round,
+                        rounds: self.config.rounds,
                         problem: self.problem,
                         population: &population,
                         shown: &shown,

@@ -27,6 +27,8 @@ pub struct History {
     pub target: Option<f64>,
     /// The lowest loss so far.
     pub best: Option<f64>,
+    /// This round and the run's last round (`None`: not known).
+    pub round_of: Option<(usize, usize)>,
 }
 
 impl History {
@@ -37,7 +39,7 @@ impl History {
         let mut s = format!(
             "The iterations below are the {ok} best of the {} {noun}s fitted so far ({} tried in \
              all), shown worst first and best last; no two of them have the same form up to \
-             their constants.",
+             their constants (a {noun} of a form tried before is not evaluated again).",
             self.fitted, self.tried
         );
         if self.shown_failed > 0 {
@@ -50,6 +52,9 @@ impl History {
             s.push_str(&format!(
                 " The other {noun}s tried are listed after them, one line each."
             ));
+        }
+        if let Some((round, rounds)) = self.round_of {
+            s.push_str(&format!(" This is round {round} of at most {rounds}."));
         }
         if let Some(target) = self.target {
             s.push_str(&format!(
@@ -169,6 +174,7 @@ mod tests {
             per_reply: 8,
             target: Some(2.5e-13),
             best: Some(3.25e-8),
+            round_of: Some((2, 4)),
         };
         let m = messages_full(&brief(), &shown, &history);
         assert!(
@@ -179,8 +185,8 @@ mod tests {
         );
         assert!(
             m[1].content.contains(
-                "The search stops when a law's loss reaches 2.500e-13 (its target); the lowest \
-                 so far is 3.250e-8."
+                "This is round 2 of at most 4. The search stops when a law's loss reaches \
+                 2.500e-13 (its target); the lowest so far is 3.250e-8."
             ),
             "{}",
             m[1].content

@@ -157,6 +157,7 @@ pub fn history<P: Problem>(ctx: &RoundContext<'_, P>, block: &str, per_reply: us
             .map(|c| line_of(c, &labels, &shown_family, block))
             .collect(),
         per_reply: per_reply.max(1),
+        round_of: Some((ctx.round, ctx.rounds)),
         target: ctx.target,
         best: ctx
             .population

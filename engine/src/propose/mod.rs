@@ -23,6 +23,8 @@ use std::sync::atomic::AtomicBool;
 pub struct RoundContext<'a, P: Problem> {
     /// The round (1-based; round 0 is the starting law).
     pub round: usize,
+    /// The run's last round (`--rounds`; the run may stop before it).
+    pub rounds: usize,
     /// The problem.
     pub problem: &'a P,
     /// Every candidate so far, sorted by id (ids may have gaps: proposals not yet fitted).

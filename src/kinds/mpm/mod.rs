@@ -86,8 +86,8 @@ pub fn loss_facts(loss: &ansatz_simulator::LossConfig) -> String {
     use ansatz_engine::prompt::num;
     let restart = match loss.teacher_every {
         Some(k) => format!(
-            ", the simulation restarted from the observed state every {k} steps (a \
-             {k}-step prediction, not the free rollout of the error table)"
+            ", the simulation restarted from the observed state every {k} steps (not \
+             the free rollout of the error tables)"
         ),
         None => " of the free rollout".into(),
     };
