@@ -826,7 +826,17 @@ impl KindVisitor for SearchCommand {
             None => println!("no candidate has a finite loss"),
         }
         if !outcome.pending.is_empty() {
-            let ids: Vec<String> = outcome.pending.iter().map(|id| format!("#{id}")).collect();
+            // A round of a thousand sequences cut by a budget: the first few ids and a count.
+            const LISTED: usize = 12;
+            let p = &outcome.pending;
+            let mut ids: Vec<String> = p.iter().take(LISTED).map(|id| format!("#{id}")).collect();
+            if p.len() > LISTED {
+                ids.push(format!(
+                    "… {} in all, the last #{}",
+                    p.len(),
+                    p[p.len() - 1]
+                ));
+            }
             println!(
                 "pending: {} (cut by the stop, not recorded; --resume evaluates them)",
                 ids.join(", ")

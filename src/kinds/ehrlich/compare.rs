@@ -112,6 +112,32 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
     })
 }
 
+/// The points of a best-so-far curve where it changes (as a step: the old value up to the
+/// call before), and its last call: the same line as every call, without 10,000 points.
+fn regret_steps(curve: &[(usize, f64)]) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    let mut last: Option<(usize, f64)> = None;
+    for &(calls, best) in curve {
+        match last {
+            Some((c, b)) if b == best => last = Some((c.max(calls), b)),
+            Some((c, b)) => {
+                points.push((c as f64, 1.0 - b));
+                points.push((calls as f64, 1.0 - best));
+                last = Some((calls, best));
+            }
+            None => {
+                points.push((calls as f64, 1.0 - best));
+                last = Some((calls, best));
+            }
+        }
+    }
+    if let Some((c, b)) = last {
+        points.push((c as f64, 1.0 - b));
+    }
+    points.dedup();
+    points
+}
+
 fn f(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.4}")
@@ -212,11 +238,7 @@ pub fn compare(runs: &[RunSummary], out: &Path) -> Result<String, String> {
             .iter()
             .map(|r| Series {
                 name: format!("{} seed {}", r.method, r.seed),
-                points: r
-                    .curve
-                    .iter()
-                    .map(|&(c, best)| (c as f64, 1.0 - best))
-                    .collect(),
+                points: regret_steps(&r.curve),
             })
             .collect();
         let svg = line_chart(
