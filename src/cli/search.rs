@@ -829,8 +829,9 @@ impl KindVisitor for SearchCommand {
             // A round of a thousand sequences cut by a budget: the first few ids and a count.
             const LISTED: usize = 12;
             let p = &outcome.pending;
-            let mut ids: Vec<String> = p.iter().take(LISTED).map(|id| format!("#{id}")).collect();
-            if p.len() > LISTED {
+            let shown = if p.len() > 64 { LISTED } else { p.len() };
+            let mut ids: Vec<String> = p.iter().take(shown).map(|id| format!("#{id}")).collect();
+            if p.len() > shown {
                 ids.push(format!(
                     "… {} in all, the last #{}",
                     p.len(),
