@@ -96,16 +96,17 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             for r in &recs {
                 let loss = r
+                    .work
                     .train_loss
                     .map_or("-".to_string(), |(a, b)| format!("{a:.3}->{b:.3}"));
                 println!(
                     "{:>5} {:>9} {:>5} {:>18} {:>6} {:>6} {:>6} {:>6} {:.3} {:.3} {:>6} {:>7} {:>7} {:.1} ({:.1}+{:.1})",
                     r.round,
-                    r.objective,
-                    r.pairs,
+                    r.work.objective,
+                    r.work.pairs,
                     loss,
-                    r.generated,
-                    r.parsed,
+                    r.work.generated,
+                    r.work.parsed,
                     r.labelled,
                     r.oracle_calls,
                     r.feasible_fraction,
@@ -114,8 +115,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                     fmt(r.best_value),
                     fmt(r.running_best),
                     r.seconds,
-                    r.train_seconds,
-                    r.generate_seconds
+                    r.work.train_seconds,
+                    r.work.generate_seconds
                 );
             }
             let last = recs.last().ok_or("no rounds")?;

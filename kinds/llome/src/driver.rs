@@ -23,11 +23,11 @@ use crate::store::{Phase, Progress, RunDir};
 use crate::train::{Objective, train_round};
 use crate::vocab::Vocab;
 
-/// One line of `rounds.jsonl`.
+/// What a round did before the oracle labelled its choice: training and generation. Part
+/// of a standalone run's `rounds.jsonl` line ([`RoundRecord`]) and of a search's
+/// `RUN/llome/rounds.jsonl` line, flattened into each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoundRecord {
-    /// Round index (0 = GA data).
-    pub round: usize,
+pub struct RoundWork {
     /// Objective trained this round (`ga` for round 0).
     pub objective: String,
     /// Training pairs (or DPO triples) built from the previous labels.
@@ -42,6 +42,20 @@ pub struct RoundRecord {
     pub rejected: BTreeMap<String, usize>,
     /// Temperature shift used (anti-collapse).
     pub temperature_shift: f64,
+    /// Seconds of training (near 0 when this round's weights were loaded).
+    pub train_seconds: f64,
+    /// Seconds of generation.
+    pub generate_seconds: f64,
+}
+
+/// One line of `rounds.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// Round index (0 = GA data).
+    pub round: usize,
+    /// Training and generation.
+    #[serde(flatten)]
+    pub work: RoundWork,
     /// Sequences labelled by the oracle this round.
     pub labelled: usize,
     /// Oracle calls so far (round 0: GA evaluations, duplicates included).
@@ -62,10 +76,6 @@ pub struct RoundRecord {
     pub regret: f64,
     /// Wall-clock seconds of the round.
     pub seconds: f64,
-    /// Of which training (0 when resumed after training).
-    pub train_seconds: f64,
-    /// Of which generation.
-    pub generate_seconds: f64,
 }
 
 /// The records of a run, one per completed round.
@@ -198,13 +208,17 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
         dir.write_json(&labels_name(0), &labels)?;
         records = vec![RoundRecord {
             round: 0,
-            objective: "ga".into(),
-            pairs: 0,
-            train_loss: None,
-            generated: calls,
-            parsed: calls,
-            rejected: BTreeMap::new(),
-            temperature_shift: 0.0,
+            work: RoundWork {
+                objective: "ga".into(),
+                pairs: 0,
+                train_loss: None,
+                generated: calls,
+                parsed: calls,
+                rejected: BTreeMap::new(),
+                temperature_shift: 0.0,
+                train_seconds: 0.0,
+                generate_seconds: 0.0,
+            },
             labelled: labels.len(),
             oracle_calls: calls,
             feasible_fraction: feas,
@@ -214,8 +228,6 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             running_best: best,
             regret: 1.0 - feasible_or_zero(best),
             seconds: t0.elapsed().as_secs_f64(),
-            train_seconds: 0.0,
-            generate_seconds: 0.0,
         }];
         save_records(&records)?;
         dir.write_json(
@@ -255,14 +267,9 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             &dir,
         )?;
         let Proposed {
-            objective,
-            pairs,
-            train_loss,
+            work,
             report,
-            temperature_shift: shift,
             chosen,
-            train_seconds,
-            generate_seconds,
         } = proposed;
         let new_labels: Vec<Labelled> = chosen
             .into_iter()
@@ -278,13 +285,7 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
         dir.write_json(&candidates_name(round), &report.candidates)?;
         records.push(RoundRecord {
             round,
-            objective: objective.into(),
-            pairs,
-            train_loss,
-            generated: report.generated,
-            parsed: report.candidates.len(),
-            rejected: report.rejected,
-            temperature_shift: shift,
+            work,
             labelled: new_labels.len(),
             oracle_calls: last.oracle_calls + new_labels.len(),
             feasible_fraction: feas,
@@ -294,8 +295,6 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
             running_best: running,
             regret: 1.0 - feasible_or_zero(running),
             seconds: t0.elapsed().as_secs_f64(),
-            train_seconds,
-            generate_seconds,
         });
         save_records(&records)?;
         dir.write_json(
@@ -322,22 +321,12 @@ fn known_before(dir: &RunDir, round: usize) -> Result<HashSet<Vec<u32>>> {
 /// What one LLOME round made before the oracle labels its choice.
 #[derive(Debug, Clone)]
 pub struct Proposed {
-    /// The objective trained (`sft` in round 1).
-    pub objective: &'static str,
-    /// Training pairs (or DPO triples).
-    pub pairs: usize,
-    /// Mean training loss of the first and last epoch.
-    pub train_loss: Option<(f64, f64)>,
+    /// Its training and generation.
+    pub work: RoundWork,
     /// Every generated candidate that parsed, with its log-likelihood.
     pub report: GenerationReport,
-    /// The temperature shift used (anti-collapse).
-    pub temperature_shift: f64,
     /// The sequences chosen for the oracle (at most `labels_per_round`, none in `known`).
     pub chosen: Vec<Vec<u32>>,
-    /// Seconds spent training (near 0 when this round's weights were loaded).
-    pub train_seconds: f64,
-    /// Seconds spent generating.
-    pub generate_seconds: f64,
 }
 
 /// LLOME round `round` (1-based) up to labelling, shared by [`run`] and the search
@@ -426,18 +415,23 @@ pub fn propose_round(
         &mut lrng,
     );
     Ok(Proposed {
-        objective: objective.name(),
-        pairs: if triples.is_empty() {
-            pairs.len()
-        } else {
-            triples.len()
+        work: RoundWork {
+            objective: objective.name().into(),
+            pairs: if triples.is_empty() {
+                pairs.len()
+            } else {
+                triples.len()
+            },
+            train_loss,
+            generated: report.generated,
+            parsed: report.candidates.len(),
+            rejected: report.rejected.clone(),
+            temperature_shift: shift,
+            train_seconds,
+            generate_seconds,
         },
-        train_loss,
         report,
-        temperature_shift: shift,
         chosen,
-        train_seconds,
-        generate_seconds,
     })
 }
 

@@ -57,7 +57,7 @@ pub mod vocab;
 
 pub use config::{LlomeConfig, ModelShape};
 pub use driver::{
-    GaPoint, Proposed, RoundRecord, RoundReports, calibration, ga_baseline, ga_round,
+    GaPoint, Proposed, RoundRecord, RoundReports, RoundWork, calibration, ga_baseline, ga_round,
     propose_round, run,
 };
 pub use error::{LlomeError, Result};

@@ -16,10 +16,10 @@ fn same_seed_same_records_and_resume_continues_identically() {
     let a = run(&f, &cfg, &d1).expect("run a");
     assert_eq!(a.len(), 3);
     assert!(
-        a[1].labelled > 0 && a[2].pairs > 0,
+        a[1].labelled > 0 && a[2].work.pairs > 0,
         "the toy run trains on real pairs: {a:?}"
     );
-    assert_eq!(a[2].objective, "marge");
+    assert_eq!(a[2].work.objective, "marge");
     assert!(a[1].labelled <= cfg.labels_per_round);
     assert_eq!(
         a[2].oracle_calls,
@@ -47,8 +47,11 @@ fn same_seed_same_records_and_resume_continues_identically() {
         r.iter()
             .map(|x| ansatz_llome::RoundRecord {
                 seconds: 0.0,
-                train_seconds: 0.0,
-                generate_seconds: 0.0,
+                work: ansatz_llome::RoundWork {
+                    train_seconds: 0.0,
+                    generate_seconds: 0.0,
+                    ..x.work.clone()
+                },
                 ..x.clone()
             })
             .collect::<Vec<_>>()
@@ -74,7 +77,7 @@ fn dpo_and_sft_runs_complete() {
         cfg.rounds = 2;
         let d = temp_dir(obj);
         let r = run(&f, &cfg, &d).expect("run");
-        assert_eq!(r[2].objective, obj);
+        assert_eq!(r[2].work.objective, obj);
         assert!(r[2].running_best >= r[0].running_best);
         std::fs::remove_dir_all(&d).ok();
     }
@@ -158,8 +161,11 @@ fn a_finished_run_can_be_extended() {
         r.iter()
             .map(|x| ansatz_llome::RoundRecord {
                 seconds: 0.0,
-                train_seconds: 0.0,
-                generate_seconds: 0.0,
+                work: ansatz_llome::RoundWork {
+                    train_seconds: 0.0,
+                    generate_seconds: 0.0,
+                    ..x.work.clone()
+                },
                 ..x.clone()
             })
             .collect::<Vec<_>>()

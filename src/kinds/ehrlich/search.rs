@@ -21,7 +21,7 @@ use ansatz_engine::{
 use ansatz_llome::store::RunDir as LlomeDir;
 use ansatz_llome::{Labelled, LlomeConfig, MargeConfig, Model, Objective, Vocab};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The offline search of a sequence task (`--sequence-search`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -155,28 +155,13 @@ pub struct LlomeRound {
     pub llome_round: usize,
     /// The search round its proposals belong to.
     pub search_round: usize,
-    /// The objective trained.
-    pub objective: String,
     /// Labelled sequences it trained on.
     pub labels: usize,
-    /// Training pairs (or DPO triples).
-    pub pairs: usize,
-    /// Mean training loss of the first and last epoch.
-    pub train_loss: Option<(f64, f64)>,
-    /// Model outputs generated, and how many parsed into a sequence.
-    pub generated: usize,
-    /// Outputs that parsed.
-    pub parsed: usize,
-    /// Rejected outputs by reason.
-    pub rejected: BTreeMap<String, usize>,
-    /// The temperature shift of the generation (anti-collapse).
-    pub temperature_shift: f64,
     /// Sequences proposed for labelling.
     pub proposed: usize,
-    /// Seconds of training and of generation.
-    pub train_seconds: f64,
-    /// Seconds of generation.
-    pub generate_seconds: f64,
+    /// Its training and generation.
+    #[serde(flatten)]
+    pub work: ansatz_llome::RoundWork,
     /// Of the proposed sequences the oracle labelled: the feasible fraction (next round).
     pub feasible_fraction: Option<f64>,
     /// Their mean pairwise Hamming distance / L (next round).
@@ -347,17 +332,9 @@ impl ReferenceSearch {
         records.push(LlomeRound {
             llome_round: k,
             search_round: ctx.round,
-            objective: p.objective.to_string(),
             labels: training.len(),
-            pairs: p.pairs,
-            train_loss: p.train_loss,
-            generated: p.report.generated,
-            parsed: p.report.candidates.len(),
-            rejected: p.report.rejected.clone(),
-            temperature_shift: p.temperature_shift,
             proposed: p.chosen.len(),
-            train_seconds: p.train_seconds,
-            generate_seconds: p.generate_seconds,
+            work: p.work.clone(),
             feasible_fraction: None,
             diversity: None,
             calibration: None,
@@ -368,7 +345,7 @@ impl ReferenceSearch {
             text.push('\n');
         }
         dir.write_text("rounds.jsonl", &text).map_err(error)?;
-        let how = format!("llome round {k} ({})", p.objective);
+        let how = format!("llome round {k} ({})", p.work.objective);
         Ok(proposals(&p.chosen, &how, ctx.seen, &known))
     }
 }
