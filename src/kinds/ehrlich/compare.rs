@@ -79,7 +79,7 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     // The proposer's own rounds: LLOME's are those after its GA seed data.
-    let llome_rounds: Vec<serde_json::Value> =
+    let llome_rounds: Vec<super::search::LlomeRound> =
         std::fs::read_to_string(dir.join("llome/rounds.jsonl"))
             .map(|t| {
                 t.lines()
@@ -87,10 +87,7 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
                     .collect()
             })
             .unwrap_or_default();
-    let first_own = llome_rounds
-        .first()
-        .and_then(|r| r["search_round"].as_u64())
-        .unwrap_or(1) as usize;
+    let first_own = llome_rounds.first().map_or(1, |r| r.search_round);
     let own: Vec<_> = round_stats(&candidates)
         .into_iter()
         .filter(|r| r.round >= first_own && r.calls > 0)
@@ -105,10 +102,7 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
         solved_at,
         feasible: own.iter().map(|r| r.feasible_fraction()).sum::<f64>() / n,
         diversity: own.iter().map(|r| r.diversity).sum::<f64>() / n,
-        calibration: llome_rounds
-            .iter()
-            .map(|r| r["calibration"].as_f64())
-            .collect(),
+        calibration: llome_rounds.iter().map(|r| r.calibration).collect(),
     })
 }
 

@@ -70,11 +70,13 @@ impl SequenceSearch {
                 ga: GaPreset::Paper,
                 llome: None,
                 settings: None,
+                ga_state: None,
             }),
             (_, Some(objective)) => Box::new(ReferenceSearch {
                 ga: GaPreset::LlomeSeedData,
                 llome: Some(objective),
                 settings: llome,
+                ga_state: None,
             }),
         }
     }
@@ -145,6 +147,9 @@ pub struct ReferenceSearch {
     pub llome: Option<Objective>,
     /// LLOME's settings over the CPU preset (a task's `[llome]` table).
     pub settings: Option<serde_json::Value>,
+    /// The GA after its last generation proposed, so that a round steps it once; a fresh
+    /// or resumed proposer replays the generations from the ledger's values instead.
+    ga_state: Option<(usize, DiscreteEvolution)>,
 }
 
 /// One line of `RUN/llome/rounds.jsonl`: what a LLOME round did before its labels came back,
@@ -241,14 +246,20 @@ impl ReferenceSearch {
     /// GA generation `generation` (0 = copies of the start), replayed from the values the
     /// ledger holds for generations `0..generation`.
     fn generation(
-        &self,
+        &mut self,
         ctx: &RoundContext<'_, EhrlichProblem>,
         values: &HashMap<Vec<u32>, f64>,
         generation: usize,
     ) -> Result<Vec<Vec<u32>>, ProposeError> {
         let f = &ctx.problem.function;
-        let mut ga = DiscreteEvolution::for_function(self.ga_config(ctx)?, f).map_err(error)?;
-        for g in 0..generation {
+        let (from, mut ga) = match self.ga_state.take() {
+            Some((g, ga)) if g <= generation => (g, ga),
+            _ => (
+                0,
+                DiscreteEvolution::for_function(self.ga_config(ctx)?, f).map_err(error)?,
+            ),
+        };
+        for g in from..generation {
             if let Some(x) = ga.particles().iter().find(|x| !values.contains_key(*x)) {
                 return Err(error(format!(
                     "GA generation {g}: the sequence {} has no value in the ledger (was its \
@@ -258,7 +269,9 @@ impl ReferenceSearch {
             }
             ga.step(|x| values.get(x).copied().unwrap_or(f64::NEG_INFINITY));
         }
-        Ok(ga.particles().to_vec())
+        let particles = ga.particles().to_vec();
+        self.ga_state = Some((generation, ga));
+        Ok(particles)
     }
 
     fn llome_round(
