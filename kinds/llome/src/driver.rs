@@ -26,7 +26,7 @@ use crate::vocab::Vocab;
 /// What a round did before the oracle labelled its choice: training and generation. Part
 /// of a standalone run's `rounds.jsonl` line ([`RoundRecord`]) and of a search's
 /// `RUN/llome/rounds.jsonl` line, flattened into each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RoundWork {
     /// Objective trained this round (`ga` for round 0).
     pub objective: String,

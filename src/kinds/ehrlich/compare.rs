@@ -79,7 +79,7 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     // The proposer's own rounds: LLOME's are those after its GA seed data.
-    let llome_rounds: Vec<super::search::LlomeRound> =
+    let mut llome_rounds: Vec<super::search::LlomeRound> =
         std::fs::read_to_string(dir.join("llome/rounds.jsonl"))
             .map(|t| {
                 t.lines()
@@ -87,6 +87,24 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, String> {
                     .collect()
             })
             .unwrap_or_default();
+    // The last round's outcome is written by the next round, which a finished run never
+    // had: take it from the ledger.
+    let labelled = super::search::labelled(&candidates);
+    for r in llome_rounds.iter_mut().filter(|r| r.calibration.is_none()) {
+        let of_round: Vec<_> = labelled
+            .iter()
+            .filter(|(round, _)| *round == r.search_round)
+            .map(|(_, l)| l.clone())
+            .collect();
+        let path = dir.join(format!("llome/candidates_{}.json", r.llome_round));
+        let generated: Vec<ansatz_llome::Candidate> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if !of_round.is_empty() {
+            r.record_outcome(&of_round, &generated);
+        }
+    }
     let first_own = llome_rounds.first().map_or(1, |r| r.search_round);
     let own: Vec<_> = round_stats(&candidates)
         .into_iter()

@@ -175,6 +175,29 @@ pub struct LlomeRound {
     pub calibration: Option<f64>,
 }
 
+impl LlomeRound {
+    /// Records what the oracle said of the round's proposals: `labelled` are the sequences
+    /// of its search round with their values, `candidates` the round's generated sequences
+    /// with the model's log-likelihoods (its `candidates_K.json`).
+    pub fn record_outcome(
+        &mut self,
+        labelled: &[Labelled],
+        candidates: &[ansatz_llome::Candidate],
+    ) {
+        let n = labelled.len().max(1) as f64;
+        self.feasible_fraction =
+            Some(labelled.iter().filter(|l| l.value.is_finite()).count() as f64 / n);
+        self.diversity = Some(diversity(labelled));
+        self.calibration = ansatz_llome::calibration(candidates, labelled);
+    }
+}
+
+/// The mean pairwise Hamming distance / L of (the first 2,000 of) a round's sequences.
+fn diversity(labelled: &[Labelled]) -> f64 {
+    let xs: Vec<Vec<u32>> = labelled.iter().take(2000).map(|l| l.x.clone()).collect();
+    mean_pairwise_hamming(&xs)
+}
+
 fn error(message: impl std::fmt::Display) -> ProposeError {
     ProposeError {
         proposer: "evolve".into(),
@@ -183,7 +206,7 @@ fn error(message: impl std::fmt::Display) -> ProposeError {
 }
 
 /// Every evaluated sequence of the run with its value (−∞: infeasible), by round.
-fn labelled(population: &[Candidate<EhrlichDetail>]) -> Vec<(usize, Labelled)> {
+pub(super) fn labelled(population: &[Candidate<EhrlichDetail>]) -> Vec<(usize, Labelled)> {
     population
         .iter()
         .filter_map(|c| {
@@ -297,10 +320,6 @@ impl ReferenceSearch {
         } else {
             last.clone()
         };
-        let diversity = |ls: &[Labelled]| {
-            let xs: Vec<Vec<u32>> = ls.iter().take(2000).map(|l| l.x.clone()).collect();
-            mean_pairwise_hamming(&xs)
-        };
         let known: HashSet<Vec<u32>> = labels.iter().map(|(_, l)| l.x.clone()).collect();
         let model = Model::new(
             config.model.model_config(f.num_states(), f.dim()),
@@ -331,14 +350,10 @@ impl ReferenceSearch {
         };
         records.retain(|r| r.llome_round < k);
         if let Some(prev) = records.iter_mut().find(|r| r.llome_round + 1 == k) {
-            let n = last.len().max(1) as f64;
-            prev.feasible_fraction =
-                Some(last.iter().filter(|l| l.value.is_finite()).count() as f64 / n);
-            prev.diversity = Some(diversity(&last));
             let candidates: Vec<ansatz_llome::Candidate> = dir
                 .read_json(&format!("candidates_{}.json", k - 1))
                 .unwrap_or_default();
-            prev.calibration = ansatz_llome::calibration(&candidates, &last);
+            prev.record_outcome(&last, &candidates);
         }
         dir.write_json(&format!("candidates_{k}.json"), &p.report.candidates)
             .map_err(error)?;
@@ -394,6 +409,47 @@ mod tests {
 
     fn table(text: &str) -> serde_json::Value {
         serde_json::to_value(text.parse::<toml::Table>().expect("toml")).expect("json")
+    }
+
+    #[test]
+    fn a_round_outcome_is_its_labels_feasible_fraction_diversity_and_calibration() {
+        let x = |v: [u32; 4]| v.to_vec();
+        let labelled = [
+            Labelled { x: x([0, 1, 2, 3]), value: 0.5 },
+            Labelled { x: x([0, 1, 2, 0]), value: f64::NEG_INFINITY },
+            Labelled { x: x([1, 1, 2, 3]), value: 1.0 },
+            Labelled { x: x([3, 2, 1, 0]), value: 0.25 },
+        ];
+        // The model's likelihood ranks the sequences as their values do (infeasible as 0).
+        let generated: Vec<ansatz_llome::Candidate> = [(-2.0, 1), (-0.5, 2), (-1.0, 0), (-1.5, 3)]
+            .iter()
+            .map(|&(loglik, i)| ansatz_llome::Candidate {
+                x: labelled[i].x.clone(),
+                loglik,
+            })
+            .collect();
+        let mut r = LlomeRound {
+            llome_round: 1,
+            search_round: 10,
+            labels: 0,
+            proposed: 4,
+            work: Default::default(),
+            feasible_fraction: None,
+            diversity: None,
+            calibration: None,
+        };
+        r.record_outcome(&labelled, &generated);
+        assert_eq!(r.feasible_fraction, Some(0.75));
+        // Hamming distances: 1, 1, 4, 2, 3, 4 over 6 pairs, / L = 4.
+        assert!((r.diversity.expect("diversity") - 15.0 / 24.0).abs() < 1e-12);
+        assert!((r.calibration.expect("calibration") - 1.0).abs() < 1e-12);
+        // Reversed likelihoods: anti-calibrated.
+        let reversed: Vec<ansatz_llome::Candidate> = generated
+            .iter()
+            .map(|c| ansatz_llome::Candidate { x: c.x.clone(), loglik: -3.0 - c.loglik })
+            .collect();
+        r.record_outcome(&labelled, &reversed);
+        assert!((r.calibration.expect("calibration") + 1.0).abs() < 1e-12);
     }
 
     #[test]
