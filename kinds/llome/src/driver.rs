@@ -172,16 +172,7 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
     let dir = RunDir::open(out_dir, config)?;
     let vocab = Vocab::new(f.num_states());
     let mcfg = config.model.model_config(f.num_states(), f.dim());
-    let mut records: RoundReports = if dir.path("rounds.jsonl").exists() {
-        let p = dir.path("rounds.jsonl");
-        let text = std::fs::read_to_string(&p).map_err(crate::error::io_err(&p))?;
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(crate::error::json_err(&p)))
-            .collect::<Result<_>>()?
-    } else {
-        Vec::new()
-    };
+    let mut records: RoundReports = dir.read_lines("rounds.jsonl")?;
     let progress = dir.progress()?;
     let completed = match progress {
         Some(Progress { round, phase }) => match phase {
@@ -191,16 +182,7 @@ pub fn run(f: &Ehrlich, config: &LlomeConfig, out_dir: &Path) -> Result<RoundRep
         None => None,
     };
     records.retain(|r| completed.is_some_and(|c| r.round <= c));
-    let save_records = |records: &RoundReports| -> Result<()> {
-        let mut text = String::new();
-        for r in records {
-            let line = serde_json::to_string(r)
-                .map_err(crate::error::json_err(dir.path("rounds.jsonl")))?;
-            text.push_str(&line);
-            text.push('\n');
-        }
-        dir.write_text("rounds.jsonl", &text)
-    };
+    let save_records = |records: &RoundReports| dir.write_lines("rounds.jsonl", records);
     if completed.is_none() {
         let t0 = Instant::now();
         let (labels, calls) = ga_round(f, config)?;

@@ -85,6 +85,28 @@ impl RunDir {
         let text = serde_json::to_string(value).map_err(json_err(&p))?;
         self.write_text(name, &text)
     }
+    /// Reads a file of JSON lines (blank lines skipped); a missing file is no lines.
+    pub fn read_lines<T: DeserializeOwned>(&self, name: &str) -> Result<Vec<T>> {
+        let p = self.path(name);
+        if !p.exists() {
+            return Ok(Vec::new());
+        }
+        let text = std::fs::read_to_string(&p).map_err(io_err(&p))?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).map_err(json_err(&p)))
+            .collect()
+    }
+    /// Writes `items` as a file of JSON lines, atomically.
+    pub fn write_lines<T: Serialize>(&self, name: &str, items: &[T]) -> Result<()> {
+        let p = self.path(name);
+        let mut text = String::new();
+        for item in items {
+            text.push_str(&serde_json::to_string(item).map_err(json_err(&p))?);
+            text.push('\n');
+        }
+        self.write_text(name, &text)
+    }
     /// Writes a text file atomically (temporary name, then rename).
     pub fn write_text(&self, name: &str, text: &str) -> Result<()> {
         let p = self.path(name);

@@ -339,15 +339,7 @@ impl ReferenceSearch {
         )
         .map_err(error)?;
         // The record of this round, and the oracle's answer to the last one.
-        let mut records: Vec<LlomeRound> = if dir.path("rounds.jsonl").exists() {
-            std::fs::read_to_string(dir.path("rounds.jsonl"))
-                .map_err(error)?
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let mut records: Vec<LlomeRound> = dir.read_lines("rounds.jsonl").map_err(error)?;
         records.retain(|r| r.llome_round < k);
         if let Some(prev) = records.iter_mut().find(|r| r.llome_round + 1 == k) {
             let candidates: Vec<ansatz_llome::Candidate> = dir
@@ -367,12 +359,7 @@ impl ReferenceSearch {
             diversity: None,
             calibration: None,
         });
-        let mut text = String::new();
-        for r in &records {
-            text.push_str(&serde_json::to_string(r).map_err(error)?);
-            text.push('\n');
-        }
-        dir.write_text("rounds.jsonl", &text).map_err(error)?;
+        dir.write_lines("rounds.jsonl", &records).map_err(error)?;
         let how = format!("llome round {k} ({})", p.work.objective);
         Ok(proposals(&p.chosen, &how, ctx.seen, &known))
     }
