@@ -263,8 +263,15 @@ fn the_default_prompt_names_every_law_states_k_of_n_and_shows_one_per_family() {
         "{loss_line}"
     );
     assert!(
-        loss_line.contains("restarted from the observed state every 10 steps"),
+        loss_line.contains(
+            "restarted from the observed state (positions, velocities, F) every 10 steps"
+        ),
         "{loss_line}"
+    );
+    // The deduplication rule, in words.
+    assert!(
+        p.contains("two laws are the same when they are equal up to algebra and to the names and values of their parameters"),
+        "{p}"
     );
     // One rule for the number of blocks, the one asked for.
     assert!(p.contains("ansatz asks for 16 laws"), "{p}");

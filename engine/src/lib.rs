@@ -59,6 +59,7 @@
 //!             format: "One ```int block.".into(),
 //!             block: "int".into(),
 //!             noun: "integer".into(),
+//!             same_form: String::new(),
 //!         }
 //!     }
 //! }

@@ -174,6 +174,9 @@ pub struct Brief {
     pub block: String,
     /// What a solution is called (`law`, `molecule`).
     pub noun: String,
+    /// When two solutions count as the same (the deduplication rule, as a clause that
+    /// follows "two {noun}s are the same when"); empty: identical.
+    pub same_form: String,
 }
 
 /// A solution as the model sees one it did not write: a `### Code` section with a fenced
@@ -247,6 +250,7 @@ mod tests {
             format: "Write one ```law block.".into(),
             block: "law".into(),
             noun: "law".into(),
+            same_form: String::new(),
         }
     }
 

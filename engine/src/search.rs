@@ -954,6 +954,7 @@ pub(crate) mod tests {
                 format: String::new(),
                 block: "int".into(),
                 noun: "integer".into(),
+                same_form: String::new(),
             }
         }
     }

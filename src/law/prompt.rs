@@ -53,6 +53,13 @@ pub fn code_section(law: &str) -> String {
     ansatz_engine::prompt::code_section("law", law)
 }
 
+/// When two laws are the same (the deduplication rule of [`super::screen`]: the e-graph's
+/// canonical hash or the numeric fingerprint, which evaluates a law with fixed parameter
+/// values assigned by role).
+pub const SAME_LAW: &str = "they are equal up to algebra and to the names and values of \
+                            their parameters (changing only a default value or a name does \
+                            not make a new law)";
+
 /// A brief for a law problem: the law system prompt and round task around `setup` and
 /// `format`.
 pub fn brief(setup: String, format: String) -> Brief {
@@ -63,6 +70,7 @@ pub fn brief(setup: String, format: String) -> Brief {
         format,
         block: "law".into(),
         noun: "law".into(),
+        same_form: SAME_LAW.into(),
     }
 }
 
@@ -75,6 +83,7 @@ pub fn data_brief(setup: String, format: String) -> Brief {
         format,
         block: "law".into(),
         noun: "law".into(),
+        same_form: SAME_LAW.into(),
     }
 }
 

@@ -36,10 +36,15 @@ impl History {
     pub fn preface(&self, brief: &Brief, shown: usize) -> String {
         let noun = &brief.noun;
         let ok = shown - self.shown_failed.min(shown);
+        let same = if brief.same_form.is_empty() {
+            "they are identical"
+        } else {
+            brief.same_form.as_str()
+        };
         let mut s = format!(
             "The iterations below are the {ok} best of the {} {noun}s fitted so far ({} tried in \
-             all), shown worst first and best last; no two of them have the same form up to \
-             their constants (a {noun} of a form tried before is not evaluated again).",
+             all), shown worst first and best last, no two the same; a {noun} the same as one \
+             tried before is not evaluated again (two {noun}s are the same when {same}).",
             self.fitted, self.tried
         );
         if self.shown_failed > 0 {
@@ -154,6 +159,7 @@ mod tests {
             format: "3. \"### Code\": {blocks}:".into(),
             block: "law".into(),
             noun: "law".into(),
+            same_form: String::new(),
         }
     }
 

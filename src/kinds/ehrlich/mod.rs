@@ -222,6 +222,7 @@ impl Problem for EhrlichProblem {
             ),
             block: FENCE.tag.into(),
             noun: "sequence".into(),
+            same_form: String::new(),
         }
     }
 

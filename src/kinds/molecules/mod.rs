@@ -143,6 +143,8 @@ impl Problem for Molecules {
                 .into(),
             block: "molecule".into(),
             noun: "molecule".into(),
+            same_form: "their canonical SMILES are equal (one molecule, however it is written)"
+                .into(),
         }
     }
 

@@ -163,8 +163,7 @@ impl Diagnostics {
         if !self.frames.is_empty() {
             s.push_str(
                 "#### Where the motion goes wrong (free rollout at the best constants)\n\n\
-                 Position error versus time (root mean square distance to the observed \
-                 positions over all particles; the box is 1 wide):\n\n",
+                 Position error (RMS over all particles; the box is 1 wide) versus time:\n\n",
             );
             let times: Vec<String> = self.frames.iter().map(|f| num(f.time, 3)).collect();
             let errors: Vec<String> = self.frames.iter().map(|f| num(f.rms, 3)).collect();
@@ -172,7 +171,7 @@ impl Diagnostics {
             let _ = writeln!(s, "|---|{}", "---|".repeat(times.len()));
             let _ = writeln!(s, "| error | {} |", errors.join(" | "));
             if !self.worst.is_empty() {
-                s.push_str("\nParticles missed most (RMS distance over these frames):");
+                s.push_str("\nParticles missed most (RMS distance over the frames):");
                 for w in &self.worst {
                     let _ = write!(
                         s,

@@ -86,14 +86,15 @@ pub fn loss_facts(loss: &ansatz_simulator::LossConfig) -> String {
     use ansatz_engine::prompt::num;
     let restart = match loss.teacher_every {
         Some(k) => format!(
-            ", the simulation restarted from the observed state every {k} steps (not \
-             the free rollout of the error tables)"
+            ", the simulation restarted from the observed state (positions, velocities, F) \
+             every {k} steps (not the free rollout of the error tables)"
         ),
         None => " of the free rollout".into(),
     };
     format!(
         "- The loss: {} x the mean squared position error per coordinate at the observed \
-         frames{restart}; velocities are not fitted.",
+         frames{restart}; velocities are not fitted. In 64-bit floating point: an exact law \
+         can reach the target.",
         num(loss.alpha_position, 4)
     )
 }
