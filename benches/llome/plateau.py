@@ -3,9 +3,10 @@
 
     benches/llome/plateau.py RUN [--bin BINARY] [--sample N]
 
-RUN is an `ansatz search` run directory of an Ehrlich task. Takes every sequence of the
-run's ledger at the best value found, scores all their single substitutions with
-`ansatz ehrlich eval` (L x (v - 1) each), and, for a sample of N of them (default 50), all
+RUN is an `ansatz search` run directory of an Ehrlich task. Takes the sequences of the
+run's ledger at the best value found (a random sample of --singles of them, default 1,000),
+scores all their single substitutions with `ansatz ehrlich eval` (L x (v - 1) each), and,
+for a sample of N of them (--sample, default 50), all
 substitutions of two adjacent positions (a banned transition next to the needed symbol is
 usually what makes a single substitution infeasible). Prints how many of each reach a
 higher value, which (position, symbol) edits they are, and the infeasible share.
@@ -38,6 +39,7 @@ def main():
     ap.add_argument("--bin", default=str(pathlib.Path(__file__).resolve().parents[2]
                                          / "target/release/ansatz"))
     ap.add_argument("--sample", type=int, default=50)
+    ap.add_argument("--singles", type=int, default=1000)
     a = ap.parse_args()
     run = pathlib.Path(a.run)
     task = json.loads((run / "config.json").read_text())["task"]
@@ -59,8 +61,10 @@ def main():
                 if a != s[i]:
                     yield (i, a), s[:i] + a + s[i + 1:]
 
+    random.seed(0)
+    some = random.sample(plateau, min(a.singles, len(plateau)))
     single, src = [], []
-    for s in plateau:
+    for s in some:
         for edit, t in neighbours(s, range(len(s))):
             single.append(t)
             src.append((s, edit))
@@ -70,11 +74,10 @@ def main():
     infeasible = sum(1 for r in rows if not r["feasible"]) / len(rows)
     edits = collections.Counter(e for (_, e), _ in better)
     print(f"single substitutions: {len(single)}, {len(better)} better "
-          f"(from {len({s for (s, _), _ in better})} of the {len(plateau)} sequences), "
+          f"(from {len({s for (s, _), _ in better})} of the {len(some)} sequences), "
           f"infeasible share {infeasible:.3f}; the better edits (position, symbol): "
           f"{dict(edits.most_common(10))}")
 
-    random.seed(0)
     sample = random.sample(plateau, min(a.sample, len(plateau)))
     double, dsrc = [], []
     for s in sample:
