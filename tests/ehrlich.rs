@@ -21,9 +21,8 @@ fn task_function(task: &str) -> Ehrlich {
 
 /// Runs `ansatz` with `input` on standard input.
 fn ansatz_stdin(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let mut child = crate::support::command()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -41,12 +40,7 @@ fn ansatz_stdin(args: &[&str], input: &str) -> (i32, String, String) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => panic!("write stdin: {e}"),
     }
-    let out = child.wait_with_output().expect("ansatz ends");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::support::outcome(child.wait_with_output().expect("ansatz ends"))
 }
 
 /// The optimum with a banned pair written at positions (t−1, t): (sequence, from, to, t).
@@ -406,14 +400,13 @@ iterations = 1
 }
 
 fn llome_search(task: &Path, out: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ansatz"));
+    let mut c = crate::support::command();
     c.args(["search", &task.display().to_string()])
         .args(["--sequence-search", "llome-marge", "--rounds", "5"])
         .args(["--seed", "3", "--threads", "1", "--out"])
         .arg(out)
         .args(extra)
-        .env("RAYON_NUM_THREADS", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        .env("RAYON_NUM_THREADS", "1");
     c
 }
 

@@ -160,9 +160,8 @@ fn cluster(test: &str) -> Option<std::sync::MutexGuard<'static, ()>> {
 
 /// `ansatz ARGS` started in the background.
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    crate::support::command()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -170,12 +169,7 @@ fn spawn(args: &[&str]) -> Child {
 }
 
 fn finish(child: Child) -> (i32, String, String) {
-    let out = child.wait_with_output().expect("ansatz ends");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::support::outcome(child.wait_with_output().expect("ansatz ends"))
 }
 
 /// The job arrays of a run's `slurm/state.json`: (job id, item ids by task).

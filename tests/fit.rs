@@ -380,7 +380,7 @@ fn a_trajectory_file_can_be_the_target() {
             &format!("{}/", root().join("tasks/laws").display()),
         );
     let short_path = write(&dir, "water_short.toml", &short);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let out = crate::support::command()
         .args(["simulate", short_path.to_str().expect("utf-8")])
         .args(["--out", npz.to_str().expect("utf-8")])
         .output()
@@ -438,7 +438,7 @@ fn fit_command_writes_json_and_svg_and_rejects_bad_laws() {
     let task = write(&dir, "jelly_short.toml", &short);
     let out_dir = dir.join("out");
     let run = |law: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_ansatz"))
+        crate::support::command()
             .args(["fit", task.to_str().expect("utf-8"), law])
             .args([
                 "--optimizer",

@@ -471,7 +471,7 @@ fn a_table_search_killed_mid_round_resumes_without_losing_or_refitting() {
         a.extend(["--rounds", "1", "--threads", "1", "--out", s(&out)].map(String::from));
         a
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let mut child = crate::support::command()
         .args(args(false))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -343,7 +343,7 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let mut child = crate::support::command()
         .args(args(&[]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -381,7 +381,7 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
         before.len()
     );
 
-    let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let resumed = crate::support::command()
         .args(args(&["--resume"]))
         .output()
         .expect("resume runs");
@@ -428,13 +428,13 @@ fn a_search_killed_mid_round_resumes_without_losing_or_refitting() {
         "{stdout}"
     );
     // A second --resume has nothing left to do.
-    let again = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let again = crate::support::command()
         .args(args(&["--resume"]))
         .output()
         .expect("resume runs");
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 fitted in this invocation"));
     // Starting over in the same directory without --resume is refused.
-    let refused = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let refused = crate::support::command()
         .args(args(&[]))
         .output()
         .expect("runs");
@@ -584,7 +584,7 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let child = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let child = crate::support::command()
         .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -645,7 +645,7 @@ fn a_signal_ends_a_search_cleanly(signal: &str) {
         .fold(f64::INFINITY, f64::min);
     assert!(best_before.is_finite());
 
-    let resumed = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let resumed = crate::support::command()
         .args(&args)
         .arg("--resume")
         .output()
@@ -694,7 +694,7 @@ fn a_dead_model_server_ends_the_search_with_an_error() {
         listener.local_addr().expect("address").port()
     };
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_ansatz"))
+    let output = crate::support::command()
         .args(["search", &task_path.display().to_string(), "--out"])
         .arg(dir.join("run"))
         .args(["--proposer", "llm", "--model", "test-model", "--base-url"])

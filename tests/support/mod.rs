@@ -5,13 +5,25 @@ pub mod chat_server;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The `ansatz` binary as a command to be given its arguments, run in the repository root.
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ansatz"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
 /// Runs the `ansatz` binary in the repository root: exit code, stdout, stderr.
 pub fn ansatz(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ansatz"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the ansatz binary runs");
+    outcome(
+        command()
+            .args(args)
+            .output()
+            .expect("the ansatz binary runs"),
+    )
+}
+
+/// A finished command's exit code (−1: killed by a signal), stdout and stderr.
+pub fn outcome(out: std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
