@@ -25,7 +25,7 @@ use crate::prompt::FeedbackFormat;
 use crate::propose::{Proposer, RoundContext};
 use crate::report;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -702,17 +702,31 @@ impl<P: Problem> Search<'_, P> {
         started: Instant,
         cut_ids: &mut Vec<usize>,
     ) -> Result<Option<StopReason>, SearchError> {
+        // The ledger is in id order before the round; it stays so (and is not rewritten
+        // below) while every line appended has a larger id than the one before.
+        let mut last_id = population.iter().map(|c| c.id).max();
+        let mut in_order = true;
+        let mut appended = |id: usize| {
+            in_order &= last_id.is_none_or(|last| id > last);
+            last_id = Some(id);
+        };
         let mut to_fit = Vec::new();
         for (id, proposal) in pending {
             match self.screen(id, round, proposal, seen) {
                 Err(c) => {
                     self.run.append(&c)?;
+                    appended(c.id);
                     events.candidate(&c);
                     population.push(*c);
                 }
                 Ok(p) => to_fit.push(p),
             }
         }
+        // The keys each evaluated candidate put into `seen` (at its screen).
+        let keys_of: HashMap<usize, Vec<String>> = to_fit
+            .iter()
+            .map(|p| (p.candidate.id, dedup_keys(&p.candidate.detail).collect()))
+            .collect();
         let mut stopped = None;
         if let Some(max) = self.config.max_evaluations {
             let room = max.saturating_sub(fitted_count(population));
@@ -769,11 +783,16 @@ impl<P: Problem> Search<'_, P> {
                 }
                 if result.is_ok() {
                     result = self.run.append(&c).map_err(SearchError::from);
+                    appended(c.id);
                 }
                 if failed_at_evaluation(&c) {
                     // A solution that failed its evaluation makes no later one a duplicate
                     // (a later equal one is evaluated, and fails the same way if it is).
-                    seen.retain(|_, first| *first != c.id);
+                    for key in keys_of.get(&c.id).into_iter().flatten() {
+                        if seen.get(key) == Some(&c.id) {
+                            seen.remove(key);
+                        }
+                    }
                 }
                 events.candidate(&c);
                 population.push(c);
@@ -781,7 +800,9 @@ impl<P: Problem> Search<'_, P> {
         }
         result?;
         population.sort_by_key(|c| c.id);
-        self.run.rewrite(population)?;
+        if !in_order {
+            self.run.rewrite(population)?;
+        }
         if interrupted {
             stopped = Some(if stop.load(Ordering::SeqCst) {
                 StopReason::Interrupted
