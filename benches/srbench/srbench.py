@@ -43,8 +43,8 @@ STROGATZ_CSV = SHARED / "strogatz_odes.csv"
 NEO_NPZ = Path(os.environ.get("SRBENCH_NEO_NPZ", REPO / "tests" / "data" / "reference" / "gt_neohookean.npz"))
 DEFAULT_ANSATZ = REPO / "target" / "release" / "ansatz"
 
-ALL_METHODS = ["ansatz", "operon", "gplearn", "ffx", "mlp", "xgboost", "lightgbm"]
-SYMBOLIC_METHODS = {"ansatz", "operon", "gplearn", "ffx"}
+ALL_METHODS = ["ansatz", "ansatz-cli", "operon", "gplearn", "ffx", "mlp", "xgboost", "lightgbm"]
+SYMBOLIC_METHODS = {"ansatz", "ansatz-cli", "operon", "gplearn", "ffx"}
 MAX_TRAIN = 10_000
 SYM_TIMEOUT = 60.0          # seconds per symbolic check (fix B); a timeout counts as "not solved"
 ACC_THRESHOLD = 0.999       # accuracy solution: R2 test > 0.999
@@ -116,11 +116,22 @@ def feynman3_ids():
     return [str(i) for i in sel["id"]]
 
 
+def feynman_ids():
+    """Every Feynman problem of SRBench 2021's ground-truth track in the shared table."""
+    t = feynman_table()
+    return [str(i) for i in t[t["in_srbench_2021_groundtruth"] == 1]["id"]]
+
+
 def resolve_problems(spec):
-    """Comma-separated ids and/or the sets feynman3, feynman3-half, strogatz."""
+    """Comma-separated ids and/or the sets feynman (all of SRBench's), feynman3, feynman3-half, strogatz,
+    all (feynman and strogatz)."""
     out = []
     for tok in [s.strip() for s in spec.split(",") if s.strip()]:
-        if tok == "feynman3":
+        if tok == "all":
+            ids = feynman_ids() + [p.id for p in strogatz_problems()]
+        elif tok == "feynman":
+            ids = feynman_ids()
+        elif tok == "feynman3":
             ids = feynman3_ids()
         elif tok == "feynman3-half":
             ids = feynman3_ids()[::2]
@@ -559,7 +570,33 @@ def run_ansatz(binary, train, test, target, time_limit, seed, rundir, guard):
 
 
 def fit_ansatz(X, y, names, symtab, budget, seed, opts):
-    """Adapter to the contract: result.json with expression, law, complexity, fits, evaluations, seconds."""
+    """ansatz through its Python package (`ansatz.Regressor`, as SRBench runs it: python/srbench/regressor.py),
+    one thread, the time limit the budget."""
+    try:
+        import ansatz
+    except ImportError as e:
+        raise AnsatzError(f"the Python package ansatz is not installed in {sys.executable} ({e}); install it "
+                          f"from the repository: {sys.executable} -m pip install {REPO / 'python'}")
+    est = ansatz.Regressor(time_limit=float(budget), random_state=seed, threads=1)
+    frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=list(names))
+    t0 = time.perf_counter()
+    est.fit(frame, np.asarray(y, dtype=np.float64))
+    fit_s = time.perf_counter() - t0
+    s = str(est.sympy())
+    try:
+        expr = parse_model(s, symtab)
+    except Exception as e:
+        raise AnsatzError(f"the fitted law {s!r} does not parse with the column symbol table: {e}")
+    row = est.equations_.iloc[est.best_index_]
+    extra = {"law": est.law(), "complexity": int(row["complexity"]), "evaluations": est.n_evaluations_,
+             "generations": est.n_generations_, "seconds": est.search_seconds_, "stopped": est.stopped_,
+             "front_size": len(est.equations_), "ansatz_version": getattr(ansatz, "__version__", None)}
+    return {"predict": lambda A: est.predict(pd.DataFrame(np.asarray(A, dtype=np.float64), columns=list(names))),
+            "model": s, "expr": expr, "fit_seconds": fit_s, "extra": extra}
+
+
+def fit_ansatz_cli(X, y, names, symtab, budget, seed, opts):
+    """The command line (`ansatz regress`, --ansatz PATH). Adapter to the contract: result.json with expression, law, complexity, fits, evaluations, seconds."""
     rundir = Path(opts["rundir"])
     d = Path(opts["data"])
     result, wall, cmd = run_ansatz(opts["ansatz"], d / "train.csv", d / "test.csv", "target", budget, seed, rundir,
@@ -585,7 +622,7 @@ def fit_ansatz(X, y, names, symtab, budget, seed, opts):
 
 
 FITTERS = {"operon": fit_operon, "gplearn": fit_gplearn, "ffx": fit_ffx, "mlp": fit_mlp, "xgboost": fit_xgboost,
-           "lightgbm": fit_lightgbm, "ansatz": fit_ansatz}
+           "lightgbm": fit_lightgbm, "ansatz": fit_ansatz, "ansatz-cli": fit_ansatz_cli}
 
 
 def loadavg():
