@@ -56,6 +56,30 @@ fn solves_v32_l32_c2_k4_within_256_steps() {
     assert_eq!(f.evaluate(x), Ok(v));
 }
 
+/// The steps-to-solve distribution is the reference GA's, not one lucky seed: holo-bench's
+/// `DiscreteEvolution` (transliterated for an audit, 640 seeds) solves this instance in a
+/// median of 131 steps and takes more than 256 steps 5.5 % of the time; this GA over 1,024
+/// seeds: 131.5 and 5.2 % (BENCHMARKS.md). Seeds 0–31 here: 30 within 256 steps, median
+/// 139.5. With a 5 % tail, a fixed set of three seeds within 256 fails about one time in
+/// seven even for the reference, so the test checks 32 seeds.
+#[test]
+fn the_steps_to_solve_of_32_seeds_have_the_reference_distribution() {
+    let f = instance();
+    let mut steps: Vec<usize> = (0..32)
+        .map(|seed| {
+            let mut ga = DiscreteEvolution::for_function(config(seed, 32), &f).expect("config");
+            let (n, last) = ga.run(&f, 1.0, 1024);
+            assert_eq!(last.expect("ran").running_best, 1.0, "seed {seed}: unsolved");
+            n
+        })
+        .collect();
+    let within = steps.iter().filter(|&&n| n <= 256).count();
+    steps.sort_unstable();
+    let median = (steps[15] + steps[16]) as f64 / 2.0;
+    assert!(within >= 28, "{within} of 32 within 256 steps: {steps:?}");
+    assert!((100.0..=170.0).contains(&median), "median {median}: {steps:?}");
+}
+
 #[test]
 fn same_result_with_one_or_two_threads() {
     let f = instance();
