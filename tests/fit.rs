@@ -553,3 +553,60 @@ fn the_reference_svd_reproduces_a_reference_file_through_a_law_program() {
         "{err}"
     );
 }
+
+/// A Young's modulus two decades below the observed one: the short-horizon grid moves it
+/// back before the first rollout (the first loss is far lower than from the law's value), and
+/// the record says what it did; `start_grid: false` starts where the law says.
+#[test]
+fn the_start_grid_moves_a_modulus_two_decades_off_towards_the_observed_one() {
+    let task = Task::load(root().join("tasks/jelly.toml")).expect("jelly task");
+    let far = law(
+        "param youngs_modulus_log = 8.4\nparam poissons_ratio_sigmoid = 0.0\n\
+         E = exp(youngs_modulus_log)\nnu = 0.49 * sigmoid(poissons_ratio_sigmoid)\n\
+         mu = E / (2 * (1 + nu))\nla = E * nu / ((1 + nu) * (1 - 2 * nu))\n\
+         return mu * (F @ F.T - I) + la * log(det(F)) * I",
+        &Signature::elastic(),
+    );
+    let settings = FitSettings {
+        max_evaluations: 1,
+        ..FitSettings::default()
+    };
+    let with = fit(&task, &far, None, &settings, &mut never_stop);
+    let without = fit(
+        &task,
+        &far,
+        None,
+        &FitSettings {
+            start_grid: false,
+            ..settings.clone()
+        },
+        &mut never_stop,
+    );
+    assert!(without.grid.is_none());
+    assert_eq!(without.start_params, vec![8.4, 0.0]);
+    let grid = with.grid.clone().expect("the grid ran");
+    assert_eq!(
+        grid.moduli,
+        vec![(0, ansatz::law::record::Modulus::Log)],
+        "exp(youngs_modulus_log) makes it a log modulus"
+    );
+    // The observed law has 13.0: 4.6 above, two decades of E.
+    assert!(grid.log10_factors[0] >= 1.5, "{grid:?}");
+    assert!(
+        (with.start_params[0] - 13.0).abs() < 0.9,
+        "{:?}",
+        with.start_params
+    );
+    assert_eq!(with.start_params[1], 0.0);
+    assert!(grid.loss_after < grid.loss_before, "{grid:?}");
+    let (a, b) = (with.evaluations[0].loss, without.evaluations[0].loss);
+    assert!(a < b / 10.0, "first loss {a} with the grid, {b} without");
+    match &with.verdict {
+        Verdict::Ok { note } => assert!(note.contains("moduli moved"), "{note}"),
+        v => panic!("{v:?}"),
+    }
+    // The record keeps the grid through JSON.
+    let json = serde_json::to_string(&with).expect("serialise");
+    let back: FitRecord = serde_json::from_str(&json).expect("deserialise");
+    assert_eq!(back.grid, with.grid);
+}

@@ -63,6 +63,7 @@ fn recorded_fit(task: &str) -> (FitRecord, Value) {
         law: String::new(),
         param_names: names,
         start_params: evaluations[0].params.clone(),
+        grid: None,
         best,
         fitness: best.map_or(f64::INFINITY, |b| losses[b]),
         final_params: evaluations.last().expect("evaluations").params.clone(),

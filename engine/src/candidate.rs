@@ -221,6 +221,9 @@ pub enum Stage {
     /// (laws: a stress that is not symmetric, not frame-indifferent, not zero at rest),
     /// and the problem's setting rejects such solutions.
     Physics,
+    /// The run evaluates only the most promising of each round by a cheap estimate, and
+    /// this candidate was not among them (not evaluated; it stays a duplicate key).
+    Prescreen,
     /// The evaluation failed (a simulation went non-finite, an outside program failed).
     /// Ledgers written before the engine was generic call it `simulate`.
     #[serde(alias = "simulate")]
@@ -248,6 +251,7 @@ impl std::fmt::Display for Stage {
             Stage::Type => "type",
             Stage::Duplicate => "duplicate",
             Stage::Physics => "physics",
+            Stage::Prescreen => "prescreen",
             Stage::Evaluate => "evaluate",
             Stage::Fit => "fit",
             Stage::Timeout => "timeout",
@@ -363,6 +367,14 @@ pub struct Candidate<D> {
     /// this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<f64>,
+    /// The problem's cheap estimate of its fitness, when the run asked for one
+    /// ([`crate::SearchConfig::fit_best`]; `null` when not finite).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "json::opt_inf_null"
+    )]
+    pub estimate: Option<f64>,
 }
 
 /// Now, seconds since the Unix epoch (0 on a clock set before it).
@@ -417,6 +429,7 @@ impl<D: Detail> Candidate<D> {
             verdict: Verdict::Failed { stage, message },
             seconds: 0.0,
             finished: None,
+            estimate: None,
         }
     }
 }

@@ -37,6 +37,24 @@ pub mod inf_null {
     }
 }
 
+/// `Option<f64>` (with `#[serde(default, skip_serializing_if = "Option::is_none")]`): a
+/// present non-finite value is written as `null` and read back as +∞.
+pub mod opt_inf_null {
+    use super::*;
+
+    /// Writes a finite value as a number, another as `null`.
+    pub fn serialize<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_some(&x.filter(|v| v.is_finite()))
+    }
+
+    /// Reads a number, or `null` as +∞.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Some(
+            Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY),
+        ))
+    }
+}
+
 /// `Vec<f64>` with `null` entries for non-finite values (read back as NaN).
 pub mod vec_nan_null {
     use super::*;

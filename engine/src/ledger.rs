@@ -261,6 +261,7 @@ mod tests {
             feedback: String::new(),
             seconds: 1.0 / 3.0,
             finished: Some(1.0e9 + 1.0 / 3.0),
+            estimate: None,
         }
     }
 

@@ -90,6 +90,14 @@ pub trait Problem: Sync {
         go_on: &mut GoOn<'_>,
     ) -> Judged;
 
+    /// A cheap estimate of the fitness a full evaluation would give (lower is better; a
+    /// short-horizon loss, say), used to order a round's evaluations and to set aside the
+    /// least promising when the run evaluates only the best few
+    /// ([`crate::SearchConfig::fit_best`]). None (the default): no estimate.
+    fn prescreen(&self, _solution: &Self::Solution, _settings: &Self::Settings) -> Option<f64> {
+        None
+    }
+
     /// The most inner evaluations (calls of `go_on`: rollouts, say) one evaluation makes
     /// with `settings`, when known (progress bars use it).
     fn inner_budget(&self, _settings: &Self::Settings) -> Option<usize> {

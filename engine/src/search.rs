@@ -81,6 +81,12 @@ pub struct SearchConfig<F> {
     /// [`FeedbackFormat::Full`]).
     #[serde(default)]
     pub feedback: FeedbackFormat,
+    /// Evaluate only this many of each round's screened candidates: the most promising by
+    /// the problem's cheap estimate ([`Problem::prescreen`]), in that order; the others are
+    /// recorded as failed at [`Stage::Prescreen`] with their estimate. `None`: evaluate all,
+    /// in proposal order (also when the problem has no estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_best: Option<usize>,
 }
 
 /// How to reach the language model.
@@ -131,6 +137,7 @@ impl<F> SearchConfig<F> {
             llm: None,
             replay: None,
             feedback: FeedbackFormat::default(),
+            fit_best: None,
         }
     }
 }
@@ -687,6 +694,70 @@ impl<P: Problem> Search<'_, P> {
         Ok(screened)
     }
 
+    /// Orders a round's screened candidates by the problem's cheap estimate (lowest first,
+    /// ties and candidates without one in proposal order) and keeps the `keep` best; the
+    /// others go to `record` as failed at [`Stage::Prescreen`]. Nothing changes when the
+    /// problem has no estimate, when `keep` covers the round, or when the run is stopping.
+    fn prescreen(
+        &self,
+        to_fit: Vec<Screened<P>>,
+        keep: usize,
+        started: Instant,
+        record: &mut dyn FnMut(Candidate<P::Detail>) -> Result<(), SearchError>,
+    ) -> Result<Vec<Screened<P>>, SearchError> {
+        if to_fit.len() <= keep.max(1) {
+            return Ok(to_fit);
+        }
+        let deadline = self.config.max_seconds;
+        let mut scored = Vec::with_capacity(to_fit.len());
+        for p in to_fit {
+            let stopping = self.stop.load(Ordering::SeqCst)
+                || deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+            let t = Instant::now();
+            let score = if stopping {
+                None
+            } else {
+                self.problem.prescreen(&p.solution, &self.config.fit)
+            };
+            scored.push((score, t.elapsed().as_secs_f64(), p));
+        }
+        if scored.iter().all(|(s, _, _)| s.is_none()) {
+            return Ok(scored.into_iter().map(|(_, _, p)| p).collect());
+        }
+        let n = scored.len();
+        // Stable: equal estimates keep the proposal order; NaN counts as the worst.
+        let rank = |s: &Option<f64>| match s {
+            Some(v) if !v.is_nan() => *v,
+            _ => f64::INFINITY,
+        };
+        scored.sort_by(|a, b| rank(&a.0).total_cmp(&rank(&b.0)));
+        let mut kept = Vec::with_capacity(keep);
+        for (i, (score, seconds, mut p)) in scored.into_iter().enumerate() {
+            p.candidate.estimate = score;
+            if i < keep || score.is_none() {
+                p.candidate.seconds += seconds;
+                kept.push(p);
+                continue;
+            }
+            let noun = self.problem.noun();
+            let estimate = score.map_or("none".to_string(), |v| format!("{v:.4e}"));
+            let message = format!(
+                "not evaluated: its cheap estimate ({estimate}) ranked {} of the round's {n}, \
+                 and only the {keep} best are evaluated",
+                i + 1
+            );
+            let c = &mut p.candidate;
+            c.feedback = format!("The {noun} was set aside at the prescreen stage: {message}");
+            c.verdict = Verdict::Failed {
+                stage: Stage::Prescreen,
+                message,
+            };
+            c.seconds += seconds;
+            record(p.candidate)?;
+        }
+        Ok(kept)
+    }
+
     /// Screens `pending` in order, hands the survivors to the executor and records
     /// everything. Returns a stop reason when an evaluation was interrupted or the budget
     /// ran out mid-round; the ids of the evaluations cut or not started are added to `cut`.
@@ -721,6 +792,15 @@ impl<P: Problem> Search<'_, P> {
                 }
                 Ok(p) => to_fit.push(p),
             }
+        }
+        if let Some(keep) = self.config.fit_best {
+            to_fit = self.prescreen(to_fit, keep, started, &mut |c| {
+                self.run.append(&c)?;
+                appended(c.id);
+                events.candidate(&c);
+                population.push(c);
+                Ok(())
+            })?;
         }
         // The keys each evaluated candidate put into `seen` (at its screen).
         let keys_of: HashMap<usize, Vec<String>> = to_fit
@@ -877,6 +957,7 @@ pub(crate) mod tests {
             feedback: String::new(),
             seconds: 0.0,
             finished: None,
+            estimate: None,
         }
     }
 
@@ -967,6 +1048,10 @@ pub(crate) mod tests {
                 feedback: String::new(),
             }
         }
+        /// The integer itself, except from 90 on (no estimate).
+        fn prescreen(&self, n: &u64, _: &()) -> Option<f64> {
+            (*n < 90).then_some(*n as f64)
+        }
         fn brief(&self) -> crate::Brief {
             crate::Brief {
                 system: String::new(),
@@ -1045,6 +1130,70 @@ pub(crate) mod tests {
             (c[7].duplicate_of, c[7].failed_stage()),
             (None, Some(Stage::Evaluate))
         );
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn fit_best_evaluates_the_most_promising_and_sets_the_others_aside_as_keys() {
+        let dir = std::env::temp_dir().join(format!("ansatz-prescreen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut config = SearchConfig::new("keyed.toml", ());
+        config.rounds = 2;
+        config.threads = 1;
+        config.fit_best = Some(2);
+        let stop = AtomicBool::new(false);
+        let rounds = vec![vec!["51", "27", "34", "96", "43"], vec!["53", "18"]];
+        let outcome = Search {
+            problem: &Keyed,
+            config: &config,
+            run: RunDir::open(&dir).expect("run dir"),
+            proposer: Box::new(Rounds(rounds)),
+            stop: &stop,
+        }
+        .run(&mut Silent)
+        .expect("the run");
+        let c = &outcome.candidates;
+        let row = |i: usize| {
+            (
+                c[i].proposal.text.as_str(),
+                c[i].failed_stage(),
+                c[i].fitness,
+            )
+        };
+        // Estimates 51, 27, 34, none, 43: 27 and 34 are the best two and are evaluated; 96
+        // has no estimate and is evaluated; 43 (3rd of 5) and 51 (4th) are set aside.
+        assert_eq!(row(0), ("51", Some(Stage::Prescreen), f64::INFINITY));
+        assert_eq!(row(1), ("27", None, 27.0));
+        assert_eq!(row(2), ("34", None, 34.0));
+        assert_eq!(row(3), ("96", None, 96.0));
+        assert_eq!(row(4), ("43", Some(Stage::Prescreen), f64::INFINITY));
+        assert!(
+            c[4].feedback.contains("ranked 3 of the round's 5"),
+            "{}",
+            c[4].feedback
+        );
+        assert!(c[0].feedback.contains("(5.1000e1)"), "{}", c[0].feedback);
+        let estimates: Vec<Option<f64>> = c.iter().map(|c| c.estimate).collect();
+        let e = |v: f64| Some(v);
+        assert_eq!(
+            estimates,
+            [e(51.0), e(27.0), e(34.0), None, e(43.0), None, None]
+        );
+        // A set-aside candidate keeps its keys: 53 shares 43's last digit. A round of one
+        // (18 fails its evaluation) is evaluated whatever its estimate.
+        assert_eq!(c[5].duplicate_of, Some(5));
+        assert_eq!(row(6), ("18", Some(Stage::Evaluate), f64::INFINITY));
+        // The ledger on disk is in id order.
+        let ledger = std::fs::read_to_string(dir.join("ledger.jsonl")).expect("ledger");
+        let ids: Vec<u64> = ledger
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                    .as_u64()
+                    .expect("id")
+            })
+            .collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7]);
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -211,9 +211,49 @@ pub fn loss_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Si
     target: &Trajectory,
     config: &LossConfig,
 ) -> Result<LossReport<T>, SimError> {
-    use rayon::prelude::*;
     target.validate(scene.n_particles())?;
     let ranges = segments(scene.steps, config)?;
+    run_parallel(scene, factory, params, target, config, ranges)
+}
+
+/// A short-horizon estimate of [`loss_parallel`]: the loss over `count` of the
+/// teacher-forced segments, spread evenly over the rollout (the `i`-th of `count` is the
+/// segment at `(i + 1/2) / count` of the way), or over the first `1/count` of the steps of a
+/// free rollout. Each segment starts from the observed state, so the selected segments are
+/// exactly the terms they contribute to the full loss (scaled by the frames they observe);
+/// `count` at least the number of segments gives [`loss_parallel`]'s value.
+pub fn loss_short<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
+    scene: &Scene,
+    factory: &F,
+    params: &[T],
+    target: &Trajectory,
+    config: &LossConfig,
+    count: usize,
+) -> Result<LossReport<T>, SimError> {
+    target.validate(scene.n_particles())?;
+    let count = count.max(1);
+    let all = segments(scene.steps, config)?;
+    let ranges = if config.teacher_every.is_none() {
+        vec![(0, scene.steps.div_ceil(count).min(scene.steps))]
+    } else if count >= all.len() {
+        all
+    } else {
+        (0..count)
+            .map(|i| all[((2 * i + 1) * all.len()) / (2 * count)])
+            .collect()
+    };
+    run_parallel(scene, factory, params, target, config, ranges)
+}
+
+fn run_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
+    scene: &Scene,
+    factory: &F,
+    params: &[T],
+    target: &Trajectory,
+    config: &LossConfig,
+    ranges: Vec<(usize, usize)>,
+) -> Result<LossReport<T>, SimError> {
+    use rayon::prelude::*;
     let parts: Vec<Result<Segment<T::Fast>, SimError>> = ranges
         .into_par_iter()
         .map(|range| {

@@ -225,3 +225,63 @@ fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
         assert_eq!(parallel.velocity, serial.velocity);
     }
 }
+
+/// The short-horizon loss is the loss over the segments it picks: all of them when asked for
+/// as many as there are; one segment, the middle one, when asked for one (its frames are
+/// exactly those of that segment of the full loss); the first part of a free rollout.
+#[test]
+fn the_short_horizon_loss_covers_the_segments_it_picks() {
+    let mut scene = Scene::sga_cube();
+    scene.steps = 120;
+    let recording = Recording {
+        velocities: true,
+        states_every: Some(30),
+    };
+    let target = rollout::<f64, _>(
+        &scene,
+        &Preset::NeoHookean
+            .build::<f64>(&Preset::NeoHookean.defaults())
+            .unwrap(),
+        recording,
+    )
+    .unwrap();
+    let config = LossConfig {
+        teacher_every: Some(30),
+        ..LossConfig::default()
+    };
+    let theta = [10.5, -0.5];
+    let full =
+        ansatz_simulator::loss_parallel(&scene, &Preset::Linear, &theta, &target, &config).unwrap();
+    for count in [4, 9] {
+        let all =
+            ansatz_simulator::loss_short(&scene, &Preset::Linear, &theta, &target, &config, count)
+                .unwrap();
+        assert_eq!(all, full, "{count} segments of 4");
+    }
+    let one =
+        ansatz_simulator::loss_short(&scene, &Preset::Linear, &theta, &target, &config, 1).unwrap();
+    let frames: Vec<usize> = one.frames.iter().map(|f| f.frame).collect();
+    assert_eq!(frames, (61..=90).collect::<Vec<_>>(), "the middle segment");
+    let same: Vec<_> = full
+        .frames
+        .iter()
+        .filter(|f| f.frame > 60 && f.frame <= 90)
+        .collect();
+    assert_eq!(one.frames.iter().collect::<Vec<_>>(), same);
+    let mean = same.iter().map(|f| f.position_mse).sum::<f64>() / same.len() as f64;
+    assert!((one.position - config.alpha_position * mean).abs() <= 1e-12 * one.position);
+    // A free rollout: its first half.
+    let free = LossConfig {
+        teacher_every: None,
+        ..config
+    };
+    let half =
+        ansatz_simulator::loss_short(&scene, &Preset::Linear, &theta, &target, &free, 2).unwrap();
+    assert_eq!(half.frames.len(), 60);
+    let mut short_scene = scene.clone();
+    short_scene.steps = 60;
+    let direct =
+        ansatz_simulator::loss_parallel(&short_scene, &Preset::Linear, &theta, &target, &free)
+            .unwrap();
+    assert_eq!(half, direct);
+}

@@ -25,6 +25,8 @@ pub struct FitArgs<'a> {
     pub optimizer: Option<Optimizer>,
     /// Starting parameters (JSON), overriding the law's defaults.
     pub params: Option<&'a str>,
+    /// Whether L-BFGS starts from the best point of the grid of moduli.
+    pub start_grid: bool,
     /// Output directory.
     pub out: Option<PathBuf>,
 }
@@ -49,6 +51,7 @@ pub fn run(args: FitArgs<'_>) -> anyhow::Result<ExitCode> {
     if let Some(o) = args.optimizer {
         settings.optimizer = o;
     }
+    settings.start_grid &= args.start_grid;
     let start = match args.params {
         Some(p) => Some(read_params(p, &law)?),
         None => None,

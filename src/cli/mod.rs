@@ -50,6 +50,10 @@ pub enum Command {
         /// (or a fit result with one under "params"). Default: the law's.
         #[arg(long)]
         params: Option<String>,
+        /// Start L-BFGS from the given values, without the short-horizon log grid of the
+        /// law's moduli that otherwise chooses the start.
+        #[arg(long)]
+        no_start_grid: bool,
         /// Output directory (default runs/fit/TASK-LAW-OPTIMIZER).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -155,12 +159,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             law,
             optimizer,
             params,
+            no_start_grid,
             out,
         } => fit::run(fit::FitArgs {
             task: &task,
             law: &law,
             optimizer,
             params: params.as_deref(),
+            start_grid: !no_start_grid,
             out,
         }),
         Command::Simulate {

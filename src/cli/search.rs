@@ -163,6 +163,17 @@ pub struct SearchArgs {
     /// resumed run keeps its own setting.
     #[arg(long)]
     pub no_library: bool,
+    /// Simulation tasks: start each L-BFGS fit from the law's own values, without the
+    /// short-horizon log grid of its moduli that otherwise chooses the start. A resumed run
+    /// keeps its own setting.
+    #[arg(long)]
+    pub no_start_grid: bool,
+    /// Evaluate only the N most promising of each round's candidates by the problem's cheap
+    /// estimate (simulation tasks: the loss over 3 of the observed segments, at the best
+    /// point of the moduli grid), most promising first; the others are recorded as set
+    /// aside at the prescreen stage, with their estimate. 0: evaluate all (the default).
+    #[arg(long, value_name = "N")]
+    pub fit_best: Option<usize>,
     /// Sequence (ehrlich) tasks, offline proposer: operators (crossover and mutation of the
     /// shown sequences, the default), ga (the Ehrlich paper's GA, one generation per round)
     /// or LLOME (its seed-data GA for 9 rounds in the CPU preset, then a small language
@@ -267,6 +278,9 @@ fn apply_budgets<S>(args: &SearchArgs, config: &mut SearchConfig<S>) {
     }
     if let Some(t) = args.threads {
         config.threads = t;
+    }
+    if let Some(n) = args.fit_best {
+        config.fit_best = (n > 0).then_some(n);
     }
     if args.max_evaluations.is_some() {
         config.max_evaluations = args.max_evaluations;
@@ -779,6 +793,7 @@ impl KindVisitor for SearchCommand {
                     feedback: args.feedback,
                     physics: args.physics,
                     no_library: args.no_library,
+                    no_start_grid: args.no_start_grid,
                     sequence_search: args.sequence_search,
                 };
                 K::apply(&mut settings, &overrides)

@@ -27,6 +27,8 @@ pub struct Overrides {
     pub physics: Option<crate::law::record::PhysicsPolicy>,
     /// Turns the offline proposer's library of classical forms off (law kinds).
     pub no_library: bool,
+    /// Turns the short-horizon grid of moduli before each L-BFGS fit off (simulation tasks).
+    pub no_start_grid: bool,
     /// The offline search of a sequence task (Ehrlich).
     pub sequence_search: Option<ehrlich::search::SequenceSearch>,
 }

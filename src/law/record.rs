@@ -87,19 +87,21 @@ pub struct FitSettings {
     pub physics: PhysicsPolicy,
     /// Whether the offline proposer may seed from its library of classical forms (read by
     /// the proposer, not the fit; `--no-library` turns it off). Written only when off.
-    #[serde(
-        default = "library_default",
-        skip_serializing_if = "is_library_default"
-    )]
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub library: bool,
+    /// Whether an L-BFGS fit first moves the law's moduli over a log grid scored on a short
+    /// horizon and starts from the best point (`--no-start-grid` turns it off). Written
+    /// only when off.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub start_grid: bool,
 }
 
-fn library_default() -> bool {
+fn default_true() -> bool {
     true
 }
 
-fn is_library_default(library: &bool) -> bool {
-    *library
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Default for FitSettings {
@@ -117,6 +119,7 @@ impl Default for FitSettings {
             feedback: FeedbackFormat::default(),
             physics: PhysicsPolicy::Warn,
             library: true,
+            start_grid: true,
         }
     }
 }
@@ -161,6 +164,9 @@ pub struct FitRecord {
     pub param_names: Vec<String>,
     /// Starting parameter values.
     pub start_params: Vec<f64>,
+    /// The grid of moduli that chose `start_params` from the law's own values, when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<GridStart>,
     /// Every evaluation, in order (Adam: one per epoch; L-BFGS: every rollout).
     pub evaluations: Vec<Evaluation>,
     /// Index of the best evaluation (lowest finite loss), if any.
@@ -174,6 +180,35 @@ pub struct FitRecord {
     pub verdict: Verdict,
     /// Wall time of the whole fit, seconds.
     pub seconds: f64,
+}
+
+/// How a parameter moves on the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modulus {
+    /// Used as `exp(p)`: moved by `+ log s`.
+    Log,
+    /// A magnitude of 100 or more: multiplied by `s`.
+    Raw,
+}
+
+/// What the grid did (kept in the fit record).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridStart {
+    /// The parameters moved, by index, and how.
+    pub moduli: Vec<(usize, Modulus)>,
+    /// Short-horizon losses computed.
+    pub points: usize,
+    /// Segments per short-horizon loss.
+    pub segments: usize,
+    /// The short-horizon loss at the law's own values (`null`: not finite).
+    #[serde(with = "json::inf_null")]
+    pub loss_before: f64,
+    /// The best short-horizon loss of the grid.
+    #[serde(with = "json::inf_null")]
+    pub loss_after: f64,
+    /// The factor of each moved modulus at the best point (log10), in `moduli`'s order.
+    pub log10_factors: Vec<f64>,
 }
 
 impl FitRecord {

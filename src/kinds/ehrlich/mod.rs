@@ -296,6 +296,9 @@ impl super::ProblemKind for EhrlichKind {
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
         }
+        if o.no_start_grid {
+            return Err("--no-start-grid applies to simulation (mpm) tasks only".into());
+        }
         if o.no_library {
             return Err("--no-library applies to law tasks (mpm, table) only".into());
         }

@@ -252,6 +252,21 @@ impl Problem for Task {
         detail.finish(record, text)
     }
 
+    /// The short-horizon loss ([`fit::start`]) at the best point of the grid of the law's
+    /// moduli (at its own values when it has none, or the grid is off).
+    fn prescreen(&self, law: &CheckedProgram, settings: &FitSettings) -> Option<f64> {
+        let factory = material::LawFactory::new(law.compiled().clone(), self.kind);
+        let defaults = law.compiled().defaults().to_vec();
+        let grid = settings
+            .start_grid
+            .then(|| fit::start::grid(self, &factory, law, &defaults, &mut || true))
+            .flatten();
+        Some(match grid {
+            Some((_, g)) => g.loss_after,
+            None => fit::start::short_loss(self, &factory, &defaults),
+        })
+    }
+
     fn inner_budget(&self, settings: &FitSettings) -> Option<usize> {
         Some(match settings.optimizer {
             fit::Optimizer::Adam => (settings.adam_epochs + 1).min(settings.max_evaluations),
@@ -320,6 +335,9 @@ impl super::ProblemKind for MpmKind {
         }
         if o.no_library {
             settings.library = false;
+        }
+        if o.no_start_grid {
+            settings.start_grid = false;
         }
         Ok(())
     }

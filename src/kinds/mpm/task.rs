@@ -229,6 +229,9 @@ pub struct FitSpec {
     /// `warn` (default) or `reject`: what happens to a law that fails a physics check
     /// at screening (`crate::law::physics`).
     pub physics: Option<crate::law::record::PhysicsPolicy>,
+    /// Whether an L-BFGS fit starts from the best point of a log grid of the law's moduli
+    /// scored on a short horizon (default true; `crate::kinds::mpm::fit::start`).
+    pub start_grid: Option<bool>,
 }
 
 /// A loaded task: everything resolved, the target trajectory in memory.

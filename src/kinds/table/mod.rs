@@ -509,6 +509,7 @@ impl Problem for TableProblem {
             law: checked.program().to_string(),
             param_names: law.param_names().to_vec(),
             start_params: start,
+            grid: None,
             best,
             fitness,
             final_params: fitted.params,
@@ -595,6 +596,9 @@ impl super::ProblemKind for TableKind {
         }
         if o.physics.is_some() {
             return Err("--physics applies to simulation (mpm) tasks only".into());
+        }
+        if o.no_start_grid {
+            return Err("--no-start-grid applies to simulation (mpm) tasks only".into());
         }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;

@@ -15,6 +15,7 @@
 
 mod adam;
 mod lbfgs;
+pub mod start;
 
 use super::material::LawFactory;
 use super::task::Task;
@@ -44,6 +45,7 @@ pub fn settings_of(task: &Task) -> Result<FitSettings, String> {
         feedback: d.feedback,
         physics: spec.physics.unwrap_or(d.physics),
         library: d.library,
+        start_grid: spec.start_grid.unwrap_or(d.start_grid),
     })
 }
 
@@ -153,13 +155,14 @@ pub fn fit(
     let started = Instant::now();
     let compiled = law.compiled();
     let param_names = compiled.param_names().to_vec();
-    let start_params = start.map_or_else(|| compiled.defaults().to_vec(), <[f64]>::to_vec);
+    let mut start_params = start.map_or_else(|| compiled.defaults().to_vec(), <[f64]>::to_vec);
     let mut record = FitRecord {
         task: task.name().to_string(),
         settings: settings.clone(),
         law: law.program().to_string(),
         param_names,
         start_params: start_params.clone(),
+        grid: None,
         evaluations: Vec::new(),
         best: None,
         fitness: f64::INFINITY,
@@ -198,9 +201,20 @@ pub fn fit(
         };
         return record;
     }
+    let factory = LawFactory::new(compiled.clone(), task.kind);
+    if settings.start_grid && settings.optimizer == Optimizer::Lbfgs && !start_params.is_empty() {
+        let mut in_time = || started.elapsed().as_secs_f64() < settings.max_seconds;
+        if let Some((moved, grid)) = start::grid(task, &factory, law, &start_params, &mut in_time)
+        {
+            start_params = moved;
+            record.start_params = start_params.clone();
+            record.final_params = start_params.clone();
+            record.grid = Some(grid);
+        }
+    }
     let mut objective = Objective {
         task,
-        factory: LawFactory::new(compiled.clone(), task.kind),
+        factory,
         settings,
         started,
         evaluations: Vec::new(),
@@ -217,6 +231,14 @@ pub fn fit(
         }
         (Optimizer::Adam, false) => adam::run(&mut objective, &start_params),
         (Optimizer::Lbfgs, false) => lbfgs::run(&mut objective, &start_params),
+    };
+    let note = match &record.grid {
+        Some(g) if g.log10_factors.iter().any(|&l| l != 0.0) => format!(
+            "{note}; started with the moduli moved by 10^{:?} (the best of {} short-horizon \
+             losses over {} segments: {:.3e}, against {:.3e} at the law's values)",
+            g.log10_factors, g.points, g.segments, g.loss_after, g.loss_before
+        ),
+        _ => note,
     };
     record.evaluations = objective.evaluations;
     record.final_params = final_params;
