@@ -69,7 +69,11 @@ fn the_steps_to_solve_of_32_seeds_have_the_reference_distribution() {
         .map(|seed| {
             let mut ga = DiscreteEvolution::for_function(config(seed, 32), &f).expect("config");
             let (n, last) = ga.run(&f, 1.0, 1024);
-            assert_eq!(last.expect("ran").running_best, 1.0, "seed {seed}: unsolved");
+            assert_eq!(
+                last.expect("ran").running_best,
+                1.0,
+                "seed {seed}: unsolved"
+            );
             n
         })
         .collect();
@@ -77,7 +81,10 @@ fn the_steps_to_solve_of_32_seeds_have_the_reference_distribution() {
     steps.sort_unstable();
     let median = (steps[15] + steps[16]) as f64 / 2.0;
     assert!(within >= 28, "{within} of 32 within 256 steps: {steps:?}");
-    assert!((100.0..=170.0).contains(&median), "median {median}: {steps:?}");
+    assert!(
+        (100.0..=170.0).contains(&median),
+        "median {median}: {steps:?}"
+    );
 }
 
 #[test]
