@@ -177,6 +177,9 @@ BASE_FUNCS = {
     "arctan": sp.atan, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan, "abs": sp.Abs, "Abs": sp.Abs,
     "square": lambda a: a ** 2, "cube": lambda a: a ** 3, "max": sp.Max, "min": sp.Min, "Max": sp.Max,
     "Min": sp.Min, "log10": lambda a: sp.log(a, 10), "pow": lambda a, b: a ** b, "pi": sp.pi,
+    # strogatz_shearflow1's truth is cot(y) cos(x); without these, cot parsed as an undefined
+    # function, and the NumPy printer's attempt to rewrite it never ended (RecursionError).
+    "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
 }
 
 # method-specific operator maps (notes 6.4.1 item 2)
