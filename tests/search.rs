@@ -715,3 +715,53 @@ fn a_dead_model_server_ends_the_search_with_an_error() {
     let report = std::fs::read_to_string(dir.join("run/report.md")).expect("report");
     assert!(report.contains("cannot reach the model server"), "{report}");
 }
+
+/// `--fit-best 2`: round 1's screened laws are ranked by their short-horizon estimate; the
+/// two best are fitted, the others are recorded as set aside with their estimate (none of
+/// them better than a fitted one), and the progress says so.
+#[test]
+fn fit_best_fits_the_laws_with_the_lowest_short_horizon_estimates() {
+    let dir = scratch("fit-best");
+    let task_path = tiny_task(&dir, "jelly", 300, 6);
+    let out = dir.join("run");
+    let (code, _, err) = crate::support::ansatz(&[
+        "search",
+        &task_path.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--rounds",
+        "1",
+        "--threads",
+        "1",
+        "--exploit",
+        "2",
+        "--explore",
+        "4",
+        "--fit-best",
+        "2",
+        "--target-loss",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ledger: Vec<Candidate> = read_ledger(&out.join("ledger.jsonl")).expect("ledger");
+    let round: Vec<&Candidate> = ledger.iter().filter(|c| c.round == 1).collect();
+    let aside: Vec<&Candidate> = round
+        .iter()
+        .copied()
+        .filter(|c| c.failed_stage() == Some(Stage::Prescreen))
+        .collect();
+    let fitted: Vec<&Candidate> = round
+        .iter()
+        .copied()
+        .filter(|c| c.failed_stage().is_none_or(|s| s.reached_evaluation()))
+        .collect();
+    assert_eq!(fitted.len(), 2, "{round:#?}");
+    assert!(!aside.is_empty(), "six proposals, two fitted: {round:#?}");
+    let estimate = |c: &Candidate| c.estimate.expect("an estimate");
+    let worst_fitted = fitted.iter().map(|c| estimate(c)).fold(f64::MIN, f64::max);
+    for c in &aside {
+        assert!(estimate(c) >= worst_fitted, "#{} {:?}", c.id, c.estimate);
+        assert!(c.feedback.contains("only the 2 best"), "{}", c.feedback);
+    }
+    assert!(err.contains("set aside"), "{err}");
+}

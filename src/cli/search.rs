@@ -7,7 +7,7 @@ use ansatz::engine::prompt::FeedbackFormat;
 use ansatz::engine::propose::{HumanProposer, LlmProposer, ReplayProposer};
 use ansatz::engine::{
     Candidate, Detail, Events, Executor, LlmSettings, LocalExecutor, Outcome, Problem, Proposer,
-    ProposerKind, RunDir, Search, SearchConfig,
+    ProposerKind, RunDir, Search, SearchConfig, Stage,
 };
 use ansatz::executor::{ExecutorKind, ExecutorRecord, SlurmEvaluator, slurm_settings_of_task};
 use ansatz::kinds::mpm::fit::{Optimizer, PhysicsPolicy};
@@ -388,6 +388,8 @@ pub(crate) struct Terminal {
     proposals: usize,
     done: usize,
     failed: usize,
+    /// Candidates of the round set aside by the prescreen (`--fit-best`; not failures).
+    aside: usize,
     started: Instant,
     round_started: Instant,
     /// When the last plain progress line was written.
@@ -433,6 +435,7 @@ impl Terminal {
             proposals: 0,
             done: 0,
             failed: 0,
+            aside: 0,
             started: now,
             round_started: now,
             said: now,
@@ -478,8 +481,13 @@ impl Terminal {
 
     /// The status of the round on one line.
     fn status(&self) -> String {
+        let aside = if self.aside > 0 {
+            format!(", {} set aside", self.aside)
+        } else {
+            String::new()
+        };
         format!(
-            "{}/{} done, {} failed | {} | {}",
+            "{}/{} done, {} failed{aside} | {} | {}",
             self.done,
             self.proposals,
             self.failed,
@@ -530,6 +538,7 @@ impl<D: Detail> Events<D> for Terminal {
         self.proposals = proposals;
         self.done = 0;
         self.failed = 0;
+        self.aside = 0;
         self.round_started = Instant::now();
         self.said = Instant::now();
         let mut label = self.label();
@@ -554,12 +563,19 @@ impl<D: Detail> Events<D> for Terminal {
     fn candidate(&mut self, c: &Candidate<D>) {
         self.consider(c);
         self.done += 1;
-        if c.failed_stage().is_some() {
-            self.failed += 1;
+        match c.failed_stage() {
+            Some(Stage::Prescreen) => self.aside += 1,
+            Some(_) => self.failed += 1,
+            None => {}
         }
         let status = self.status();
         if self.plain {
             let what = match c.failed_stage() {
+                Some(Stage::Prescreen) => format!(
+                    "#{} set aside (estimate {})",
+                    c.id,
+                    c.estimate.map_or("none".into(), |e| format!("{e:.4e}"))
+                ),
                 Some(stage) => format!("#{} failed at {stage}", c.id),
                 None => format!("#{} {:.4e}", c.id, c.fitness),
             };
