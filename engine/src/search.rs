@@ -1087,6 +1087,24 @@ pub(crate) mod tests {
         }
     }
 
+    /// Runs (or resumes) the [`Keyed`] problem in `dir`, proposing `rounds`.
+    fn run_keyed(
+        dir: &std::path::Path,
+        config: &SearchConfig<()>,
+        rounds: Vec<Vec<&'static str>>,
+    ) -> Outcome<Keys> {
+        let stop = AtomicBool::new(false);
+        Search {
+            problem: &Keyed,
+            config,
+            run: RunDir::open(dir).expect("run dir"),
+            proposer: Box::new(Rounds(rounds)),
+            stop: &stop,
+        }
+        .run(&mut Silent)
+        .expect("the run")
+    }
+
     #[test]
     fn a_failed_candidate_makes_no_later_one_a_duplicate_and_second_keys_count() {
         let dir = std::env::temp_dir().join(format!("ansatz-keys-{}", std::process::id()));
@@ -1094,19 +1112,8 @@ pub(crate) mod tests {
         let mut config = SearchConfig::new("keyed.toml", ());
         config.rounds = 3;
         config.threads = 1;
-        let stop = AtomicBool::new(false);
         let rounds = vec![vec!["13"], vec!["23", "33"], vec!["43", "27", "51"]];
-        let run = |rounds: Vec<Vec<&'static str>>, config: &SearchConfig<()>| {
-            Search {
-                problem: &Keyed,
-                config,
-                run: RunDir::open(&dir).expect("run dir"),
-                proposer: Box::new(Rounds(rounds)),
-                stop: &stop,
-            }
-            .run(&mut Silent)
-            .expect("the run")
-        };
+        let run = |rounds, config: &SearchConfig<()>| run_keyed(&dir, config, rounds);
         let outcome = run(rounds, &config);
         let c = &outcome.candidates;
         let texts: Vec<&str> = c.iter().map(|c| c.proposal.text.as_str()).collect();
@@ -1141,17 +1148,8 @@ pub(crate) mod tests {
         config.rounds = 2;
         config.threads = 1;
         config.fit_best = Some(2);
-        let stop = AtomicBool::new(false);
         let rounds = vec![vec!["51", "27", "34", "96", "43"], vec!["53", "18"]];
-        let outcome = Search {
-            problem: &Keyed,
-            config: &config,
-            run: RunDir::open(&dir).expect("run dir"),
-            proposer: Box::new(Rounds(rounds)),
-            stop: &stop,
-        }
-        .run(&mut Silent)
-        .expect("the run");
+        let outcome = run_keyed(&dir, &config, rounds);
         let c = &outcome.candidates;
         let row = |i: usize| {
             (

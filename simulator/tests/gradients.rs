@@ -176,10 +176,9 @@ fn dual_gradient_equals_finite_differences_plastic() {
     );
 }
 
-/// The parallel loss (one material per teacher-forced segment, rayon) equals the serial loss
-/// bit for bit, with one thread and with two.
-#[test]
-fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
+/// The SGA cube over 120 steps, its neo-Hookean rollout as the target (velocities, full
+/// states every 30 steps), and the loss with teacher forcing every 30 steps.
+fn neo_hookean_cube() -> (Scene, ansatz_simulator::Trajectory, LossConfig) {
     let mut scene = Scene::sga_cube();
     scene.steps = 120;
     let recording = Recording {
@@ -198,6 +197,14 @@ fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
         teacher_every: Some(30),
         ..LossConfig::default()
     };
+    (scene, target, config)
+}
+
+/// The parallel loss (one material per teacher-forced segment, rayon) equals the serial loss
+/// bit for bit, with one thread and with two.
+#[test]
+fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
+    let (scene, target, config) = neo_hookean_cube();
     let theta = seed_params::<DualSVec64<2>>(&[10.5, -0.5]);
     let law = Linear::from_params(&theta).unwrap();
     let serial = loss(&scene, &law, &target, &config).unwrap();
@@ -231,24 +238,7 @@ fn parallel_segments_equal_the_serial_loss_for_any_thread_count() {
 /// exactly those of that segment of the full loss); the first part of a free rollout.
 #[test]
 fn the_short_horizon_loss_covers_the_segments_it_picks() {
-    let mut scene = Scene::sga_cube();
-    scene.steps = 120;
-    let recording = Recording {
-        velocities: true,
-        states_every: Some(30),
-    };
-    let target = rollout::<f64, _>(
-        &scene,
-        &Preset::NeoHookean
-            .build::<f64>(&Preset::NeoHookean.defaults())
-            .unwrap(),
-        recording,
-    )
-    .unwrap();
-    let config = LossConfig {
-        teacher_every: Some(30),
-        ..LossConfig::default()
-    };
+    let (scene, target, config) = neo_hookean_cube();
     let theta = [10.5, -0.5];
     let full =
         ansatz_simulator::loss_parallel(&scene, &Preset::Linear, &theta, &target, &config).unwrap();
