@@ -178,6 +178,61 @@ fn nine_stress_columns_are_fitted_as_one_matrix_law() {
 }
 
 #[test]
+fn every_scaling_finds_a_sum_of_products_with_an_offset_and_an_unknown_one_is_refused() {
+    // Feynman I.12.11 with an offset: F = 3 + q (E + B v sin(theta)).
+    let dir = scratch("regress-scaling");
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut csv = String::from("q,E,B,v,theta,F\n");
+    for _ in 0..300 {
+        let r: Vec<f64> = (0..5).map(|_| rng.random_range(1.0..5.0)).collect();
+        let f = 3.0 + r[0] * (r[1] + r[2] * r[3] * r[4].sin());
+        let _ = writeln!(csv, "{},{},{},{},{},{f}", r[0], r[1], r[2], r[3], r[4]);
+    }
+    let data = dir.join("lorentz.csv");
+    std::fs::write(&data, csv).expect("write");
+    for scaling in ["terms", "affine", "none"] {
+        let out = dir.join(scaling);
+        let (code, stdout, stderr) = ansatz(&[
+            "regress",
+            s(&data),
+            "--target",
+            "F",
+            "--scaling",
+            scaling,
+            "--max-fits",
+            "20000",
+            "--time-limit",
+            "120",
+            "--threads",
+            "1",
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(code, 0, "{scaling}: {stdout}\n{stderr}");
+        let r = read_json(&out.join("result.json"));
+        // Scaled while searching, the law is written with its coefficients in it: it
+        // predicts the test rows exactly.
+        assert!(
+            r["test_r2"].as_f64().expect("r2") > 1.0 - 1e-12,
+            "{scaling}: {r:#}"
+        );
+    }
+    let (code, _, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--scaling",
+        "linear",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("linear") && stderr.contains("terms") && stderr.contains("affine"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn malformed_tables_are_refused_naming_the_line_and_the_column() {
     let dir = scratch("regress-bad");
     let cases: &[(&str, &str, &[&str])] = &[

@@ -10,7 +10,7 @@ DataFrames, and keeps the found law as its text and constants::
     est.equations_     # the Pareto front: complexity, loss, equation, ...
 """
 
-from ._core import OPERATORS
+from ._core import OPERATORS, SCALINGS
 from .regressor import Regressor
 
-__all__ = ["OPERATORS", "Regressor"]
+__all__ = ["OPERATORS", "SCALINGS", "Regressor"]

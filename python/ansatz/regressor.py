@@ -50,6 +50,11 @@ class Regressor(RegressorMixin, BaseEstimator):
     operators : tuple of str or None, default=None
         Unary operators the search may use, from ``ansatz.OPERATORS`` (``neg``, ``sqrt``,
         ``square``, ``exp``, ``log``, ``sin``, ``cos``); None: all of them.
+    scaling : str, default="terms"
+        How a law is scored while searching (``--scaling``), from ``ansatz.SCALINGS``:
+        ``terms`` (after the least-squares coefficients of the terms of its top-level sum
+        and an offset), ``affine`` (after the best offset and factor: linear scaling) or
+        ``none`` (as it is).
 
     Attributes
     ----------
@@ -79,6 +84,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         population=160,
         max_size=25,
         operators=None,
+        scaling="terms",
     ):
         self.time_limit = time_limit
         self.random_state = random_state
@@ -87,6 +93,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.population = population
         self.max_size = max_size
         self.operators = operators
+        self.scaling = scaling
 
     # ------------------------------------------------------------------ settings
 
@@ -125,6 +132,10 @@ class Regressor(RegressorMixin, BaseEstimator):
                 raise ValueError(
                     f"unknown operator {op!r}; the operators are {', '.join(_core.OPERATORS)}"
                 )
+        if self.scaling not in _core.SCALINGS:
+            raise ValueError(
+                f"unknown scaling {self.scaling!r}; the scalings are {', '.join(_core.SCALINGS)}"
+            )
         return dict(
             time_limit=float(time_limit),
             seed=seed,
@@ -133,6 +144,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             population=integer("population", self.population, 2),
             max_size=integer("max_size", self.max_size, 1),
             operators=operators,
+            scaling=str(self.scaling),
         )
 
     # ------------------------------------------------------------------ fit / predict

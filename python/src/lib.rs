@@ -69,7 +69,7 @@ fn front<'py>(py: Python<'py>, fit: &Fit) -> PyResult<Bound<'py, PyDict>> {
 /// `params`), `best` (index of the chosen law), `law_names`, `fits`, `evaluations`,
 /// `generations`, `seconds`, `stopped`.
 #[pyfunction]
-#[pyo3(signature = (columns, y, names, symbols, *, time_limit, seed, max_fits, threads, population, max_size, operators))]
+#[pyo3(signature = (columns, y, names, symbols, *, time_limit, seed, max_fits, threads, population, max_size, operators, scaling=String::from("terms")))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
@@ -84,6 +84,7 @@ fn fit<'py>(
     population: usize,
     max_size: usize,
     operators: Vec<String>,
+    scaling: String,
 ) -> PyResult<Bound<'py, PyDict>> {
     let result = guarded(py, "fit", || {
         let operators = operators
@@ -98,6 +99,7 @@ fn fit<'py>(
             population,
             max_size,
             operators,
+            scaling: estimator::scaling(&scaling)?,
         };
         estimator::fit(&columns, &y, &names, &symbols, &settings)
     })?;
@@ -131,5 +133,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(law_names, m)?)?;
     m.add("OPERATORS", estimator::OPERATORS.to_vec())?;
+    m.add("SCALINGS", estimator::SCALINGS.to_vec())?;
     Ok(())
 }

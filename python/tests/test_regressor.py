@@ -163,6 +163,8 @@ def test_bad_prediction_input_raises_value_error(fitted):
         dict(max_size=0),
         dict(operators=("tan",)),
         dict(operators="sin, tanh"),
+        dict(scaling="linear"),
+        dict(scaling=None),
     ],
 )
 def test_bad_settings_raise_value_error_at_fit(params, quadratic_sine):
@@ -183,6 +185,8 @@ def test_the_rust_core_turns_misuse_into_value_error_not_a_crash():
         core.fit([[1.0, float("nan"), 3.0]], [1.0, 2.0, 3.0], ["a"], ["a"], **settings)
     with pytest.raises(ValueError, match="unknown operator"):
         core.fit([[1.0, 2.0, 3.0]], [1.0, 2.0, 3.0], ["a"], ["a"], **{**settings, "operators": ["tan"]})
+    with pytest.raises(ValueError, match="unknown scaling"):
+        core.fit([[1.0, 2.0, 3.0]], [1.0, 2.0, 3.0], ["a"], ["a"], **{**settings, "scaling": "linear"})
     with pytest.raises(ValueError, match="does not load"):
         core.predict("return x9", ["x0"], [[1.0]])
     with pytest.raises(ValueError, match="does not load"):
@@ -204,6 +208,16 @@ def test_operators_restrict_the_search():
     full = Regressor(time_limit=30, max_fits=1500).fit(X, y)
     assert full.score(X, y) > 1 - 1e-12, full.equations_
     assert "exp" in str(full.sympy())
+
+
+def test_every_scaling_recovers_a_law_with_a_large_offset():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(0.5, 3, (200, 2))
+    y = 150 + 40 * X[:, 0] * X[:, 1] / (1 + X[:, 0])
+    for scaling in ansatz.SCALINGS:
+        est = Regressor(time_limit=30, max_fits=3000, scaling=scaling).fit(X, y)
+        assert est.get_params()["scaling"] == scaling
+        assert est.score(X, y) > 1 - 1e-12, (scaling, est.equations_)
 
 
 def test_it_works_in_a_pipeline_and_cross_validation(quadratic_sine):

@@ -9,6 +9,7 @@ use ansatz::kinds::Kind;
 use ansatz::kinds::table::TableKind;
 use ansatz::kinds::table::task::TableTask;
 use ansatz::law;
+use ansatz::regress::gp::Scaling;
 use ansatz::regress::run::{RegressConfig, run as run_regress, write_loop_outputs};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -58,6 +59,11 @@ pub struct RegressArgs {
     /// Seed of the split and the search.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// How the GP scores a law while searching: by its error after the best coefficients
+    /// of the terms of its top-level sum plus an offset (terms, the default), after the
+    /// best offset and factor (affine: linear scaling), or as it is (none).
+    #[arg(long, value_enum, default_value = "terms")]
+    pub scaling: Scaling,
     /// Threads fitting laws (0: one per core). The laws found do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -118,6 +124,7 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
         time_limit: args.time_limit,
         max_fits: args.max_fits,
         threads: args.threads,
+        scaling: args.scaling,
         out: out.clone(),
     };
     let quiet = args.quiet;

@@ -10,7 +10,7 @@
 
 use super::data::law_name;
 use super::expr::{Expr, Un, Vars};
-use super::gp::{self, Data, GpConfig};
+use super::gp::{self, Data, GpConfig, Scaling};
 use ansatz_grammar::{Compiled, Scratch, Signature, Type, Value};
 use std::collections::BTreeSet;
 
@@ -55,6 +55,9 @@ pub enum EstimatorError {
     /// An operator name that is not one of [`OPERATORS`].
     #[error("unknown operator '{0}'; the operators are: {ops}", ops = OPERATORS.join(", "))]
     Operator(String),
+    /// A scaling name that is not one of [`SCALINGS`].
+    #[error("unknown scaling '{0}'; the scalings are: {names}", names = SCALINGS.join(", "))]
+    Scaling(String),
     /// A setting out of range.
     #[error("{0}")]
     Setting(String),
@@ -80,6 +83,19 @@ pub fn operator(name: &str) -> Result<Un, EstimatorError> {
     }
 }
 
+/// Names of the ways the search scores a law ([`Scaling`]), as [`scaling`] reads them.
+pub const SCALINGS: [&str; 3] = ["terms", "affine", "none"];
+
+/// The scaling named `name` (one of [`SCALINGS`]).
+pub fn scaling(name: &str) -> Result<Scaling, EstimatorError> {
+    match name {
+        "terms" => Ok(Scaling::Terms),
+        "affine" => Ok(Scaling::Affine),
+        "none" => Ok(Scaling::None),
+        other => Err(EstimatorError::Scaling(other.to_string())),
+    }
+}
+
 /// Settings of a fit: those of `ansatz regress` and the search's sizes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -97,6 +113,8 @@ pub struct Settings {
     pub max_size: usize,
     /// Unary operators allowed.
     pub operators: Vec<Un>,
+    /// How a law is scored while searching (`ansatz regress --scaling`).
+    pub scaling: Scaling,
 }
 
 impl Default for Settings {
@@ -110,6 +128,7 @@ impl Default for Settings {
             population: gp.population,
             max_size: gp.max_size,
             operators: gp.unary,
+            scaling: gp.scaling,
         }
     }
 }
@@ -157,6 +176,7 @@ impl Settings {
             offspring: (self.population / 2).max(1),
             max_size: self.max_size,
             unary: self.operators.clone(),
+            scaling: self.scaling,
             ..base
         }
     }
@@ -499,6 +519,13 @@ mod tests {
         }
         assert_eq!(operator("tan"), Err(EstimatorError::Operator("tan".into())));
         assert_eq!(operator("cos"), Ok(Un::Cos));
+        assert_eq!(
+            scaling("linear"),
+            Err(EstimatorError::Scaling("linear".into()))
+        );
+        for name in SCALINGS {
+            assert!(scaling(name).is_ok(), "{name}");
+        }
     }
 
     #[test]

@@ -10,7 +10,12 @@
 //!   children), scaling (`c · n`, `n + c`). Parents are chosen by tournament on the error.
 //! * **Fitting**: each new structure is fitted from its parent's constants (new constants
 //!   start at 1) on a random subset of the training rows; structures are deduplicated by a
-//!   key that ignores constant values and the operand order of `+` and `*`.
+//!   key that ignores constant values and the operand order of `+` and `*`. With
+//!   [`Scaling`] (the default: [`Scaling::Terms`]) a structure is scored after the
+//!   least-squares coefficients of its top-level terms and an offset, solved at every
+//!   evaluation ([`scaled_nmse`]); the archive keeps the structure and its coefficients,
+//!   and the front is refitted as the law with the coefficients written in
+//!   ([`apply_scale`]), then tidied (coefficients that are 1 or 0 dropped).
 //! * **Survival**: the best of every size first, then the lowest errors.
 //! * **Stop**: the time limit, the fit budget, or an exact law (error below 1e-24) followed
 //!   by a quarter as many fits again (at least 100), to look for a smaller one.
@@ -88,6 +93,176 @@ pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) 
         *gk = s * scale;
     }
     (c.is_finite() && g.iter().all(|v| v.is_finite())).then_some((c, g))
+}
+
+/// How the search scores a structure: by its raw error, or by its error after the best
+/// linear combination that least squares solves at every evaluation (the constants inside
+/// the terms are what L-BFGS fits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scaling {
+    /// The law as it is.
+    None,
+    /// `a + b · law` (linear scaling, Keijzer 2003).
+    Affine,
+    /// `a + Σ cᵢ · termᵢ` over the law's top-level sum (`t₁ ± t₂ ± …`, at most 8
+    /// terms, `MAX_TERMS`; a law with more is scaled as a whole).
+    Terms,
+}
+
+/// Most terms of a top-level sum that [`Scaling::Terms`] solves for.
+pub const MAX_TERMS: usize = 8;
+
+/// The subtrees whose coefficients the scaling solves for: none for [`Scaling::None`] and
+/// for a law with no input; terms without an input are left to the offset.
+pub fn scaled_terms(root: &Node, scaling: Scaling) -> Vec<&Node> {
+    fn flatten<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
+        match n {
+            Node::Bin(Bin::Add | Bin::Sub, a, b) => {
+                flatten(a, out);
+                flatten(b, out);
+            }
+            _ => out.push(n),
+        }
+    }
+    if scaling == Scaling::None || root.is_constant() {
+        return Vec::new();
+    }
+    let mut terms = Vec::new();
+    if scaling == Scaling::Terms {
+        flatten(root, &mut terms);
+        terms.retain(|t| !t.is_constant());
+    }
+    if terms.is_empty() || terms.len() > MAX_TERMS {
+        terms = vec![root];
+    }
+    terms
+}
+
+/// The intercept and the coefficients of the columns `cols` that minimise
+/// `Σ (a + Σ cⱼ colⱼ − y)²`, by Gram–Schmidt on the centred columns: a column that is
+/// (nearly) a combination of the earlier ones, or constant, gets coefficient 0. `None` when
+/// a value is not finite.
+pub fn least_squares(cols: &[Vec<f64>], y: &[f64]) -> Option<(f64, Vec<f64>)> {
+    let n = y.len().max(1) as f64;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+    let ym = mean(y);
+    let means: Vec<f64> = cols.iter().map(|c| mean(c)).collect();
+    let k = cols.len();
+    // q: orthonormal columns kept; r: the triangular factor (row j: the kept column j).
+    let mut q: Vec<Vec<f64>> = Vec::new();
+    let mut r: Vec<Vec<f64>> = Vec::new();
+    let mut kept: Vec<usize> = Vec::new();
+    for (j, c) in cols.iter().enumerate() {
+        let mut v: Vec<f64> = c.iter().map(|x| x - means[j]).collect();
+        let norm0 = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if !norm0.is_finite() {
+            return None;
+        }
+        let mut rj = vec![0.0; k];
+        for (i, qi) in q.iter().enumerate() {
+            let d: f64 = qi.iter().zip(&v).map(|(a, b)| a * b).sum();
+            rj[kept[i]] = d;
+            v.iter_mut().zip(qi).for_each(|(x, qv)| *x -= d * qv);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm0 == 0.0 || norm <= 1e-9 * norm0 {
+            continue;
+        }
+        rj[j] = norm;
+        v.iter_mut().for_each(|x| *x /= norm);
+        q.push(v);
+        r.push(rj);
+        kept.push(j);
+    }
+    let z: Vec<f64> = q
+        .iter()
+        .map(|qi| qi.iter().zip(y).map(|(a, b)| a * (b - ym)).sum())
+        .collect();
+    let mut c = vec![0.0; k];
+    for i in (0..kept.len()).rev() {
+        let s: f64 = (i + 1..kept.len())
+            .map(|l| r[l][kept[i]] * c[kept[l]])
+            .sum();
+        c[kept[i]] = (z[i] - s) / r[i][kept[i]];
+    }
+    let a = ym - c.iter().zip(&means).map(|(c, m)| c * m).sum::<f64>();
+    (a.is_finite() && c.iter().all(|v| v.is_finite())).then_some((a, c))
+}
+
+/// [`nmse`] of the scaled law `a + Σ cᵢ · termᵢ` ([`scaled_terms`]) with `a` and the `cᵢ`
+/// the best for the parameters ([`least_squares`]), its gradient in the parameters (the
+/// coefficients held at their optimum, where the error's derivative in them is zero), and
+/// the coefficients `[a, c₁, …]`.
+pub fn scaled_nmse(
+    expr: &Expr,
+    scaling: Scaling,
+    data: &Data<'_>,
+    var: f64,
+    params: &[f64],
+    grad: bool,
+) -> Option<(f64, Vec<f64>, Vec<f64>)> {
+    let rows = data.rows();
+    let scale = 1.0 / (rows as f64 * var);
+    let terms = scaled_terms(&expr.root, scaling);
+    let as_expr = |t: &Node| Expr {
+        root: t.clone(),
+        params: expr.params.clone(),
+    };
+    let exprs: Vec<Expr> = terms.iter().map(|t| as_expr(t)).collect();
+    let values: Vec<Vec<f64>> = exprs
+        .iter()
+        .map(|e| e.eval_with(params, &data.columns, rows))
+        .collect();
+    let (a, c) = least_squares(&values, data.y)?;
+    let residual: Vec<f64> = (0..rows)
+        .map(|i| a + c.iter().zip(&values).map(|(c, v)| c * v[i]).sum::<f64>() - data.y[i])
+        .collect();
+    let cost = residual.iter().map(|r| r * r).sum::<f64>() * scale;
+    let mut g = vec![0.0; params.len()];
+    if grad {
+        for (k, gk) in g.iter_mut().enumerate() {
+            let mut s = 0.0;
+            for (e, cj) in exprs.iter().zip(&c) {
+                if *cj == 0.0 {
+                    continue;
+                }
+                let d = e.eval_dual_with(params, &data.columns, rows, k);
+                s += d
+                    .iter()
+                    .zip(&residual)
+                    .map(|(f, r)| 2.0 * r * cj * f.eps)
+                    .sum::<f64>();
+            }
+            *gk = s * scale;
+        }
+    }
+    let mut coefficients = vec![a];
+    coefficients.extend(c);
+    (cost.is_finite() && g.iter().all(|v| v.is_finite())).then_some((cost, g, coefficients))
+}
+
+/// The scaled law `a + Σ cᵢ · termᵢ` as one law (the coefficients `[a, c₁, …]` of
+/// [`scaled_nmse`], a term of coefficient 0 left out); `e` itself with no coefficients.
+pub fn apply_scale(e: &Expr, scaling: Scaling, coefficients: &[f64]) -> Expr {
+    let terms = scaled_terms(&e.root, scaling);
+    let Some((&a, c)) = coefficients.split_first() else {
+        return e.clone();
+    };
+    if c.len() != terms.len() {
+        return e.clone();
+    }
+    let mut params = e.params.clone();
+    let mut root = Node::Param(params.len());
+    params.push(a);
+    for (t, &cj) in terms.iter().zip(c) {
+        if cj == 0.0 {
+            continue;
+        }
+        let term = Node::bin(Bin::Mul, Node::Param(params.len()), (*t).clone());
+        params.push(cj);
+        root = Node::bin(Bin::Add, root, term);
+    }
+    Expr::new(root, params)
 }
 
 /// Fits `expr`'s constants on `data` (L-BFGS, `extra` random restarts); returns the error
@@ -210,6 +385,8 @@ pub struct GpConfig {
     /// Threads fitting the structures of a generation (0: one per core). The search does
     /// not depend on it.
     pub threads: usize,
+    /// How a structure is scored while searching ([`Scaling`]).
+    pub scaling: Scaling,
 }
 
 impl Default for GpConfig {
@@ -226,6 +403,7 @@ impl Default for GpConfig {
             fit_iterations: 25,
             unary: Un::ALL.to_vec(),
             threads: 1,
+            scaling: Scaling::Terms,
         }
     }
 }
@@ -281,9 +459,20 @@ pub fn progress_interval(time_limit: f64) -> f64 {
 
 #[derive(Clone, Debug)]
 struct Ind {
+    /// The law as the search grows it (without its scale).
     expr: Expr,
     nmse: f64,
     size: usize,
+    /// How it was scaled, and the coefficients `[a, c₁, …]` ([`apply_scale`]).
+    scaling: Scaling,
+    scale: Vec<f64>,
+}
+
+impl Ind {
+    /// The law with its scale applied.
+    fn law(&self) -> Expr {
+        apply_scale(&self.expr, self.scaling, &self.scale)
+    }
 }
 
 struct Gp<'a> {
@@ -500,18 +689,36 @@ fn fit_structure(
 ) -> (Option<Ind>, usize) {
     let size = expr.size();
     let shape = expr.clone();
-    let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
     let limits = lsq::Limits::until(cfg.fit_iterations, clock.search_until);
-    let f = lsq::minimize_within(&mut eval, &expr.params, cfg.fit_iterations, &limits);
-    let passes = f.evaluations * expr.params.len().max(1);
+    let f = if cfg.scaling == Scaling::None {
+        let mut eval = |p: &[f64], grad: bool| nmse(&shape, data, var, p, grad);
+        lsq::minimize_within(&mut eval, &expr.params, cfg.fit_iterations, &limits)
+    } else {
+        let mut eval = |p: &[f64], grad: bool| {
+            scaled_nmse(&shape, cfg.scaling, data, var, p, grad).map(|(c, g, _)| (c, g))
+        };
+        lsq::minimize_within(&mut eval, &expr.params, cfg.fit_iterations, &limits)
+    };
+    let mut passes = f.evaluations * expr.params.len().max(1);
     if !f.nmse.is_finite() {
         return (None, passes);
     }
     expr.params = f.params;
+    let scale = if cfg.scaling == Scaling::None {
+        Vec::new()
+    } else {
+        passes += 1;
+        match scaled_nmse(&expr, cfg.scaling, data, var, &expr.params, false) {
+            Some((_, _, c)) => c,
+            None => return (None, passes),
+        }
+    };
     let ind = Ind {
         expr,
         nmse: f.nmse,
         size,
+        scaling: cfg.scaling,
+        scale,
     };
     (Some(ind), passes)
 }
@@ -751,7 +958,7 @@ pub fn search_with(
             .values()
             .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
             .map(|a| Member {
-                expr: a.expr.clone(),
+                expr: a.law(),
                 nmse: a.nmse,
                 size: a.size,
             });
@@ -842,7 +1049,7 @@ pub fn search_with(
     archive.sort_by(|a, b| a.1.nmse.total_cmp(&b.1.nmse));
     let mut front: Vec<Member> = Vec::new();
     for (i, ind) in archive {
-        let mut e = ind.expr;
+        let mut e = ind.law();
         let (mut err, evals) = fit_within(
             &mut e,
             data,
@@ -1341,6 +1548,113 @@ mod tests {
         );
         assert_eq!(one.front, two.front);
         assert_eq!(one.fits, two.fits);
+    }
+
+    #[test]
+    fn scaling_solves_the_coefficients_and_its_gradient_matches_differences() {
+        let x = grid(100, 0.5, 3.0, 11);
+        let z = grid(100, 0.5, 3.0, 12);
+        // y = 4 - 3 sin(1.7 x) + 0.5 x z: the scaled error of sin(p x) + x z is zero at
+        // p = 1.7 with terms, not with one factor for the whole law.
+        let y: Vec<f64> = (0..100)
+            .map(|i| 4.0 - 3.0 * (1.7 * x[i]).sin() + 0.5 * x[i] * z[i])
+            .collect();
+        let data = Data {
+            columns: vec![&x, &z],
+            y: &y,
+        };
+        let e = Expr::new(
+            Node::bin(
+                Bin::Add,
+                Node::un(Un::Sin, Node::bin(Bin::Mul, Node::Param(0), Node::Var(0))),
+                Node::bin(Bin::Mul, Node::Var(0), Node::Var(1)),
+            ),
+            vec![1.7],
+        );
+        let var = data.variance();
+        let (c, _, coef) = scaled_nmse(&e, Scaling::Terms, &data, var, &[1.7], false).unwrap();
+        assert!(c < 1e-26, "{c}");
+        assert!(
+            (coef[0] - 4.0).abs() < 1e-10 && (coef[1] + 3.0).abs() < 1e-10,
+            "{coef:?}"
+        );
+        assert!((coef[2] - 0.5).abs() < 1e-10, "{coef:?}");
+        let (affine, _, ab) = scaled_nmse(&e, Scaling::Affine, &data, var, &[1.7], false).unwrap();
+        assert_eq!(ab.len(), 2);
+        assert!(affine > 1e-3, "{affine}");
+        // The law with its coefficients applied is the target.
+        let law = apply_scale(&e, Scaling::Terms, &coef);
+        assert_eq!(law.params.len(), 4);
+        for (p, y) in law.eval(&[&x, &z], x.len()).iter().zip(&y) {
+            assert!((p - y).abs() < 1e-10);
+        }
+        // Away from the optimum: the gradient (coefficients held at their optimum) is the
+        // derivative of the scaled error, by central differences.
+        for scaling in [Scaling::Affine, Scaling::Terms] {
+            let p = 1.3;
+            let (c, g, _) = scaled_nmse(&e, scaling, &data, var, &[p], true).unwrap();
+            let h = 1e-6;
+            let at = |p: f64| scaled_nmse(&e, scaling, &data, var, &[p], false).unwrap().0;
+            let fd = (at(p + h) - at(p - h)) / (2.0 * h);
+            assert!(c > 1e-3, "{c}");
+            assert!(
+                (g[0] - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+                "{} vs {fd}",
+                g[0]
+            );
+        }
+        // A law constant over the rows: no term, the offset is the mean.
+        let k = Expr::new(Node::Param(0), vec![2.0]);
+        let (_, _, coef) = scaled_nmse(&k, Scaling::Terms, &data, var, &[2.0], false).unwrap();
+        assert_eq!(coef.len(), 1);
+        assert!((coef[0] - y.iter().sum::<f64>() / y.len() as f64).abs() < 1e-12);
+        // A law that is not finite on a row has no error.
+        let l = Expr::new(
+            Node::un(Un::Log, Node::bin(Bin::Sub, Node::Var(0), Node::Num(1.0))),
+            vec![],
+        );
+        assert!(scaled_nmse(&l, Scaling::Terms, &data, var, &[], false).is_none());
+    }
+
+    #[test]
+    fn least_squares_gives_collinear_and_constant_columns_no_weight() {
+        let x = grid(50, -1.0, 1.0, 13);
+        let y: Vec<f64> = x.iter().map(|x| 2.0 + 3.0 * x).collect();
+        let twice: Vec<f64> = x.iter().map(|x| 2.0 * x).collect();
+        let (a, c) = least_squares(&[x.clone(), twice, vec![5.0; 50]], &y).unwrap();
+        assert!(
+            (a - 2.0).abs() < 1e-12 && (c[0] - 3.0).abs() < 1e-12,
+            "{a} {c:?}"
+        );
+        assert_eq!((c[1], c[2]), (0.0, 0.0));
+        assert!(least_squares(&[vec![f64::NAN; 50]], &y).is_none());
+    }
+
+    #[test]
+    fn a_law_with_a_large_offset_and_factor_is_found_exactly_with_scaling() {
+        // 150 + 40 x0 x1 / (1 + x0): the offset and the factor are found at every
+        // evaluation, so the search only has to find the shape.
+        let x0 = grid(300, 0.5, 4.0, 21);
+        let x1 = grid(300, 0.5, 4.0, 22);
+        let y: Vec<f64> = (0..300)
+            .map(|i| 150.0 + 40.0 * x0[i] * x1[i] / (1.0 + x0[i]))
+            .collect();
+        let data = Data {
+            columns: vec![&x0, &x1],
+            y: &y,
+        };
+        let cfg = GpConfig {
+            max_fits: Some(3000),
+            seed: 3,
+            ..GpConfig::default()
+        };
+        let out = search(&data, &cfg);
+        let best = &out.front[choose(&out.front).unwrap()];
+        assert!(best.nmse < 1e-20, "{:?}", out.front);
+        let pred = best.expr.eval(&[&x0, &x1], 300);
+        for (p, y) in pred.iter().zip(&y) {
+            assert!((p - y).abs() <= 1e-9 * y.abs(), "{p} {y}");
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct RegressConfig {
     pub max_fits: Option<usize>,
     /// Threads fitting laws (0: one per core); the result does not depend on it.
     pub threads: usize,
+    /// How the GP scores laws while searching ([`GpConfig::scaling`]).
+    pub scaling: gp::Scaling,
     /// Output directory.
     pub out: PathBuf,
 }
@@ -446,6 +448,7 @@ fn run_on(
             time_limit: cfg.time_limit,
             max_fits: cfg.max_fits,
             threads: cfg.threads,
+            scaling: cfg.scaling,
             ..GpConfig::default()
         };
         let result = match target {

@@ -136,6 +136,7 @@ impl TableTask {
             time_limit: f64::INFINITY,
             max_fits: None,
             threads: 1,
+            scaling: crate::regress::gp::Scaling::Terms,
             out: PathBuf::new(),
         };
         let (mut train, mut test, roles) = load_split(&cfg)?;
