@@ -201,6 +201,18 @@ impl Node {
         }
     }
 
+    /// Calls `f` on every leaf (input, constant, number), which it may replace.
+    pub fn map_leaves(&mut self, f: &mut impl FnMut(&mut Node)) {
+        match self {
+            Node::Un(_, a) => a.map_leaves(f),
+            Node::Bin(_, a, b) => {
+                a.map_leaves(f);
+                b.map_leaves(f);
+            }
+            _ => f(self),
+        }
+    }
+
     fn map_params(&mut self, f: &mut impl FnMut(usize) -> usize) {
         match self {
             Node::Param(k) => *k = f(*k),
@@ -343,13 +355,27 @@ impl Expr {
     }
 
     /// The law program: one `param` line per constant, then `return`.
+    ///
+    /// The law language declares at most `Limits::default().max_params` parameters: the
+    /// constants after that many are written as numbers in the law (the same values).
     pub fn law(&self, vars: &Vars) -> String {
+        let max = ansatz_grammar::Limits::default().max_params;
         let mut s = String::new();
-        for (k, v) in self.params.iter().enumerate() {
+        for (k, v) in self.params.iter().enumerate().take(max) {
             let _ = writeln!(s, "param {} = {}", Expr::param_name(k), law_number(*v));
         }
+        let mut root = self.root.clone();
+        if self.params.len() > max {
+            root.map_leaves(&mut |n| {
+                if let Node::Param(k) = n
+                    && *k >= max
+                {
+                    *n = Node::Num(self.params.get(*k).copied().unwrap_or(f64::NAN));
+                }
+            });
+        }
         let mut body = String::new();
-        print(&self.root, &mut body, 0, &Style::Law(vars), None);
+        print(&root, &mut body, 0, &Style::Law(vars), None);
         let _ = write!(s, "return {body}");
         s
     }

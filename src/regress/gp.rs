@@ -258,8 +258,30 @@ pub fn apply_scale(e: &Expr, scaling: Scaling, coefficients: &[f64]) -> Expr {
         if cj == 0.0 {
             continue;
         }
-        let term = Node::bin(Bin::Mul, Node::Param(params.len()), (*t).clone());
-        params.push(cj);
+        // A term with a constant factor of its own (`k · t`, `t · k`, `k / t`) takes the
+        // coefficient into it; any other gets a new constant.
+        let own = match t {
+            Node::Bin(Bin::Mul, x, y) => match (&**x, &**y) {
+                (Node::Param(k), _) | (_, Node::Param(k)) => Some(*k),
+                _ => None,
+            },
+            Node::Bin(Bin::Div, x, _) => match **x {
+                Node::Param(k) => Some(k),
+                _ => None,
+            },
+            _ => None,
+        };
+        let term = match own {
+            Some(k) if k < params.len() => {
+                params[k] *= cj;
+                (*t).clone()
+            }
+            _ => {
+                let term = Node::bin(Bin::Mul, Node::Param(params.len()), (*t).clone());
+                params.push(cj);
+                term
+            }
+        };
         root = Node::bin(Bin::Add, root, term);
     }
     Expr::new(root, params)
@@ -1351,7 +1373,7 @@ pub fn tidy_until(e: Expr, err: f64, data: &Data<'_>, deadline: Instant) -> (Exp
     let (mut best, mut best_err) = (gather_products(&fold_constants(&e)), err);
     // Snap every constant near a simple number at once.
     let mut root = best.root.clone();
-    remap_nodes(&mut root, &mut |n| {
+    root.map_leaves(&mut |n| {
         if let Node::Param(k) = n
             && let Some(v) = best.params.get(*k).copied().and_then(snap)
         {
@@ -1368,7 +1390,7 @@ pub fn tidy_until(e: Expr, err: f64, data: &Data<'_>, deadline: Instant) -> (Exp
         for v in [1.0, 0.0] {
             let mut root = best.root.clone();
             let mut i = 0;
-            remap_nodes(&mut root, &mut |n| {
+            root.map_leaves(&mut |n| {
                 if let Node::Param(j) = n {
                     if *j == k {
                         *n = Node::Num(v);
@@ -1448,17 +1470,6 @@ fn refit_variant(
     let mut t = fold_constants(&Expr::new(simplified, e.params.clone()));
     let (terr, _) = fit_within(&mut t, data, 60, 0, 0, deadline);
     (terr.is_finite() && terr <= bar).then_some((t, terr))
-}
-
-fn remap_nodes(n: &mut Node, f: &mut impl FnMut(&mut Node)) {
-    match n {
-        Node::Un(_, a) => remap_nodes(a, f),
-        Node::Bin(_, a, b) => {
-            remap_nodes(a, f);
-            remap_nodes(b, f);
-        }
-        _ => f(n),
-    }
 }
 
 /// The law to report from a front: the smallest whose error is within 10 % of the best
@@ -1614,6 +1625,50 @@ mod tests {
             vec![],
         );
         assert!(scaled_nmse(&l, Scaling::Terms, &data, var, &[], false).is_none());
+    }
+
+    #[test]
+    fn a_scaled_law_takes_coefficients_into_its_own_constants_and_its_text_loads() {
+        // Ten terms k_i · x_i: the coefficients go into the k_i, not into ten new
+        // constants; a law of more constants than the law language declares is written
+        // with the rest as numbers, and loads with the same values.
+        let cols: Vec<Vec<f64>> = (0..10).map(|i| grid(40, 1.0, 2.0, 30 + i)).collect();
+        let mut root = Node::bin(Bin::Mul, Node::Param(0), Node::Var(0));
+        for i in 1..10 {
+            root = Node::bin(
+                Bin::Add,
+                root,
+                Node::bin(Bin::Mul, Node::Param(0), Node::Var(i)),
+            );
+        }
+        let e = Expr::new(root, vec![1.0; 10]);
+        assert_eq!(e.params.len(), 10);
+        // More terms than MAX_TERMS: the law is scaled as a whole.
+        assert_eq!(scaled_terms(&e.root, Scaling::Terms).len(), 1);
+        let few = Expr::new(
+            Node::bin(
+                Bin::Add,
+                Node::bin(Bin::Mul, Node::Param(0), Node::Var(0)),
+                Node::bin(Bin::Div, Node::Param(1), Node::Var(1)),
+            ),
+            vec![2.0, 3.0],
+        );
+        let scaled = apply_scale(&few, Scaling::Terms, &[1.0, 5.0, 7.0]);
+        assert_eq!(scaled.params, vec![1.0, 10.0, 21.0]);
+        let names: Vec<String> = (0..10).map(|i| format!("x{i}")).collect();
+        let vars = super::super::expr::Vars {
+            law: names.clone(),
+            columns: names.clone(),
+        };
+        let text = e.law(&vars);
+        assert_eq!(text.matches("param ").count(), 8, "{text}");
+        let model = super::super::estimator::Model::load(&text, &names).unwrap();
+        let refs: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+        let want = e.eval(&refs, 40);
+        let got = model.predict(&cols).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-12 * w.abs(), "{g} {w}");
+        }
     }
 
     #[test]
