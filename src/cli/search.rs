@@ -783,7 +783,7 @@ struct SearchCommand {
 impl KindVisitor for SearchCommand {
     type Output = anyhow::Result<ExitCode>;
 
-    fn visit<K: ProblemKind>(self, _kind: Kind) -> anyhow::Result<ExitCode> {
+    fn visit<K: ProblemKind>(self, kind: Kind) -> anyhow::Result<ExitCode> {
         let SearchCommand {
             args,
             task,
@@ -812,7 +812,9 @@ impl KindVisitor for SearchCommand {
                     no_start_grid: args.no_start_grid,
                     sequence_search: args.sequence_search,
                 };
-                K::apply(&mut settings, &overrides)
+                overrides
+                    .check(kind)
+                    .and_then(|()| K::apply(&mut settings, &overrides))
                     .map_err(|e| super::invalid(anyhow::anyhow!("{e}")))?;
                 new_config(&args, &task, settings)?
             }

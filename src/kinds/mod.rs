@@ -33,6 +33,39 @@ pub struct Overrides {
     pub sequence_search: Option<ehrlich::search::SequenceSearch>,
 }
 
+impl Overrides {
+    /// Refuses an override given for a task of kind `kind` that it does not apply to,
+    /// naming the kinds it applies to: the one place that knows which override goes with
+    /// which kind ([`ProblemKind::apply`] then only applies them). `--feedback` applies to
+    /// every kind (the engine's history is formatted by it).
+    pub fn check(&self, kind: Kind) -> Result<(), KindError> {
+        const SIMULATION: (&[Kind], &str) = (&[Kind::Mpm], "simulation (mpm)");
+        const LAW: (&[Kind], &str) = (&[Kind::Mpm, Kind::Table], "law (mpm, table)");
+        const SEQUENCE: (&[Kind], &str) = (&[Kind::Ehrlich], "sequence (ehrlich)");
+        let given = [
+            (self.optimizer.is_some(), "--optimizer", SIMULATION),
+            (self.fit_evaluations.is_some(), "--fit-evaluations", LAW),
+            (self.physics.is_some(), "--physics", SIMULATION),
+            (self.no_library, "--no-library", LAW),
+            (self.no_start_grid, "--no-start-grid", SIMULATION),
+            (
+                self.sequence_search.is_some(),
+                "--sequence-search",
+                SEQUENCE,
+            ),
+        ];
+        for (set, flag, (kinds, what)) in given {
+            if set && !kinds.contains(&kind) {
+                return Err(format!(
+                    "{flag} applies to {what} tasks only, not to this {kind} task"
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a kind of problem brings to the engine.
 pub trait ProblemKind {
     /// Its problem.
@@ -43,8 +76,8 @@ pub trait ProblemKind {
         task: &Path,
     ) -> Result<(Self::Problem, <Self::Problem as Problem>::Settings), KindError>;
 
-    /// Applies command-line overrides to the settings (an error for one that does not
-    /// apply to this kind).
+    /// Applies command-line overrides to the settings; those that do not apply to this
+    /// kind were refused before by [`Overrides::check`].
     fn apply(
         settings: &mut <Self::Problem as Problem>::Settings,
         overrides: &Overrides,

@@ -259,17 +259,27 @@ mod tests {
 
     #[test]
     fn no_library_reaches_the_settings_of_law_kinds_only() {
-        use crate::kinds::{Overrides, ProblemKind, ehrlich, mpm};
+        use crate::kinds::{Kind, Overrides, ProblemKind, mpm};
         let overrides = Overrides {
             no_library: true,
             ..Overrides::default()
         };
         let mut settings = FitSettings::default();
+        overrides.check(Kind::Mpm).expect("applies");
         mpm::MpmKind::apply(&mut settings, &overrides).expect("applies");
         assert!(!settings.library);
-        assert!(
-            ehrlich::EhrlichKind::apply(&mut ehrlich::EhrlichSettings::default(), &overrides)
-                .is_err()
-        );
+        overrides.check(Kind::Table).expect("applies");
+        for kind in [Kind::Ehrlich, Kind::Molecules] {
+            let e = overrides
+                .check(kind)
+                .expect_err("does not apply")
+                .to_string();
+            assert!(
+                e.contains("--no-library")
+                    && e.contains("law (mpm, table)")
+                    && e.contains(kind.name()),
+                "{e}"
+            );
+        }
     }
 }

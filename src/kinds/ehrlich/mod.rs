@@ -293,22 +293,6 @@ impl super::ProblemKind for EhrlichKind {
         if let Some(search) = o.sequence_search {
             settings.search = search;
         }
-        if o.physics.is_some() {
-            return Err("--physics applies to simulation (mpm) tasks only".into());
-        }
-        if o.no_start_grid {
-            return Err("--no-start-grid applies to simulation (mpm) tasks only".into());
-        }
-        if o.no_library {
-            return Err("--no-library applies to law tasks (mpm, table) only".into());
-        }
-        if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err(
-                "--optimizer and --fit-evaluations do not apply to an Ehrlich task \
-                        (it has nothing continuous to fit)"
-                    .into(),
-            );
-        }
         Ok(())
     }
 

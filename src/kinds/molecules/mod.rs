@@ -274,26 +274,7 @@ impl super::ProblemKind for MoleculesKind {
         ))
     }
 
-    fn apply(_: &mut (), o: &super::Overrides) -> Result<(), super::KindError> {
-        if o.sequence_search.is_some() {
-            return Err("--sequence-search applies to sequence (ehrlich) tasks only".into());
-        }
-        if o.physics.is_some() {
-            return Err("--physics applies to simulation (mpm) tasks only".into());
-        }
-        if o.no_start_grid {
-            return Err("--no-start-grid applies to simulation (mpm) tasks only".into());
-        }
-        if o.no_library {
-            return Err("--no-library applies to law tasks (mpm, table) only".into());
-        }
-        if o.optimizer.is_some() || o.fit_evaluations.is_some() {
-            return Err(
-                "--optimizer and --fit-evaluations do not apply to a molecule task \
-                        (its budget is in the task file)"
-                    .into(),
-            );
-        }
+    fn apply(_: &mut (), _: &super::Overrides) -> Result<(), super::KindError> {
         Ok(())
     }
 

@@ -318,9 +318,6 @@ impl super::ProblemKind for MpmKind {
     }
 
     fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
-        if o.sequence_search.is_some() {
-            return Err("--sequence-search applies to sequence (ehrlich) tasks only".into());
-        }
         if let Some(optimizer) = o.optimizer {
             settings.optimizer = optimizer;
         }

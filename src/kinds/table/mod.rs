@@ -584,22 +584,6 @@ impl super::ProblemKind for TableKind {
     }
 
     fn apply(settings: &mut FitSettings, o: &super::Overrides) -> Result<(), super::KindError> {
-        if o.sequence_search.is_some() {
-            return Err("--sequence-search applies to sequence (ehrlich) tasks only".into());
-        }
-        if o.optimizer.is_some() {
-            return Err(
-                "--optimizer does not apply to a table (its laws are fitted by \
-                        least squares with L-BFGS restarts)"
-                    .into(),
-            );
-        }
-        if o.physics.is_some() {
-            return Err("--physics applies to simulation (mpm) tasks only".into());
-        }
-        if o.no_start_grid {
-            return Err("--no-start-grid applies to simulation (mpm) tasks only".into());
-        }
         if let Some(n) = o.fit_evaluations {
             settings.max_evaluations = n;
         }
