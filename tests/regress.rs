@@ -520,6 +520,10 @@ fn a_table_search_killed_mid_round_resumes_without_losing_or_refitting() {
                 "human".into(),
                 "--laws-per-round".into(),
                 "8".into(),
+                // Room for every fit on a loaded machine: the budget must not be what
+                // ends the resumed run.
+                "--time-limit".into(),
+                "900".into(),
                 "--quiet".into(),
             ]
         };
@@ -577,7 +581,11 @@ fn a_table_search_killed_mid_round_resumes_without_losing_or_refitting() {
                 .expect("id")
         })
         .collect();
-    assert_eq!(ids, (0..=laws.len() as u64).collect::<Vec<_>>(), "ids");
+    assert_eq!(
+        ids,
+        (0..=laws.len() as u64).collect::<Vec<_>>(),
+        "ids: {stdout}\n{stderr}"
+    );
     assert!(
         stdout.contains(&format!(
             "{} fitted in this invocation",
