@@ -485,15 +485,14 @@ struct Ind {
     expr: Expr,
     nmse: f64,
     size: usize,
-    /// How it was scaled, and the coefficients `[a, c₁, …]` ([`apply_scale`]).
-    scaling: Scaling,
+    /// The coefficients `[a, c₁, …]` of the search's scaling ([`apply_scale`]).
     scale: Vec<f64>,
 }
 
 impl Ind {
-    /// The law with its scale applied.
-    fn law(&self) -> Expr {
-        apply_scale(&self.expr, self.scaling, &self.scale)
+    /// The law with its scale (of the search's `scaling`) applied.
+    fn law(&self, scaling: Scaling) -> Expr {
+        apply_scale(&self.expr, scaling, &self.scale)
     }
 }
 
@@ -739,7 +738,6 @@ fn fit_structure(
         expr,
         nmse: f.nmse,
         size,
-        scaling: cfg.scaling,
         scale,
     };
     (Some(ind), passes)
@@ -980,7 +978,7 @@ pub fn search_with(
             .values()
             .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
             .map(|a| Member {
-                expr: a.law(),
+                expr: a.law(cfg.scaling),
                 nmse: a.nmse,
                 size: a.size,
             });
@@ -1071,7 +1069,7 @@ pub fn search_with(
     archive.sort_by(|a, b| a.1.nmse.total_cmp(&b.1.nmse));
     let mut front: Vec<Member> = Vec::new();
     for (i, ind) in archive {
-        let mut e = ind.law();
+        let mut e = ind.law(cfg.scaling);
         let (mut err, evals) = fit_within(
             &mut e,
             data,
