@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Compare two search ledgers (ledger.jsonl) value by value, ignoring every `seconds` field.
+
+    python3 benches/engine/compare_ledgers.py BEFORE/ledger.jsonl AFTER/ledger.jsonl
+
+Prints, per record, the paths whose values differ (and whether the order of the keys
+differs), then a summary. Exit status 0 when no value differs, 1 otherwise. Used to check
+that a refactoring of the engine leaves a seeded run's ledger as it was (BENCHMARKS.md,
+"The ledger before and after the engine").
+"""
+import json
+import sys
+
+
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k != "seconds"}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+
+
+def diff(a, b, path=""):
+    out = []
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a:
+                out.append(f"{path}.{k}: only in the second")
+            elif k not in b:
+                out.append(f"{path}.{k}: only in the first")
+            else:
+                out += diff(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += diff(x, y, f"{path}[{i}]")
+    elif a != b:
+        out.append(f"{path}: {str(a)[:70]!r} -> {str(b)[:70]!r}")
+    return out
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    a = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+    b = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
+    differing = reordered = 0
+    for x, y in zip(a, b):
+        d = diff(strip(x), strip(y))
+        if d:
+            differing += 1
+            print(f"record {x.get('id')}:")
+            for line in d:
+                print("   ", line)
+        if list(x) != list(y):
+            reordered += 1
+    print(f"records: {len(a)} and {len(b)}; with a differing value (seconds ignored): "
+          f"{differing}; with the keys in another order: {reordered}")
+    sys.exit(0 if differing == 0 and len(a) == len(b) else 1)
+
+
+if __name__ == "__main__":
+    main()
