@@ -216,6 +216,17 @@ fn every_scaling_finds_a_sum_of_products_with_an_offset_and_an_unknown_one_is_re
             r["test_r2"].as_f64().expect("r2") > 1.0 - 1e-12,
             "{scaling}: {r:#}"
         );
+        // The result says how it was obtained.
+        let settings = &r["settings"];
+        assert_eq!(settings["scaling"], scaling, "{r:#}");
+        assert_eq!(settings["max_fits"], 20000, "{r:#}");
+        assert_eq!(settings["time_limit"], 120.0, "{r:#}");
+        assert_eq!(settings["islands"], 8, "{r:#}");
+        assert_eq!(
+            settings["operators"].as_array().map(Vec::len),
+            Some(7),
+            "{r:#}"
+        );
     }
     let (code, _, stderr) = ansatz(&[
         "regress",

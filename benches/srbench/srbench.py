@@ -572,6 +572,24 @@ def run_ansatz(binary, train, test, target, time_limit, seed, rundir, guard):
     return result, wall, cmd
 
 
+def ansatz_params(pairs):
+    """`NAME=VALUE` strings as keywords of ansatz.Regressor (integers, then floats, else text)."""
+    out = {}
+    for kv in pairs:
+        name, sep, value = kv.partition("=")
+        if not sep or not name.isidentifier():
+            raise SystemExit(f"--ansatz-param wants NAME=VALUE, got {kv!r}")
+        for conv in (int, float):
+            try:
+                out[name] = conv(value)
+                break
+            except ValueError:
+                pass
+        else:
+            out[name] = value
+    return out
+
+
 def fit_ansatz(X, y, names, symtab, budget, seed, opts):
     """ansatz through its Python package (`ansatz.Regressor`, as SRBench runs it: python/srbench/regressor.py),
     one thread, the time limit the budget."""
@@ -580,7 +598,7 @@ def fit_ansatz(X, y, names, symtab, budget, seed, opts):
     except ImportError as e:
         raise AnsatzError(f"the Python package ansatz is not installed in {sys.executable} ({e}); install it "
                           f"from the repository: {sys.executable} -m pip install {REPO / 'python'}")
-    est = ansatz.Regressor(time_limit=float(budget), random_state=seed, threads=1)
+    est = ansatz.Regressor(time_limit=float(budget), random_state=seed, threads=1, **opts.get("ansatz_params", {}))
     frame = pd.DataFrame(np.asarray(X, dtype=np.float64), columns=list(names))
     t0 = time.perf_counter()
     est.fit(frame, np.asarray(y, dtype=np.float64))
@@ -663,7 +681,10 @@ def cmd_fit(a):
     rec = {"task": "feynman" if problem.kind == "feynman" else problem.kind, "problem": problem.id,
            "method": a.method, "seed": a.seed, "noise": a.noise, "n": a.n, "budget": a.budget,
            "n_train": len(ytr), "n_test": len(yte), "formula": problem.formula, "load_before": loadavg()}
-    opts = {"rundir": str(rundir), "data": a.data, "ansatz": a.ansatz, "gplearn_gens": a.gplearn_gens}
+    opts = {"rundir": str(rundir), "data": a.data, "ansatz": a.ansatz, "gplearn_gens": a.gplearn_gens,
+            "ansatz_params": ansatz_params(a.ansatz_param)}
+    if a.method == "ansatz" and opts["ansatz_params"]:
+        rec["ansatz_params"] = opts["ansatz_params"]
     out = Path(a.result)
     try:
         fr = FITTERS[a.method](Xtr, ytr, problem.names, symtab, a.budget, a.seed, opts)
@@ -804,6 +825,7 @@ def cmd_run(a):
         args = ["fit", "--problem", p.id, "--method", m, "--seed", str(seed), "--noise", repr(noise), "--n", str(a.n),
                 "--budget", repr(a.budget), "--data", str(d), "--ansatz", str(a.ansatz),
                 "--gplearn-gens", str(a.gplearn_gens), "--sym-timeout", repr(a.sym_timeout)]
+        args += [f"--ansatz-param={kv}" for kv in a.ansatz_param]
         guard = a.guard if a.guard else 4 * a.budget + 300
         rec, status, wall = spawn_child(args, rf, guard, f"{p.id}/{m}")
         if rec is None:
@@ -1025,6 +1047,7 @@ def cmd_stress(a):
         args = ["fit-stress", "--method", m, "--seed", str(seed), "--noise", repr(noise), "--n", str(a.n),
                 "--budget", repr(a.budget), "--data", str(d), "--ansatz", str(a.ansatz),
                 "--gplearn-gens", str(a.gplearn_gens), "--sym-timeout", repr(a.sym_timeout)]
+        args += [f"--ansatz-param={kv}" for kv in a.ansatz_param]
         if a.ansatz_time_limit:
             args += ["--ansatz-time-limit", repr(a.ansatz_time_limit)]
         guard = a.guard if a.guard else 9 * (4 * a.budget + 120) + 300
@@ -1319,6 +1342,8 @@ def main(argv=None):
         p.add_argument("--gplearn-gens", default="auto",
                        help="gplearn generations: an integer (SRBench-like: 20) or 'auto' = grow until the budget")
         p.add_argument("--sym-timeout", type=float, default=SYM_TIMEOUT)
+        p.add_argument("--ansatz-param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a keyword of ansatz.Regressor for the ansatz method (repeatable), e.g. islands=4")
 
     p = sub.add_parser("run", help="ground-truth runs (Feynman / Strogatz)")
     p.add_argument("--problems", required=True, help="ids and/or feynman3, feynman3-half, strogatz (comma-separated)")

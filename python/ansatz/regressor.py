@@ -55,6 +55,10 @@ class Regressor(RegressorMixin, BaseEstimator):
         ``terms`` (after the least-squares coefficients of the terms of its top-level sum
         and an offset), ``affine`` (after the best offset and factor: linear scaling) or
         ``none`` (as it is).
+    islands : int, default=8
+        Sub-populations evolved apart, the best of each passed to the next every ten
+        generations (``--islands``); 1: one population. Never more islands than
+        ``population`` members.
 
     Attributes
     ----------
@@ -85,6 +89,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         max_size=25,
         operators=None,
         scaling="terms",
+        islands=8,
     ):
         self.time_limit = time_limit
         self.random_state = random_state
@@ -94,6 +99,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         self.max_size = max_size
         self.operators = operators
         self.scaling = scaling
+        self.islands = islands
 
     # ------------------------------------------------------------------ settings
 
@@ -145,6 +151,7 @@ class Regressor(RegressorMixin, BaseEstimator):
             max_size=integer("max_size", self.max_size, 1),
             operators=operators,
             scaling=str(self.scaling),
+            islands=integer("islands", self.islands, 1),
         )
 
     # ------------------------------------------------------------------ fit / predict

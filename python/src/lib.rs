@@ -69,7 +69,7 @@ fn front<'py>(py: Python<'py>, fit: &Fit) -> PyResult<Bound<'py, PyDict>> {
 /// `params`), `best` (index of the chosen law), `law_names`, `fits`, `evaluations`,
 /// `generations`, `seconds`, `stopped`.
 #[pyfunction]
-#[pyo3(signature = (columns, y, names, symbols, *, time_limit, seed, max_fits, threads, population, max_size, operators, scaling=String::from("terms")))]
+#[pyo3(signature = (columns, y, names, symbols, *, time_limit, seed, max_fits, threads, population, max_size, operators, scaling=String::from("terms"), islands=8))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
@@ -85,6 +85,7 @@ fn fit<'py>(
     max_size: usize,
     operators: Vec<String>,
     scaling: String,
+    islands: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let result = guarded(py, "fit", || {
         let operators = operators
@@ -100,6 +101,7 @@ fn fit<'py>(
             max_size,
             operators,
             scaling: estimator::scaling(&scaling)?,
+            islands,
         };
         estimator::fit(&columns, &y, &names, &symbols, &settings)
     })?;

@@ -165,6 +165,8 @@ def test_bad_prediction_input_raises_value_error(fitted):
         dict(operators="sin, tanh"),
         dict(scaling="linear"),
         dict(scaling=None),
+        dict(islands=0),
+        dict(islands=2.5),
     ],
 )
 def test_bad_settings_raise_value_error_at_fit(params, quadratic_sine):
@@ -218,6 +220,7 @@ def test_scaling_recovers_a_law_with_a_large_offset_and_factor():
     for scaling in ansatz.SCALINGS:
         est = Regressor(time_limit=30, max_fits=3000, scaling=scaling).fit(X, y)
         assert est.get_params()["scaling"] == scaling
+        assert est.get_params()["islands"] == 8
         if scaling == "none":
             # Unscaled, the search must find 150 and 40 by itself: it need not within
             # this budget (on this table it stops at R² 0.9999994), but it fits.
@@ -231,3 +234,15 @@ def test_it_works_in_a_pipeline_and_cross_validation(quadratic_sine):
     pipe = make_pipeline(Regressor(time_limit=30, max_fits=800))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and np.all(scores > 0.5), scores
+
+
+def test_islands_are_a_setting_and_a_small_population_still_fits():
+    rng = np.random.default_rng(8)
+    X = rng.uniform(0, 6.3, (200, 2))
+    y = 0.5 * np.sin(X[:, 0] - X[:, 1]) - np.sin(X[:, 0])
+    # More islands than members: as many islands as members, not an error.
+    small = Regressor(time_limit=30, max_fits=300, population=4).fit(X, y)
+    assert np.isfinite(small.predict(X)).all()
+    one = Regressor(time_limit=30, max_fits=2000, islands=1).fit(X, y)
+    assert one.get_params()["islands"] == 1
+    assert np.isfinite(one.predict(X)).all()

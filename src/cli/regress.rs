@@ -64,6 +64,10 @@ pub struct RegressArgs {
     /// best offset and factor (affine: linear scaling), or as it is (none).
     #[arg(long, value_enum, default_value = "terms")]
     pub scaling: Scaling,
+    /// Sub-populations the GP evolves apart, the best of each passed to the next every
+    /// ten generations (1: one population).
+    #[arg(long, default_value_t = 8)]
+    pub islands: usize,
     /// Threads fitting laws (0: one per core). The laws found do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -125,6 +129,7 @@ pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
         max_fits: args.max_fits,
         threads: args.threads,
         scaling: args.scaling,
+        islands: args.islands,
         out: out.clone(),
     };
     let quiet = args.quiet;

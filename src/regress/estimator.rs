@@ -115,6 +115,8 @@ pub struct Settings {
     pub operators: Vec<Un>,
     /// How a law is scored while searching (`ansatz regress --scaling`).
     pub scaling: Scaling,
+    /// Sub-populations evolved apart (`ansatz regress --islands`).
+    pub islands: usize,
 }
 
 impl Default for Settings {
@@ -129,6 +131,7 @@ impl Default for Settings {
             max_size: gp.max_size,
             operators: gp.unary,
             scaling: gp.scaling,
+            islands: gp.islands,
         }
     }
 }
@@ -157,6 +160,9 @@ impl Settings {
                 self.max_size
             ));
         }
+        if self.islands == 0 {
+            return bad("islands must be at least 1".into());
+        }
         if self.threads > 1024 {
             return bad(format!(
                 "threads must be at most 1024, got {}",
@@ -177,6 +183,7 @@ impl Settings {
             max_size: self.max_size,
             unary: self.operators.clone(),
             scaling: self.scaling,
+            islands: self.islands,
             ..base
         }
     }
@@ -506,6 +513,10 @@ mod tests {
             },
             Settings {
                 max_size: 0,
+                ..s.clone()
+            },
+            Settings {
+                islands: 0,
                 ..s.clone()
             },
         ] {

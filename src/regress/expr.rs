@@ -13,7 +13,8 @@ use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 
 /// One-argument operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Un {
     /// `-x`.
     Neg,

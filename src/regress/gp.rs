@@ -98,7 +98,8 @@ pub fn nmse(expr: &Expr, data: &Data<'_>, var: f64, params: &[f64], grad: bool) 
 /// How the search scores a structure: by its raw error, or by its error after the best
 /// linear combination that least squares solves at every evaluation (the constants inside
 /// the terms are what L-BFGS fits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scaling {
     /// The law as it is.
     None,
@@ -409,7 +410,16 @@ pub struct GpConfig {
     pub threads: usize,
     /// How a structure is scored while searching ([`Scaling`]).
     pub scaling: Scaling,
+    /// Sub-populations evolved apart (each with `population / islands` members and its
+    /// own front), the best of each copied to the next every [`MIGRATION_INTERVAL`]
+    /// generations; 1 is one population, and there are never more islands than members.
+    /// Islands keep lineages apart that truncation survival would otherwise let the first
+    /// good law crowd out.
+    pub islands: usize,
 }
+
+/// Generations between two migrations between islands ([`GpConfig::islands`]).
+pub const MIGRATION_INTERVAL: usize = 10;
 
 impl Default for GpConfig {
     fn default() -> Self {
@@ -426,6 +436,7 @@ impl Default for GpConfig {
             unary: Un::ALL.to_vec(),
             threads: 1,
             scaling: Scaling::Terms,
+            islands: 8,
         }
     }
 }
@@ -574,10 +585,16 @@ impl Gp<'_> {
         Some(ind)
     }
 
-    /// Fits `batch` on the pool (in parallel, each fit independent of the others) and
-    /// files the results in the batch's order, so that the search does not depend on the
-    /// number of threads.
-    fn consider_all(&mut self, batch: Vec<Expr>, pool: Option<&rayon::ThreadPool>) -> Vec<Ind> {
+    /// Fits `batch`, bred on the islands `from` (one per structure), on the pool (in
+    /// parallel, each fit independent of the others) and files the results in the batch's
+    /// order, so that the search does not depend on the number of threads: each fitted
+    /// law with its island.
+    fn consider_all(
+        &mut self,
+        batch: Vec<Expr>,
+        from: Vec<usize>,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Vec<(usize, Ind)> {
         use rayon::prelude::*;
         let (data, var, cfg, clock) = (&self.data, self.var, self.cfg, &self.clock);
         let fit = |e: Expr| fit_structure(e, data, var, cfg, clock);
@@ -587,7 +604,8 @@ impl Gp<'_> {
         };
         results
             .into_iter()
-            .filter_map(|(f, evaluations)| self.file(f, evaluations))
+            .zip(from)
+            .filter_map(|((f, evaluations), i)| self.file(f, evaluations).map(|ind| (i, ind)))
             .collect()
     }
 
@@ -1012,13 +1030,23 @@ pub fn search_with(
     } else if let Some(ind) = gp.consider(Expr::new(Node::Param(0), vec![mean(data.y)])) {
         pop.push(ind);
     }
+    // The islands: the starting population dealt out in turn, each with its own front.
+    let k = cfg.islands.clamp(1, cfg.population.max(1));
+    let share = cfg.population.div_ceil(k).max(1);
+    let quota = cfg.offspring.div_ceil(k).max(1);
+    let mut islands: Vec<Vec<Ind>> = vec![Vec::new(); k];
+    let mut fronts: Vec<BTreeMap<usize, Ind>> = vec![BTreeMap::new(); k];
+    for (j, ind) in pop.into_iter().enumerate() {
+        file_front(&mut fronts[j % k], &ind);
+        islands[j % k].push(ind);
+    }
     let mut generations = 0;
     // Fits done when the first exact law appeared: the search goes on for a quarter as
     // many more (at least 100), counted in fits so that a run is reproducible.
     let mut exact_at: Option<usize> = None;
     let stopped = loop {
         report(&gp, generations, &mut reported);
-        if pop.is_empty() {
+        if islands.iter().all(Vec::is_empty) {
             break "no law could be fitted".to_string();
         }
         if !budget_left(&gp) {
@@ -1034,30 +1062,68 @@ pub fn search_with(
             break "an exact law was found".to_string();
         }
         generations += 1;
-        let mut made = 0;
-        let mut tries = 0;
-        while made < cfg.offspring && tries < cfg.offspring * 10 && budget_left(&gp) {
-            // A batch of new structures from the population as it stands, fitted together.
-            let mut batch = Vec::new();
+        // Every island's offspring, fitted together: a batch of new structures from the
+        // islands as they stand, until each has its quota (or tries run out).
+        let mut made = vec![0; k];
+        let mut tries = vec![0; k];
+        loop {
             let room = cfg
                 .max_fits
                 .map_or(usize::MAX, |m| m.saturating_sub(gp.fits));
-            while batch.len() < (cfg.offspring - made).min(room) && tries < cfg.offspring * 10 {
-                tries += 1;
-                if let Some(child) = gp.offspring(&pop)
-                    && let Some(e) = gp.prepare(child)
+            let mut batch = Vec::new();
+            let mut from = Vec::new();
+            for i in 0..k {
+                let mut wanted = quota.saturating_sub(made[i]);
+                while wanted > 0
+                    && batch.len() < room
+                    && tries[i] < quota * 10
+                    && !islands[i].is_empty()
                 {
-                    batch.push(e);
+                    tries[i] += 1;
+                    if let Some(child) = gp.offspring(&islands[i])
+                        && let Some(e) = gp.prepare(child)
+                    {
+                        batch.push(e);
+                        from.push(i);
+                        wanted -= 1;
+                    }
                 }
             }
-            let fitted = gp.consider_all(batch, pool.as_ref());
-            made += fitted.len();
-            pop.extend(fitted);
+            if batch.is_empty() || !budget_left(&gp) {
+                break;
+            }
+            for (i, ind) in gp.consider_all(batch, from, pool.as_ref()) {
+                made[i] += 1;
+                file_front(&mut fronts[i], &ind);
+                islands[i].push(ind);
+            }
+            if !budget_left(&gp) {
+                break;
+            }
         }
         if exact_at.is_none() && gp.archive.values().any(|a| a.nmse <= EXACT) {
             exact_at = Some(gp.fits);
         }
-        pop = survivors(pop, &gp.archive, cfg.population);
+        for (island, front) in islands.iter_mut().zip(&fronts) {
+            *island = survivors(std::mem::take(island), front, share);
+        }
+        if k > 1 && generations % MIGRATION_INTERVAL == 0 {
+            // Ring migration: each island receives the best of the one before it.
+            let best: Vec<Option<Ind>> = islands
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
+                        .cloned()
+                })
+                .collect();
+            for i in 0..k {
+                if let Some(m) = &best[(i + k - 1) % k] {
+                    file_front(&mut fronts[i], m);
+                    islands[i].push(m.clone());
+                }
+            }
+        }
     };
     // Refit the front on every training row, with restarts, the best laws first: those
     // the refit deadline cuts keep their constants, scored on every row.
@@ -1107,6 +1173,13 @@ pub fn search_with(
         generations,
         stopped,
         seconds: clock.seconds(),
+    }
+}
+
+/// Files `ind` in `front` (the best law of each size) when it is the best of its size.
+fn file_front(front: &mut BTreeMap<usize, Ind>, ind: &Ind) {
+    if front.get(&ind.size).is_none_or(|a| ind.nmse < a.nmse) {
+        front.insert(ind.size, ind.clone());
     }
 }
 
@@ -1541,6 +1614,7 @@ mod tests {
         };
         let cfg = GpConfig {
             max_fits: Some(6000),
+            time_limit: 3600.0,
             seed: 7,
             ..GpConfig::default()
         };
@@ -1548,6 +1622,39 @@ mod tests {
         let best = &one.front[choose(&one.front).unwrap()];
         assert!(best.nmse < 1e-20, "{:?}", one.front);
         // The same on two threads: the fits of a generation are filed in order.
+        let two = search(
+            &data,
+            &GpConfig {
+                threads: 2,
+                ..cfg.clone()
+            },
+        );
+        assert_eq!(one.front, two.front);
+        assert_eq!(one.fits, two.fits);
+    }
+
+    #[test]
+    fn islands_find_a_law_of_two_sines_and_do_not_depend_on_threads() {
+        // barmag-like: 0.5 sin(x - y) - sin(x), which one population often misses.
+        let x = grid(300, 0.0, 6.3, 21);
+        let z = grid(300, 0.0, 6.3, 22);
+        let y: Vec<f64> = (0..300)
+            .map(|i| 0.5 * (x[i] - z[i]).sin() - x[i].sin())
+            .collect();
+        let data = Data {
+            columns: vec![&x, &z],
+            y: &y,
+        };
+        // Ended by the fit budget, not the clock (a loaded machine must not change it).
+        let cfg = GpConfig {
+            max_fits: Some(6000),
+            time_limit: 3600.0,
+            islands: 8,
+            ..GpConfig::default()
+        };
+        let one = search(&data, &cfg);
+        let best = &one.front[choose(&one.front).unwrap()];
+        assert!(best.nmse < 1e-20, "{:?}", one.front);
         let two = search(
             &data,
             &GpConfig {

@@ -137,6 +137,7 @@ impl TableTask {
             max_fits: None,
             threads: 1,
             scaling: crate::regress::gp::Scaling::Terms,
+            islands: crate::regress::gp::GpConfig::default().islands,
             out: PathBuf::new(),
         };
         let (mut train, mut test, roles) = load_split(&cfg)?;
