@@ -1612,30 +1612,12 @@ mod tests {
             columns: vec![&b, &a, &t],
             y: &y,
         };
-        let cfg = GpConfig {
-            max_fits: Some(6000),
-            time_limit: 3600.0,
-            seed: 7,
-            ..GpConfig::default()
-        };
-        let one = search(&data, &cfg);
-        let best = &one.front[choose(&one.front).unwrap()];
-        assert!(best.nmse < 1e-20, "{:?}", one.front);
-        // The same on two threads: the fits of a generation are filed in order.
-        let two = search(
-            &data,
-            &GpConfig {
-                threads: 2,
-                ..cfg.clone()
-            },
-        );
-        assert_eq!(one.front, two.front);
-        assert_eq!(one.fits, two.fits);
+        finds_exactly_on_one_and_two_threads(&data, 7, GpConfig::default().islands);
     }
 
     #[test]
-    fn islands_find_a_law_of_two_sines_and_do_not_depend_on_threads() {
-        // barmag-like: 0.5 sin(x - y) - sin(x), which one population often misses.
+    fn one_population_and_islands_find_a_law_of_two_sines() {
+        // barmag-like: 0.5 sin(x - y) - sin(x).
         let x = grid(300, 0.0, 6.3, 21);
         let z = grid(300, 0.0, 6.3, 22);
         let y: Vec<f64> = (0..300)
@@ -1645,25 +1627,34 @@ mod tests {
             columns: vec![&x, &z],
             y: &y,
         };
-        // Ended by the fit budget, not the clock (a loaded machine must not change it).
+        for islands in [1, 8] {
+            finds_exactly_on_one_and_two_threads(&data, 0, islands);
+        }
+    }
+
+    /// A search of `islands` on a budget of fits (not ended by the clock, so that a loaded
+    /// machine does not change it) finds an exact law, and the same law on two threads:
+    /// the fits of a generation are filed in order.
+    fn finds_exactly_on_one_and_two_threads(data: &Data<'_>, seed: u64, islands: usize) {
         let cfg = GpConfig {
             max_fits: Some(6000),
             time_limit: 3600.0,
-            islands: 8,
+            seed,
+            islands,
             ..GpConfig::default()
         };
-        let one = search(&data, &cfg);
+        let one = search(data, &cfg);
         let best = &one.front[choose(&one.front).unwrap()];
-        assert!(best.nmse < 1e-20, "{:?}", one.front);
+        assert!(best.nmse < 1e-20, "islands {islands}: {:?}", one.front);
         let two = search(
-            &data,
+            data,
             &GpConfig {
                 threads: 2,
                 ..cfg.clone()
             },
         );
-        assert_eq!(one.front, two.front);
-        assert_eq!(one.fits, two.fits);
+        assert_eq!(one.front, two.front, "islands {islands}");
+        assert_eq!(one.fits, two.fits, "islands {islands}");
     }
 
     #[test]
