@@ -241,6 +241,17 @@ fn every_scaling_finds_a_sum_of_products_with_an_offset_and_an_unknown_one_is_re
         stderr.contains("linear") && stderr.contains("terms") && stderr.contains("affine"),
         "{stderr}"
     );
+    let (code, _, stderr) = ansatz(&[
+        "regress",
+        s(&data),
+        "--islands",
+        "0",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--islands must be at least 1"), "{stderr}");
+    assert!(!dir.join("bad").exists());
 }
 
 #[test]

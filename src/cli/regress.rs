@@ -101,14 +101,22 @@ fn parse_unit(s: &str) -> Result<(String, String), String> {
 
 /// Runs `ansatz regress`.
 pub fn run(args: RegressArgs) -> anyhow::Result<ExitCode> {
+    // Options out of range: errors in what the user gave (exit status 2).
+    let bad = |message: String| Err(super::invalid(anyhow::anyhow!(message)));
     if !(0.0..1.0).contains(&args.test_fraction) {
-        anyhow::bail!(
+        return bad(format!(
             "--test-fraction must be in [0, 1), got {}",
             args.test_fraction
-        );
+        ));
     }
     if args.time_limit.is_nan() || args.time_limit <= 0.0 {
-        anyhow::bail!("--time-limit must be positive, got {}", args.time_limit);
+        return bad(format!(
+            "--time-limit must be positive, got {}",
+            args.time_limit
+        ));
+    }
+    if args.islands == 0 {
+        return bad("--islands must be at least 1 (1: one population)".into());
     }
     let stem = args
         .data
