@@ -382,8 +382,8 @@ fn after(start: Instant, seconds: f64) -> Instant {
         .unwrap_or(start)
 }
 
-/// Settings of the search.
-#[derive(Clone, Debug, PartialEq)]
+/// Settings of the search (as `result.json` records them).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct GpConfig {
     /// Seed of the random source.
     pub seed: u64,
@@ -404,6 +404,7 @@ pub struct GpConfig {
     /// L-BFGS iterations per fit while searching.
     pub fit_iterations: u64,
     /// Unary operators allowed.
+    #[serde(rename = "operators")]
     pub unary: Vec<Un>,
     /// Threads fitting the structures of a generation (0: one per core). The search does
     /// not depend on it.

@@ -164,48 +164,7 @@ pub struct TargetResult {
     /// The Pareto front (best law per complexity).
     pub front: Vec<FrontRow>,
     /// The settings the search ran with.
-    pub settings: SearchSettings,
-}
-
-/// The settings of a target's search, as `result.json` records them (so that a result
-/// says how it was obtained).
-#[derive(Clone, Debug, Serialize)]
-pub struct SearchSettings {
-    /// Seed of the search.
-    pub seed: u64,
-    /// Wall-time limit, seconds.
-    pub time_limit: f64,
-    /// Most fits (None: the time limit alone).
-    pub max_fits: Option<usize>,
-    /// Threads fitting laws (0: one per core).
-    pub threads: usize,
-    /// How a law was scored while searching.
-    pub scaling: gp::Scaling,
-    /// Sub-populations.
-    pub islands: usize,
-    /// Population size.
-    pub population: usize,
-    /// Most nodes of a law.
-    pub max_size: usize,
-    /// Unary operators allowed.
-    pub operators: Vec<super::expr::Un>,
-}
-
-impl SearchSettings {
-    /// The settings of `cfg`.
-    pub fn of(cfg: &GpConfig) -> SearchSettings {
-        SearchSettings {
-            seed: cfg.seed,
-            time_limit: cfg.time_limit,
-            max_fits: cfg.max_fits,
-            threads: cfg.threads,
-            scaling: cfg.scaling,
-            islands: cfg.islands,
-            population: cfg.population,
-            max_size: cfg.max_size,
-            operators: cfg.unary.clone(),
-        }
-    }
+    pub settings: GpConfig,
 }
 
 fn r2(pred: &[f64], y: &[f64]) -> f64 {
@@ -666,7 +625,7 @@ fn scalar_target(
         seconds: out.seconds,
         stopped: out.stopped.clone(),
         front,
-        settings: SearchSettings::of(cfg),
+        settings: cfg.clone(),
     };
     for (t, p) in tests.iter().zip(preds) {
         write_predictions(dir, t, &idx, &[index], &[p])?;
@@ -886,7 +845,7 @@ fn matrix_target(
         seconds: out.seconds,
         stopped: out.stopped.clone(),
         front,
-        settings: SearchSettings::of(cfg),
+        settings: cfg.clone(),
     };
     finish(&result, dir, &matrix_report(&result))?;
     log(&format!(
