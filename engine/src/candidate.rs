@@ -284,6 +284,13 @@ pub enum Verdict {
 pub trait Detail:
     Clone + Default + std::fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync
 {
+    /// The order of the keys of the problem's ledger lines, the engine's keys and the
+    /// problem's alike (a problem whose ledger format is older than the engine keeps its
+    /// columns where they were). Keys not named follow in their declared order. Empty (the
+    /// default): the order in which the fields are declared, the engine's around the
+    /// problem's.
+    const LEDGER_ORDER: &'static [&'static str] = &[];
+
     /// The deduplication key of the solution (two candidates with the same key are the
     /// same solution), once the screen got that far.
     fn key(&self) -> Option<&str>;

@@ -14,11 +14,66 @@
 //! cut short by the kill is dropped when the ledger is read back.
 
 use crate::candidate::{Candidate, Detail, Proposal};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+/// One candidate as a ledger line (no newline), its keys in the problem's
+/// [`Detail::LEDGER_ORDER`]; every value is written exactly as serde writes it.
+pub fn ledger_line<D: Detail>(candidate: &Candidate<D>) -> Result<String, serde_json::Error> {
+    let plain = serde_json::to_string(candidate)?;
+    if D::LEDGER_ORDER.is_empty() {
+        return Ok(plain);
+    }
+    let mut fields = top_level_fields(&plain)?;
+    let mut line = String::with_capacity(plain.len());
+    let mut push = |key: &str, value: &RawValue| {
+        line.push(if line.is_empty() { '{' } else { ',' });
+        // Keys are field names: written as serde writes them.
+        line.push_str(&serde_json::to_string(key).unwrap_or_default());
+        line.push(':');
+        line.push_str(value.get());
+    };
+    for key in D::LEDGER_ORDER {
+        if let Some(at) = fields.iter().position(|(k, _)| k == key) {
+            let (k, v) = fields.remove(at);
+            push(&k, v);
+        }
+    }
+    for (k, v) in fields {
+        push(&k, v);
+    }
+    if line.is_empty() {
+        line.push('{');
+    }
+    line.push('}');
+    Ok(line)
+}
+
+/// The keys of a JSON object and the text of their values, in the order written.
+fn top_level_fields(object: &str) -> Result<Vec<(String, &RawValue)>, serde_json::Error> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut fields = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                fields.push((key, map.next_value::<&'de RawValue>()?));
+            }
+            Ok(fields)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(object);
+    serde::Deserializer::deserialize_map(&mut de, Fields)
+}
 
 /// A problem with the run directory.
 #[derive(Debug, thiserror::Error)]
@@ -89,9 +144,9 @@ impl RunDir {
     }
 
     /// Appends one candidate to the ledger and syncs it to disk.
-    pub fn append<D: Serialize>(&self, candidate: &Candidate<D>) -> Result<(), LedgerError> {
+    pub fn append<D: Detail>(&self, candidate: &Candidate<D>) -> Result<(), LedgerError> {
         let path = self.ledger_path();
-        let mut line = serde_json::to_string(candidate).map_err(|e| LedgerError::Corrupt {
+        let mut line = ledger_line(candidate).map_err(|e| LedgerError::Corrupt {
             path: path.clone(),
             line: 0,
             message: e.to_string(),
@@ -121,10 +176,10 @@ impl RunDir {
     }
 
     /// Replaces the ledger by `candidates` (in the given order), atomically.
-    pub fn rewrite<D: Serialize>(&self, candidates: &[Candidate<D>]) -> Result<(), LedgerError> {
+    pub fn rewrite<D: Detail>(&self, candidates: &[Candidate<D>]) -> Result<(), LedgerError> {
         let mut text = String::new();
         for c in candidates {
-            let line = serde_json::to_string(c).map_err(|e| LedgerError::Corrupt {
+            let line = ledger_line(c).map_err(|e| LedgerError::Corrupt {
                 path: self.ledger_path(),
                 line: 0,
                 message: e.to_string(),
@@ -236,6 +291,15 @@ mod tests {
     }
 
     fn candidate(id: usize) -> Candidate<Curve> {
+        with_detail(
+            id,
+            Curve {
+                loss_curve: vec![0.1 + 0.2, f64::NAN],
+            },
+        )
+    }
+
+    fn with_detail<D>(id: usize, detail: D) -> Candidate<D> {
         Candidate {
             id,
             round: 1,
@@ -250,9 +314,7 @@ mod tests {
             },
             shown: None,
             duplicate_of: None,
-            detail: Curve {
-                loss_curve: vec![0.1 + 0.2, f64::NAN],
-            },
+            detail,
             fitness: f64::INFINITY,
             verdict: Verdict::Failed {
                 stage: Stage::Evaluate,
@@ -293,6 +355,91 @@ mod tests {
         std::fs::write(run.ledger_path(), format!("{{\"id\": 1}}\n{repaired}")).unwrap();
         let err = run.load::<Curve>().unwrap_err().to_string();
         assert!(err.contains("ledger.jsonl:1"), "{err}");
+    }
+
+    /// A detail that places its keys among the engine's.
+    #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Placed {
+        law: String,
+        #[serde(with = "crate::json::vec_nan_null")]
+        loss_curve: Vec<f64>,
+    }
+    impl Detail for Placed {
+        const LEDGER_ORDER: &'static [&'static str] =
+            &["id", "law", "shown", "round", "loss_curve", "fitness"];
+        fn key(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    fn keys(line: &str) -> Vec<String> {
+        // Each top-level key of a one-line JSON object, in the order written.
+        let mut keys = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(line);
+        struct Keys<'a>(&'a mut Vec<String>);
+        impl<'de> serde::de::Visitor<'de> for Keys<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    self.0.push(key);
+                }
+                Ok(())
+            }
+        }
+        serde::Deserializer::deserialize_map(&mut de, Keys(&mut keys)).unwrap();
+        keys
+    }
+
+    #[test]
+    fn a_problem_places_its_keys_among_the_engines_and_the_line_reads_back() {
+        let placed = with_detail(
+            4,
+            Placed {
+                law: "return F\n".into(),
+                loss_curve: vec![0.1 + 0.2, f64::NAN, 1e-300],
+            },
+        );
+        let line = ledger_line(&placed).unwrap();
+        let written = keys(&line);
+        assert_eq!(
+            written[..6],
+            ["id", "law", "shown", "round", "loss_curve", "fitness"]
+        );
+        // The rest follow in the derived order, and nothing is lost or doubled.
+        let plain = serde_json::to_string(&placed).unwrap();
+        let derived = keys(&plain);
+        assert_ne!(derived, written, "the derived order differs");
+        let rest: Vec<_> = derived
+            .iter()
+            .filter(|k| !Placed::LEDGER_ORDER.contains(&k.as_str()))
+            .collect();
+        assert_eq!(written[6..].iter().collect::<Vec<_>>(), rest);
+        // Nested objects keep their own order (the proposal's tokens: prompt first).
+        assert!(
+            line.contains(r#""tokens":{"prompt":0,"completion":0}"#),
+            "{line}"
+        );
+        // Same values as the derived line, floats to the bit.
+        let a: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&plain).unwrap();
+        assert_eq!(a, b);
+        let back: Candidate<Placed> = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            back.detail.loss_curve[0].to_bits(),
+            (0.1f64 + 0.2).to_bits()
+        );
+        assert!(back.detail.loss_curve[1].is_nan());
+        assert_eq!(back.detail.loss_curve[2], 1e-300);
+        assert_eq!(back.seconds.to_bits(), (1.0f64 / 3.0).to_bits());
+        // A detail without an order keeps the derived line.
+        assert_eq!(
+            ledger_line(&candidate(4)).unwrap(),
+            serde_json::to_string(&candidate(4)).unwrap()
+        );
     }
 
     #[test]

@@ -76,6 +76,41 @@ pub struct LawDetail {
 }
 
 impl Detail for LawDetail {
+    /// The columns of the ledger written before the engine existed, newer keys beside
+    /// their kin, so that a seeded run's ledger is the same line for line.
+    const LEDGER_ORDER: &'static [&'static str] = &[
+        "id",
+        "round",
+        "proposer",
+        "how",
+        "parents",
+        "text",
+        "tokens",
+        "error",
+        "cut",
+        "law",
+        "shown",
+        "canonical",
+        "hash",
+        "fingerprint",
+        "family",
+        "complexity",
+        "duplicate_of",
+        "param_names",
+        "params",
+        "loss_curve",
+        "velocity_curve",
+        "fitness",
+        "verdict",
+        "feedback",
+        "fit",
+        "warnings",
+        "physics",
+        "seconds",
+        "finished",
+        "estimate",
+    ];
+
     fn key(&self) -> Option<&str> {
         self.hash.as_deref()
     }
