@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Compare two search ledgers (ledger.jsonl) value by value, ignoring every `seconds` field.
 
-    python3 benches/engine/compare_ledgers.py BEFORE/ledger.jsonl AFTER/ledger.jsonl
+    python3 benches/engine/compare_ledgers.py [--old-stage-name] BEFORE/ledger.jsonl AFTER/ledger.jsonl
+
+With --old-stage-name, the second ledger's stage `evaluate` is read as the pre-engine
+`simulate` (the engine issue renamed it), in the stage fields and the feedback's words.
 
 Prints, per record, the paths whose values differ (and whether the order of the keys
 differs), then a summary, with the number of lines that are equal byte for byte once every
@@ -47,10 +50,19 @@ def diff(a, b, path=""):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    old_stage = "--old-stage-name" in args
+    args = [a for a in args if a != "--old-stage-name"]
+    if len(args) != 2:
         sys.exit(__doc__)
-    text_a = open(sys.argv[1], encoding="utf-8").read().splitlines()
-    text_b = open(sys.argv[2], encoding="utf-8").read().splitlines()
+    text_a = open(args[0], encoding="utf-8").read().splitlines()
+    text_b = open(args[1], encoding="utf-8").read().splitlines()
+    if old_stage:
+        text_b = [
+            line.replace('"stage":"evaluate"', '"stage":"simulate"').replace(
+                "at the evaluate stage", "at the simulate stage")
+            for line in text_b
+        ]
     a = [json.loads(line) for line in text_a]
     b = [json.loads(line) for line in text_b]
     same_bytes = sum(blank_seconds(x) == blank_seconds(y) for x, y in zip(text_a, text_b))
