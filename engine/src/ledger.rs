@@ -373,25 +373,8 @@ mod tests {
     }
 
     fn keys(line: &str) -> Vec<String> {
-        // Each top-level key of a one-line JSON object, in the order written.
-        let mut keys = Vec::new();
-        let mut de = serde_json::Deserializer::from_str(line);
-        struct Keys<'a>(&'a mut Vec<String>);
-        impl<'de> serde::de::Visitor<'de> for Keys<'_> {
-            type Value = ();
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-                while let Some(key) = map.next_key::<String>()? {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    self.0.push(key);
-                }
-                Ok(())
-            }
-        }
-        serde::Deserializer::deserialize_map(&mut de, Keys(&mut keys)).unwrap();
-        keys
+        let fields = top_level_fields(line).unwrap();
+        fields.into_iter().map(|(k, _)| k).collect()
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub struct RegressArgs {
     pub scaling: Scaling,
     /// Sub-populations the GP evolves apart, the best of each passed to the next every
     /// ten generations (1: one population).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = ansatz::regress::gp::GpConfig::default().islands)]
     pub islands: usize,
     /// Threads fitting laws (0: one per core). The laws found do not depend on it.
     #[arg(long, default_value_t = 0)]

@@ -995,7 +995,7 @@ pub fn search_with(
         let best = gp
             .archive
             .values()
-            .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
+            .min_by(|a, b| by_fitness(a, b))
             .map(|a| Member {
                 expr: a.law(cfg.scaling),
                 nmse: a.nmse,
@@ -1112,11 +1112,7 @@ pub fn search_with(
             // Ring migration: each island receives the best of the one before it.
             let best: Vec<Option<Ind>> = islands
                 .iter()
-                .map(|p| {
-                    p.iter()
-                        .min_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)))
-                        .cloned()
-                })
+                .map(|p| p.iter().min_by(|a, b| by_fitness(a, b)).cloned())
                 .collect();
             for i in 0..k {
                 if let Some(m) = &best[(i + k - 1) % k] {
@@ -1177,6 +1173,11 @@ pub fn search_with(
     }
 }
 
+/// The order of laws by fitness: lower error first, then the smaller.
+fn by_fitness(a: &Ind, b: &Ind) -> std::cmp::Ordering {
+    a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size))
+}
+
 /// Files `ind` in `front` (the best law of each size) when it is the best of its size.
 fn file_front(front: &mut BTreeMap<usize, Ind>, ind: &Ind) {
     if front.get(&ind.size).is_none_or(|a| ind.nmse < a.nmse) {
@@ -1185,7 +1186,7 @@ fn file_front(front: &mut BTreeMap<usize, Ind>, ind: &Ind) {
 }
 
 fn survivors(mut pop: Vec<Ind>, archive: &BTreeMap<usize, Ind>, n: usize) -> Vec<Ind> {
-    pop.sort_by(|a, b| a.nmse.total_cmp(&b.nmse).then(a.size.cmp(&b.size)));
+    pop.sort_by(by_fitness);
     let mut keys = HashSet::new();
     let mut out: Vec<Ind> = Vec::with_capacity(n);
     // The front first: every size keeps its best.
