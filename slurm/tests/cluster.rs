@@ -50,10 +50,11 @@ fn run_dir(test: &str) -> PathBuf {
 }
 
 /// An item running `body` in sh, counting its runs in `runs/ID` and writing `results/ID.json`
-/// atomically when `body` succeeds.
+/// atomically when `body` succeeds. (Only then: Slurm's linuxproc tracking signals a job's
+/// processes one by one, so a shell can outlive its killed `sleep` long enough to go on.)
 fn item(id: &str, body: &str) -> WorkItem {
     let script = format!(
-        "echo run >> runs/{id}; {body}; echo '{{\"id\":\"{id}\"}}' > results/{id}.tmp && mv results/{id}.tmp results/{id}.json"
+        "echo run >> runs/{id}; {{ {body}; }} && echo '{{\"id\":\"{id}\"}}' > results/{id}.tmp && mv results/{id}.tmp results/{id}.json"
     );
     WorkItem::new(id, ["sh", "-c", &script], format!("results/{id}.json"))
 }
