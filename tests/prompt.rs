@@ -64,6 +64,7 @@ fn recorded_fit(task: &str) -> (FitRecord, Value) {
         param_names: names,
         start_params: evaluations[0].params.clone(),
         grid: None,
+        refine: None,
         best,
         fitness: best.map_or(f64::INFINITY, |b| losses[b]),
         final_params: evaluations.last().expect("evaluations").params.clone(),

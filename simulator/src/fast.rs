@@ -35,6 +35,11 @@ pub trait FastScalar:
     fn from_real<T: Real>(x: &T) -> Self;
     /// Converts to a public scalar with the same number of derivative directions.
     fn to_real<T: Real>(&self) -> T;
+    /// Number of derivative directions (0 for `f64`).
+    const DIRECTIONS: usize;
+    /// Adds the outer product of the derivative parts with themselves to `acc` (row-major,
+    /// `DIRECTIONS × DIRECTIONS`): `acc[i·N + j] += ε_i ε_j`.
+    fn add_tangent_gram(&self, acc: &mut [f64]);
 }
 
 impl FastScalar for f64 {
@@ -62,6 +67,9 @@ impl FastScalar for f64 {
     fn to_real<T: Real>(&self) -> T {
         T::cst(*self)
     }
+    const DIRECTIONS: usize = 0;
+    #[inline(always)]
+    fn add_tangent_gram(&self, _acc: &mut [f64]) {}
 }
 
 /// A dual number with `N` derivative directions stored inline.
@@ -204,6 +212,15 @@ impl<const N: usize> FastScalar for FastDual<N> {
     #[inline(always)]
     fn to_real<T: Real>(&self) -> T {
         T::from_fn(self.re, |i| if i < N { self.eps[i] } else { 0.0 })
+    }
+    const DIRECTIONS: usize = N;
+    #[inline(always)]
+    fn add_tangent_gram(&self, acc: &mut [f64]) {
+        for (row, ei) in acc.chunks_exact_mut(N).zip(&self.eps) {
+            for (a, ej) in row.iter_mut().zip(&self.eps) {
+                *a += ei * ej;
+            }
+        }
     }
 }
 

@@ -53,6 +53,7 @@ pub fn loss_and_gradient<F: MaterialFactory + Sync + ?Sized>(
         Ok(LossGradient {
             loss: LossReport {
                 position: report.position.re(),
+                tangent_gram: report.tangent_gram,
                 velocity: report.velocity,
                 frames: report.frames,
             },

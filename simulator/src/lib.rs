@@ -50,7 +50,9 @@ mod trajectory;
 pub use error::{MaterialError, NonFiniteQuantity, SimError, TrajectoryError};
 pub use fast::{FastDual, FastScalar, SimScalar};
 pub use gradient::{LossGradient, MAX_PARAMS, MaterialFactory, Preset, loss_and_gradient};
-pub use loss::{FrameError, LossConfig, LossReport, loss, loss_parallel, loss_short};
+pub use loss::{
+    FrameError, LossConfig, LossReport, loss, loss_parallel, loss_short, loss_short_gram,
+};
 pub use material::{
     Material, MaterialKind, StepContext, apply_pointwise, apply_with_svd, check_batch,
 };

@@ -56,6 +56,12 @@ pub struct LossReport<T> {
     /// The position loss; for dual numbers its derivative parts are the exact gradient
     /// with respect to the seeded parameters.
     pub position: T,
+    /// Only from [`loss_short_gram`] with dual numbers (else empty): the Gram matrix of the
+    /// residuals' tangents, `G_kl = α / (S · N · 3) Σ ∂(x − x̂)/∂θ_k · ∂(x − x̂)/∂θ_l` over the
+    /// observed entries (row-major, one row per derivative direction): half the
+    /// Gauss–Newton curvature of the position loss. With the gradient `g`, the step `δ`
+    /// solving `2 G δ = −g` minimises the linearised loss.
+    pub tangent_gram: Vec<f64>,
     /// The velocity loss (value only), if the target has velocities.
     pub velocity: Option<f64>,
     /// Per observed frame errors, in frame order.
@@ -65,6 +71,7 @@ pub struct LossReport<T> {
 /// The sums one run of consecutive steps contributes to the loss.
 struct Segment<F> {
     sum: F,
+    gram: Vec<f64>,
     vel_sum: f64,
     vel_frames: usize,
     frames: Vec<FrameError>,
@@ -93,11 +100,18 @@ fn segment<T: SimScalar, M: Material<T> + ?Sized>(
     target: &Trajectory,
     config: &LossConfig,
     (from, to): (usize, usize),
+    gram: bool,
 ) -> Result<Segment<T::Fast>, SimError> {
+    let directions = <T::Fast as FastScalar>::DIRECTIONS;
     let n = scene.n_particles();
     let mut sim = Simulator::<T>::new(scene)?;
     let mut seg = Segment {
         sum: T::Fast::cst(0.0),
+        gram: if gram {
+            vec![0.0; directions * directions]
+        } else {
+            Vec::new()
+        },
         vel_sum: 0.0,
         vel_frames: 0,
         frames: Vec::new(),
@@ -123,6 +137,9 @@ fn segment<T: SimScalar, M: Material<T> + ?Sized>(
             for c in 0..3 {
                 let d = x[c] - T::Fast::cst(xt[c]);
                 frame_sum += d * d;
+                if gram {
+                    d.add_tangent_gram(&mut seg.gram);
+                }
             }
         }
         seg.sum += frame_sum;
@@ -157,10 +174,17 @@ fn combine<T: SimScalar>(
 ) -> Result<LossReport<T>, SimError> {
     let n = scene.n_particles();
     let mut sum = T::Fast::cst(0.0);
+    let mut tangent_gram: Vec<f64> = Vec::new();
     let (mut vel_sum, mut vel_frames) = (0.0, 0usize);
     let mut frames = Vec::new();
     for seg in parts {
         sum += seg.sum;
+        if tangent_gram.is_empty() {
+            tangent_gram = vec![0.0; seg.gram.len()];
+        }
+        for (t, s) in tangent_gram.iter_mut().zip(&seg.gram) {
+            *t += s;
+        }
         vel_sum += seg.vel_sum;
         vel_frames += seg.vel_frames;
         frames.extend(seg.frames);
@@ -179,8 +203,10 @@ fn combine<T: SimScalar>(
             quantity: crate::NonFiniteQuantity::Loss,
         });
     }
+    tangent_gram.iter_mut().for_each(|t| *t *= scale);
     Ok(LossReport {
         position,
+        tangent_gram,
         velocity: (vel_frames > 0).then(|| config.alpha_velocity * vel_sum / vel_frames as f64),
         frames,
     })
@@ -196,7 +222,7 @@ pub fn loss<T: SimScalar, M: Material<T> + ?Sized>(
     target.validate(scene.n_particles())?;
     let parts = segments(scene.steps, config)?
         .into_iter()
-        .map(|range| segment::<T, M>(scene, material, target, config, range))
+        .map(|range| segment::<T, M>(scene, material, target, config, range, false))
         .collect::<Result<Vec<_>, _>>()?;
     combine(scene, config, parts)
 }
@@ -213,7 +239,7 @@ pub fn loss_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Si
 ) -> Result<LossReport<T>, SimError> {
     target.validate(scene.n_particles())?;
     let ranges = segments(scene.steps, config)?;
-    run_parallel(scene, factory, params, target, config, ranges)
+    run_parallel(scene, factory, params, target, config, ranges, false)
 }
 
 /// A short-horizon estimate of [`loss_parallel`]: the loss over `count` of the
@@ -230,6 +256,31 @@ pub fn loss_short<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized
     config: &LossConfig,
     count: usize,
 ) -> Result<LossReport<T>, SimError> {
+    short(scene, factory, params, target, config, count, false)
+}
+
+/// [`loss_short`] with [`LossReport::tangent_gram`] (for dual numbers): the loss, its
+/// gradient and its Gauss–Newton curvature in the seeded directions from one rollout.
+pub fn loss_short_gram<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
+    scene: &Scene,
+    factory: &F,
+    params: &[T],
+    target: &Trajectory,
+    config: &LossConfig,
+    count: usize,
+) -> Result<LossReport<T>, SimError> {
+    short(scene, factory, params, target, config, count, true)
+}
+
+fn short<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
+    scene: &Scene,
+    factory: &F,
+    params: &[T],
+    target: &Trajectory,
+    config: &LossConfig,
+    count: usize,
+    gram: bool,
+) -> Result<LossReport<T>, SimError> {
     target.validate(scene.n_particles())?;
     let count = count.max(1);
     let all = segments(scene.steps, config)?;
@@ -242,7 +293,7 @@ pub fn loss_short<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized
             .map(|i| all[((2 * i + 1) * all.len()) / (2 * count)])
             .collect()
     };
-    run_parallel(scene, factory, params, target, config, ranges)
+    run_parallel(scene, factory, params, target, config, ranges, gram)
 }
 
 fn run_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
@@ -252,6 +303,7 @@ fn run_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
     target: &Trajectory,
     config: &LossConfig,
     ranges: Vec<(usize, usize)>,
+    gram: bool,
 ) -> Result<LossReport<T>, SimError> {
     use rayon::prelude::*;
     let parts: Vec<Result<Segment<T::Fast>, SimError>> = ranges
@@ -261,7 +313,7 @@ fn run_parallel<T: SimScalar + Send + Sync, F: MaterialFactory + Sync + ?Sized>(
                 step: range.0,
                 source,
             })?;
-            segment::<T, _>(scene, material.as_ref(), target, config, range)
+            segment::<T, _>(scene, material.as_ref(), target, config, range, gram)
         })
         .collect();
     let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;

@@ -275,3 +275,82 @@ fn the_short_horizon_loss_covers_the_segments_it_picks() {
             .unwrap();
     assert_eq!(half, direct);
 }
+
+/// The tangent Gram matrix is the Gauss–Newton curvature: against a target the law itself
+/// made at `θ0` (zero residual there), `L(θ0 + h d) = dᵀ G d h² + O(h³)`; seeded one direction
+/// at a time or two together, each direction's entry is the same; without asking (or in
+/// f64) there is none.
+#[test]
+fn the_tangent_gram_is_the_gauss_newton_curvature() {
+    let (mut scene, _, config) = neo_hookean_cube();
+    scene.steps = 60;
+    let theta0 = [10.5, -0.5];
+    let recording = Recording {
+        velocities: false,
+        states_every: Some(30),
+    };
+    let law = Preset::Linear.build::<f64>(&theta0).unwrap();
+    let target = rollout::<f64, _>(&scene, law.as_ref(), recording).unwrap();
+    let all = 100; // at least the number of segments: the whole loss
+    let both = ansatz_simulator::loss_short_gram(
+        &scene,
+        &Preset::Linear,
+        &seed_params::<DualSVec64<2>>(&theta0),
+        &target,
+        &config,
+        all,
+    )
+    .unwrap();
+    let g = &both.tangent_gram;
+    assert_eq!(g.len(), 4);
+    assert_eq!(g[1], g[2], "symmetric");
+    for k in 0..2 {
+        let one: Vec<DualSVec64<1>> = theta0
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if i == k {
+                    DualSVec64::<1>::var(v, 0)
+                } else {
+                    DualSVec64::<1>::cst(v)
+                }
+            })
+            .collect();
+        let alone =
+            ansatz_simulator::loss_short_gram(&scene, &Preset::Linear, &one, &target, &config, all)
+                .unwrap();
+        assert!(g[3 * k] > 0.0);
+        assert!((alone.tangent_gram[0] - g[3 * k]).abs() <= 1e-12 * g[3 * k]);
+    }
+    let h = 1e-4;
+    for d in [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -2.0]] {
+        let p = [theta0[0] + h * d[0], theta0[1] + h * d[1]];
+        let moved =
+            ansatz_simulator::loss_parallel(&scene, &Preset::Linear, &p, &target, &config).unwrap();
+        let predicted =
+            h * h * (g[0] * d[0] * d[0] + 2.0 * g[1] * d[0] * d[1] + g[3] * d[1] * d[1]);
+        println!(
+            "direction {d:?}: L(θ0 + h d) = {:.6e}, h² dᵀGd = {predicted:.6e}",
+            moved.position
+        );
+        assert!(
+            (moved.position - predicted).abs() <= 1e-2 * predicted,
+            "direction {d:?}: {} against {predicted}",
+            moved.position
+        );
+    }
+    let dual = ansatz_simulator::loss_parallel(
+        &scene,
+        &Preset::Linear,
+        &seed_params::<DualSVec64<2>>(&theta0),
+        &target,
+        &config,
+    )
+    .unwrap();
+    assert!(dual.tangent_gram.is_empty(), "only when asked");
+    let plain =
+        ansatz_simulator::loss_short_gram(&scene, &Preset::Linear, &theta0, &target, &config, all)
+            .unwrap();
+    assert!(plain.tangent_gram.is_empty());
+    assert!(plain.position < 1e-20);
+}

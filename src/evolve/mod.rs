@@ -15,6 +15,12 @@
 //!   the principal log strains from a yield function and a volume rule. They take
 //!   [`EvolveConfig::structured_share`] of a batch, and the library's share as well when
 //!   [`EvolveConfig::library`] is off (`ansatz search --no-library`).
+//! * **Guided growth** (forward selection, [`Evolve::propose_with_gains`]): every term that
+//!   could be added to the best structured elastic parent (about 230) is scored by the
+//!   problem's first-order loss decrease for its coefficient (Gauss–Newton on a short
+//!   horizon, [`crate::law::LawProblem::gains`]; eight terms per dual rollout), and the
+//!   [`EvolveConfig::guided`] best unseen additions are proposed, each starting at its
+//!   expected coefficient and sign.
 //! * **Operators** ([`mutate`]): `crossover` (swap subexpressions of the same type between
 //!   two parents, parents chosen by tournament on their loss), `blend` (`w A + (1 - w) B`),
 //!   `insert_term` (`x + p * term`, a new parameter and a building block), `remove_term`
@@ -78,6 +84,7 @@ pub const OPERATORS: &[&str] = &[
     "swap_function",
     "const_to_param",
     "structured",
+    "guided",
 ];
 
 /// Relative weights of the operators (non-negative; all zero means library seeds only).
@@ -136,6 +143,9 @@ pub struct EvolveConfig {
     /// as sums of invariant-weighted tensors, return mappings from a yield function and a
     /// volume rule) for `F: mat3 -> mat3`.
     pub structured_share: f64,
+    /// Offspring per batch grown from the best structured elastic parent by the terms the
+    /// problem's loss gains rank highest ([`Evolve::propose_with_gains`]; none without gains).
+    pub guided: usize,
 }
 
 impl Default for EvolveConfig {
@@ -150,6 +160,7 @@ impl Default for EvolveConfig {
             weights: OperatorWeights::default(),
             library: true,
             structured_share: 0.25,
+            guided: 4,
         }
     }
 }
@@ -287,6 +298,22 @@ impl Evolve {
         count: usize,
         seen: &BTreeSet<u64>,
     ) -> Vec<Offspring> {
+        self.propose_with_gains(parents, count, seen, None)
+    }
+
+    /// [`Evolve::propose`], with up to [`EvolveConfig::guided`] offspring (after the library
+    /// seeds) grown from the best structured elastic parent by forward selection: each
+    /// term that fits the parent's structure is scored by `gains` (the problem's
+    /// first-order loss decrease for the coefficients of probe laws,
+    /// [`crate::law::LawProblem::gains`]), and the best unseen additions are proposed,
+    /// starting at their expected coefficients.
+    pub fn propose_with_gains(
+        &mut self,
+        parents: &[Parent<'_>],
+        count: usize,
+        seen: &BTreeSet<u64>,
+        gains: Option<&mut dyn FnMut(&Program, &[usize]) -> Option<Vec<crate::law::Gain>>>,
+    ) -> Vec<Offspring> {
         let hosts: Vec<Host> = parents
             .iter()
             .enumerate()
@@ -316,6 +343,10 @@ impl Evolve {
         let mut builder = self
             .structured
             .then(|| structured::Builder::new(&mut self.rng, self.kind, parents));
+        if let (Some(builder), Some(gains)) = (builder.as_ref(), gains) {
+            let n = self.config.guided.min(count.saturating_sub(out.len()));
+            self.seed_guided(n, builder, gains, seen, &mut batch, &mut out);
+        }
         if let Some(builder) = builder.as_mut() {
             let share = probability(
                 probability(self.config.structured_share) + probability(self.config.library_share)

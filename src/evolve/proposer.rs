@@ -63,7 +63,13 @@ impl<P: LawProblem> Proposer<P> for EvolveProposer {
             .iter()
             .filter_map(|h| u64::from_str_radix(h, 16).ok())
             .collect();
-        let offspring = evolve.propose(&parents, ctx.wanted(), &seen);
+        let signature = ctx.problem.signature();
+        let mut gains = |program: &ansatz_grammar::Program, which: &[usize]| {
+            let law = ansatz_grammar::check(program, signature).ok()?;
+            let params = law.compiled().defaults().to_vec();
+            ctx.problem.gains(&law, &params, which)
+        };
+        let offspring = evolve.propose_with_gains(&parents, ctx.wanted(), &seen, Some(&mut gains));
         Ok(offspring
             .into_iter()
             .map(|o| Proposal {

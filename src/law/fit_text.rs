@@ -170,6 +170,7 @@ mod tests {
             param_names: vec!["a".into(), "k".into()],
             start_params: vec![10.0, 1e-4],
             grid: None,
+            refine: None,
             best: Some(5),
             fitness: 9.6e-23,
             final_params: evals[5].params.clone(),

@@ -27,6 +27,44 @@ use std::fmt::Write;
 pub trait LawProblem: ansatz_engine::Problem<Detail = LawDetail> {
     /// What a law takes and returns.
     fn signature(&self) -> &Signature;
+
+    /// The first-order effect on the problem's loss of moving each parameter in `which`
+    /// (indices into `law`'s parameters) alone from `params`, one [`Gain`] per index in that
+    /// order; `None` when the problem has no such estimate (the default) or it failed. The
+    /// offline proposer ranks candidate additions to a law by it.
+    fn gains(&self, _law: &CheckedProgram, _params: &[f64], _which: &[usize]) -> Option<Vec<Gain>> {
+        None
+    }
+}
+
+/// The loss near a point along one parameter, to second order in the Gauss–Newton sense:
+/// `L(p + d) ≈ L(p) + gradient·d + curvature·d²/2`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gain {
+    /// `∂L/∂p`.
+    pub gradient: f64,
+    /// The Gauss–Newton curvature (`2 Σ J²` scaled as the loss; never negative).
+    pub curvature: f64,
+}
+
+impl Gain {
+    /// The move that minimises the quadratic model (0 without curvature).
+    pub fn step(&self) -> f64 {
+        if self.curvature > 0.0 && self.gradient.is_finite() {
+            -self.gradient / self.curvature
+        } else {
+            0.0
+        }
+    }
+
+    /// How much that move lowers the model's loss (0 without curvature).
+    pub fn decrease(&self) -> f64 {
+        if self.curvature > 0.0 && self.gradient.is_finite() {
+            self.gradient * self.gradient / (2.0 * self.curvature)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The fenced block laws are written in.

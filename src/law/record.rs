@@ -167,6 +167,10 @@ pub struct FitRecord {
     /// The grid of moduli that chose `start_params` from the law's own values, when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid: Option<GridStart>,
+    /// The Levenberg–Marquardt steps on the short horizon that followed the grid, when
+    /// they ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineStart>,
     /// Every evaluation, in order (Adam: one per epoch; L-BFGS: every rollout).
     pub evaluations: Vec<Evaluation>,
     /// Index of the best evaluation (lowest finite loss), if any.
@@ -209,6 +213,21 @@ pub struct GridStart {
     pub loss_after: f64,
     /// The factor of each moved modulus at the best point (log10), in `moduli`'s order.
     pub log10_factors: Vec<f64>,
+}
+
+/// What the short-horizon Levenberg–Marquardt steps before a fit did (kept in the record).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefineStart {
+    /// Dual rollouts (gradient and Gauss–Newton curvature) on the short horizon.
+    pub gauss_newton: usize,
+    /// Plain short-horizon rollouts (trial points).
+    pub trials: usize,
+    /// The short-horizon loss before the steps.
+    #[serde(with = "json::inf_null")]
+    pub loss_before: f64,
+    /// The short-horizon loss after them.
+    #[serde(with = "json::inf_null")]
+    pub loss_after: f64,
 }
 
 impl FitRecord {

@@ -19,12 +19,15 @@
 //! `+ Gent(I1b - 3) dev(Bb)`; `g_...`, `a_...`, `q_...` its shape, basis and factor
 //! parameters), so a parent built here is read back ([`Genome::decode`]) with its fitted
 //! values, and grown (a term added), pruned (a negligible or random term removed), varied
-//! (one part of a term replaced) or crossed (a term of another parent added).
+//! (one part of a term replaced) or crossed (a term of another parent added). Growth is
+//! also guided ([`guided_growth`]): every possible addition to the best parent is ranked by
+//! the loss decrease the problem expects of its coefficient, and the best are proposed.
 
 mod plastic;
 mod term;
 
 use super::{Evolve, Offspring, Parent};
+use crate::law::Gain;
 use ansatz_grammar::{Program, parse};
 use ansatz_simulator::MaterialKind;
 use rand::Rng;
@@ -243,6 +246,106 @@ pub(crate) fn vary(
     Some((g.program()?, used))
 }
 
+/// How far (in log units) below the parent's smallest modulus a term sits while its gain is
+/// measured: present, so that the loss has a gradient in it, but negligible (1e-4).
+const PROBE_BELOW: f64 = 9.2;
+
+/// Every single-term addition to `parent` (each slot once; the sign comes from the step),
+/// ranked by the loss decrease `gains` expects of it, largest first, each child starting
+/// with its term at the expected best coefficient. `gains` is asked for the coefficients of
+/// eight probe terms at a time, added together to the parent at a negligible modulus (their
+/// gains are those of each term alone, to first order); a batch it cannot score is asked
+/// again term by term. Additions with no expected decrease are left out.
+pub(crate) fn guided_growth(
+    parent: &Genome,
+    gains: &mut dyn FnMut(&Program, &[usize]) -> Option<Vec<Gain>>,
+) -> Vec<(Program, f64)> {
+    let Some(smallest) = parent
+        .genes
+        .iter()
+        .filter_map(|(_, v)| v.get(&'c').copied())
+        .filter(|c| c.is_finite())
+        .reduce(f64::min)
+    else {
+        return Vec::new();
+    };
+    let probe_c = smallest - PROBE_BELOW;
+    let slots: Vec<Term> = additions(parent);
+    let mut scored: Vec<(Term, Gain)> = Vec::new();
+    let mut score = |terms: &[Term], scored: &mut Vec<(Term, Gain)>| -> bool {
+        let mut probe = parent.clone();
+        for &t in terms {
+            probe.add(t, probe_c);
+        }
+        // A probe is the engine's own text, not a proposal: more parameters than a law
+        // may declare are allowed (only eight are differentiated at a time).
+        let limits = ansatz_grammar::Limits::default().with_max_params(64);
+        let Ok(program) = ansatz_grammar::parse_with(&probe.source(), &limits) else {
+            return false;
+        };
+        let which: Option<Vec<usize>> = terms
+            .iter()
+            .map(|t| {
+                let name = format!("c_{}", t.key());
+                program.params.iter().position(|p| p.name == name)
+            })
+            .collect();
+        let Some(which) = which else { return false };
+        match gains(&program, &which) {
+            Some(g) if g.len() == terms.len() => {
+                scored.extend(terms.iter().copied().zip(g));
+                true
+            }
+            _ => false,
+        }
+    };
+    for chunk in slots.chunks(8) {
+        if !score(chunk, &mut scored) && chunk.len() > 1 {
+            for &t in chunk {
+                score(&[t], &mut scored);
+            }
+        }
+    }
+    let mut out: Vec<(Program, f64)> = scored
+        .into_iter()
+        .filter(|(_, g)| g.decrease() > 0.0)
+        .filter_map(|(mut t, g)| {
+            // The coefficient exp(c) moves to exp(probe_c) (1 + step) (linear in it).
+            let coefficient = 1.0 + g.step();
+            if coefficient == 0.0 || !coefficient.is_finite() {
+                return None;
+            }
+            t.negative = coefficient < 0.0;
+            let mut child = parent.clone();
+            child.add(t, probe_c + coefficient.abs().ln());
+            Some((child.program()?, g.decrease()))
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+/// The valid slots (positive sign) not taken in `g`, in a fixed order.
+fn additions(g: &Genome) -> Vec<Term> {
+    let mut out = Vec::new();
+    for &basis in Basis::ALL {
+        for &factor in Factor::ALL {
+            for &shape in Shape::ALL {
+                let t = Term {
+                    basis,
+                    factor,
+                    shape,
+                    negative: false,
+                };
+                if t.valid() && !g.genes.iter().any(|(u, _)| u.same_slot(t)) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A seed with one random term more (fresh structures once the seeds are used up).
 fn random_law(rng: &mut ChaCha8Rng) -> Option<Program> {
     let mut g = seeds().choose(rng)?.clone();
@@ -300,6 +403,16 @@ impl Builder {
         }
     }
 
+    /// The best elastic parent built here (lowest loss), with its index among the
+    /// caller's parents.
+    fn best_elastic(&self) -> Option<(usize, &Genome)> {
+        self.elastic
+            .iter()
+            .filter(|(_, _, l)| l.is_finite())
+            .min_by(|a, b| a.2.total_cmp(&b.2))
+            .map(|(i, g, _)| (*i, g))
+    }
+
     /// A child of a parent built here (seven times in ten when there is one), else a fresh
     /// seed, else (seeds used up) a random structure; with the parents it came from.
     fn child(&mut self, rng: &mut ChaCha8Rng) -> Option<(Program, Vec<usize>)> {
@@ -322,6 +435,44 @@ impl Builder {
 }
 
 impl Evolve {
+    /// Adds up to `n` single-term additions to the best elastic parent built here, the ones
+    /// `gains` expects to lower the loss most first ([`guided_growth`]), skipping any seen.
+    pub(super) fn seed_guided(
+        &mut self,
+        n: usize,
+        builder: &Builder,
+        gains: &mut dyn FnMut(&Program, &[usize]) -> Option<Vec<Gain>>,
+        seen: &BTreeSet<u64>,
+        batch: &mut BTreeSet<u64>,
+        out: &mut Vec<Offspring>,
+    ) {
+        if n == 0 || builder.kind == MaterialKind::Plastic {
+            return;
+        }
+        let Some((index, parent)) = builder.best_elastic() else {
+            return;
+        };
+        let mut added = 0;
+        for (program, _) in guided_growth(parent, gains) {
+            if added >= n {
+                break;
+            }
+            self.stats.attempts += 1;
+            if let Some((source, hash)) = self.finish(program, seen, batch) {
+                self.stats.accepted += 1;
+                batch.insert(hash);
+                out.push(Offspring {
+                    source,
+                    parents: vec![index],
+                    operator: "guided",
+                    perturbed: false,
+                    hash,
+                });
+                added += 1;
+            }
+        }
+    }
+
     /// Adds up to `n` new structured laws from `builder`, within `n` times the attempts per
     /// offspring and the call's remaining attempts `budget` (decremented per attempt).
     pub(super) fn seed_structured(

@@ -262,3 +262,194 @@ fn an_exhausted_structured_space_leaves_the_batch_to_the_others() {
     assert_eq!(batch.len(), 16);
     assert!(batch.iter().all(|o| o.operator != "structured"));
 }
+
+/// Made-up gains: the coefficient named `c_KEY` of `x` gets (gradient, curvature); every
+/// other coefficient no gain. Records the calls' parameter names.
+fn made_up_gains<'a>(
+    wanted: &'a [(&'a str, f64, f64)],
+    calls: &'a mut Vec<Vec<String>>,
+    fail_batches_with: Option<&'a str>,
+) -> impl FnMut(&Program, &[usize]) -> Option<Vec<Gain>> + 'a {
+    move |program: &Program, which: &[usize]| {
+        let names: Vec<String> = which
+            .iter()
+            .map(|&i| program.params[i].name.clone())
+            .collect();
+        calls.push(names.clone());
+        if which.len() > 1
+            && let Some(bad) = fail_batches_with
+            && names.iter().any(|n| n == bad)
+        {
+            return None;
+        }
+        Some(
+            names
+                .iter()
+                .map(|n| {
+                    let (gradient, curvature) = wanted
+                        .iter()
+                        .find(|(k, _, _)| *n == format!("c_{k}"))
+                        .map_or((0.0, 1.0), |&(_, g, c)| (g, c));
+                    Gain {
+                        gradient,
+                        curvature,
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+#[test]
+fn guided_growth_ranks_every_addition_by_its_gain_and_starts_it_at_its_step() {
+    let parent = Genome::of(
+        &[
+            Term::new(Basis::DevIso, Factor::One),
+            Term::new(Basis::Identity, Factor::JTimesJMinus1),
+        ],
+        12.0,
+    );
+    let slots = additions(&parent);
+    assert!(slots.len() > 200, "{} slots", slots.len());
+    assert!(slots.iter().all(|t| t.valid() && !t.negative));
+    // Y: step −3 (the coefficient 1 + step is −2: a negative term), decrease 4.5;
+    // X: step +2 (coefficient 3), decrease 2. Every other slot: no gain.
+    let wanted = [
+        ("devbb2_one_lin_p", 3.0, 1.0),
+        ("devbb_i1b_lin_p", -2.0, 1.0),
+    ];
+    let mut calls = Vec::new();
+    let ranked = guided_growth(&parent, &mut made_up_gains(&wanted, &mut calls, None));
+    assert_eq!(calls.len(), slots.len().div_ceil(8));
+    assert!(calls.iter().all(|c| c.len() <= 8));
+    let asked: BTreeSet<String> = calls.iter().flatten().cloned().collect();
+    assert_eq!(asked.len(), slots.len(), "each slot once");
+    assert!(
+        !asked.contains("c_devbb_one_lin_p"),
+        "not the parent's own terms"
+    );
+    assert_eq!(ranked.len(), 2);
+    let probe = 12.0 - PROBE_BELOW;
+    let value = |p: &Program, name: &str| {
+        p.params
+            .iter()
+            .find(|q| q.name == name)
+            .map(|q| q.value)
+            .unwrap_or_else(|| panic!("{name} in\n{p}"))
+    };
+    let (first, d1) = &ranked[0];
+    assert!((d1 - 4.5).abs() < 1e-12);
+    assert!((value(first, "c_devbb2_one_lin_n") - (probe + 2f64.ln())).abs() < 1e-12);
+    assert_eq!(
+        value(first, "c_devbb_one_lin_p"),
+        12.0,
+        "the parent's values kept"
+    );
+    let (second, d2) = &ranked[1];
+    assert!((d2 - 2.0).abs() < 1e-12);
+    assert!((value(second, "c_devbb_i1b_lin_p") - (probe + 3f64.ln())).abs() < 1e-12);
+    for (p, _) in &ranked {
+        assert_sound(&p.to_string());
+        assert!(p.params.len() <= 8);
+    }
+}
+
+#[test]
+fn a_batch_that_cannot_be_scored_is_scored_term_by_term() {
+    let parent = Genome::of(
+        &[
+            Term::new(Basis::BMinusI, Factor::One),
+            Term::new(Basis::Identity, Factor::LogJ),
+        ],
+        11.0,
+    );
+    let wanted = [("i_jm1_lin_p", -1.0, 2.0)];
+    let mut calls = Vec::new();
+    let ranked = guided_growth(
+        &parent,
+        &mut made_up_gains(&wanted, &mut calls, Some("c_i_jm1_lin_p")),
+    );
+    let singles = calls.iter().filter(|c| c.len() == 1).count();
+    assert!((1..=8).contains(&singles), "{singles} single calls");
+    assert_eq!(ranked.len(), 1);
+    assert!(ranked[0].0.params.iter().any(|p| p.name == "c_i_jm1_lin_p"));
+    // No modulus to measure against: nothing to grow.
+    let empty = Genome { genes: Vec::new() };
+    assert!(guided_growth(&empty, &mut made_up_gains(&wanted, &mut Vec::new(), None)).is_empty());
+}
+
+#[test]
+fn guided_offspring_come_from_the_best_structured_parent_and_skip_seen_laws() {
+    let good = Genome::of(
+        &[
+            Term::new(Basis::DevIso, Factor::One),
+            Term::new(Basis::Identity, Factor::LogJ),
+        ],
+        11.0,
+    )
+    .source();
+    let worse = Genome::of(
+        &[
+            Term::new(Basis::BMinusI, Factor::One),
+            Term::new(Basis::Identity, Factor::JMinus1),
+        ],
+        11.0,
+    )
+    .source();
+    let parents = [
+        Parent {
+            source: &worse,
+            fitness: 0.5,
+            params: &[],
+        },
+        Parent {
+            source: &good,
+            fitness: 0.1,
+            params: &[],
+        },
+    ];
+    // Gains that rank slots by a made-up order: the k-th slot of `additions` gains 1 / (k+1).
+    let order: Vec<String> = additions(&Genome::decode(&parents[1]).expect("decodes"))
+        .iter()
+        .map(|t| format!("c_{}", t.key()))
+        .collect();
+    let mut gains = |program: &Program, which: &[usize]| -> Option<Vec<Gain>> {
+        Some(
+            which
+                .iter()
+                .map(|&i| {
+                    let k = order.iter().position(|n| *n == program.params[i].name);
+                    Gain {
+                        gradient: k.map_or(0.0, |k| -1.0 / (k as f64 + 1.0)),
+                        curvature: 1.0,
+                    }
+                })
+                .collect(),
+        )
+    };
+    let config = EvolveConfig {
+        library: false,
+        ..EvolveConfig::default()
+    };
+    let mut evolve = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config);
+    let batch = evolve.propose_with_gains(&parents, 16, &BTreeSet::new(), Some(&mut gains));
+    let guided: Vec<&Offspring> = batch.iter().filter(|o| o.operator == "guided").collect();
+    assert_eq!(guided.len(), config.guided);
+    assert!(guided.iter().all(|o| o.parents == vec![1]));
+    assert!(guided[0].source.contains(&order[0]), "{}", guided[0].source);
+    // With the first choice seen, the next ones come.
+    let seen: BTreeSet<u64> = [guided[0].hash].into();
+    let mut again = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config);
+    let batch = again.propose_with_gains(&parents, 16, &seen, Some(&mut gains));
+    let next: Vec<&Offspring> = batch.iter().filter(|o| o.operator == "guided").collect();
+    assert_eq!(next.len(), config.guided);
+    assert!(next.iter().all(|o| o.hash != guided[0].hash));
+    assert_eq!(next[0].hash, guided[1].hash);
+    // Without gains, nothing is guided.
+    let batch = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config).propose(
+        &parents,
+        16,
+        &BTreeSet::new(),
+    );
+    assert!(batch.iter().all(|o| o.operator != "guided"));
+}

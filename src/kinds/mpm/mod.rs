@@ -252,8 +252,10 @@ impl Problem for Task {
         detail.finish(record, text)
     }
 
-    /// The short-horizon loss ([`fit::start`]) at the best point of the grid of the law's
-    /// moduli (at its own values when it has none, or the grid is off).
+    /// The short-horizon loss ([`fit::start`]) after the Levenberg–Marquardt steps
+    /// ([`fit::start::refine`]) from the best point of the grid of the law's moduli (from
+    /// its own values when it has none, or the grid is off): the grid finds the basin, the
+    /// steps tell near-equal laws apart.
     fn prescreen(&self, law: &CheckedProgram, settings: &FitSettings) -> Option<f64> {
         let factory = material::LawFactory::new(law.compiled().clone(), self.kind);
         let defaults = law.compiled().defaults().to_vec();
@@ -261,10 +263,17 @@ impl Problem for Task {
             .start_grid
             .then(|| fit::start::grid(self, &factory, law, &defaults, &mut || true))
             .flatten();
-        Some(match grid {
-            Some((_, g)) => g.loss_after,
-            None => fit::start::short_loss(self, &factory, &defaults),
-        })
+        let (start, loss) = match grid {
+            Some((params, g)) => (params, g.loss_after),
+            None => {
+                let loss = fit::start::short_loss(self, &factory, &defaults);
+                (defaults, loss)
+            }
+        };
+        if !loss.is_finite() {
+            return Some(loss);
+        }
+        Some(fit::start::refine(self, &factory, law, &start, loss, fit::start::REFINE_STEPS).loss)
     }
 
     fn inner_budget(&self, settings: &FitSettings) -> Option<usize> {
@@ -302,6 +311,12 @@ impl Problem for Task {
 impl law::LawProblem for Task {
     fn signature(&self) -> &ansatz_grammar::Signature {
         &self.signature
+    }
+
+    /// On the short horizon of the start grid ([`fit::start::gains`]).
+    fn gains(&self, law: &CheckedProgram, params: &[f64], which: &[usize]) -> Option<Vec<law::Gain>> {
+        let factory = material::LawFactory::new(law.compiled().clone(), self.kind);
+        fit::start::gains(self, &factory, params, which)
     }
 }
 

@@ -510,6 +510,7 @@ impl Problem for TableProblem {
             param_names: law.param_names().to_vec(),
             start_params: start,
             grid: None,
+            refine: None,
             best,
             fitness,
             final_params: fitted.params,

@@ -19,7 +19,9 @@ pub mod start;
 
 use super::material::LawFactory;
 use super::task::Task;
-pub use crate::law::record::{Evaluation, FitRecord, FitSettings, Optimizer, PhysicsPolicy};
+pub use crate::law::record::{
+    Evaluation, FitRecord, FitSettings, Optimizer, PhysicsPolicy, RefineStart,
+};
 use ansatz_engine::{Stage, Verdict};
 use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::{LossGradient, MAX_PARAMS, loss_and_gradient};
@@ -163,6 +165,7 @@ pub fn fit(
         param_names,
         start_params: start_params.clone(),
         grid: None,
+        refine: None,
         evaluations: Vec::new(),
         best: None,
         fitness: f64::INFINITY,
@@ -211,6 +214,26 @@ pub fn fit(
             record.final_params = start_params.clone();
             record.grid = Some(grid);
         }
+        // Then a few Gauss–Newton steps on the same short horizon: the fit starts near the
+        // short-horizon optimum instead of a grid point.
+        let before = record.grid.as_ref().map_or_else(
+            || start::short_loss(task, &factory, &start_params),
+            |g| g.loss_after,
+        );
+        if before.is_finite() && in_time() {
+            let r = start::refine(task, &factory, law, &start_params, before, start::REFINE_STEPS);
+            if r.loss < before {
+                start_params = r.params;
+                record.start_params = start_params.clone();
+                record.final_params = start_params.clone();
+            }
+            record.refine = Some(RefineStart {
+                gauss_newton: r.gauss_newton,
+                trials: r.trials,
+                loss_before: before,
+                loss_after: r.loss.min(before),
+            });
+        }
     }
     let mut objective = Objective {
         task,
@@ -237,6 +260,14 @@ pub fn fit(
             "{note}; started with the moduli moved by 10^{:?} (the best of {} short-horizon \
              losses over {} segments: {:.3e}, against {:.3e} at the law's values)",
             g.log10_factors, g.points, g.segments, g.loss_after, g.loss_before
+        ),
+        _ => note,
+    };
+    let note = match &record.refine {
+        Some(r) if r.loss_after < r.loss_before => format!(
+            "{note}; {} Gauss–Newton steps on the short horizon took its loss from {:.3e} to \
+             {:.3e} before the fit",
+            r.gauss_newton, r.loss_before, r.loss_after
         ),
         _ => note,
     };
