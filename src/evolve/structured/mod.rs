@@ -259,7 +259,7 @@ const PROBE_BELOW: f64 = 9.2;
 pub(crate) fn guided_growth(
     parent: &Genome,
     gains: &mut dyn FnMut(&Program, &[usize]) -> Option<Vec<Gain>>,
-) -> Vec<(Program, f64)> {
+) -> Vec<(Term, Program, f64)> {
     let Some(smallest) = parent
         .genes
         .iter()
@@ -306,7 +306,7 @@ pub(crate) fn guided_growth(
             }
         }
     }
-    let mut out: Vec<(Program, f64)> = scored
+    let mut out: Vec<(Term, Program, f64)> = scored
         .into_iter()
         .filter(|(_, g)| g.decrease() > 0.0)
         .filter_map(|(mut t, g)| {
@@ -318,10 +318,10 @@ pub(crate) fn guided_growth(
             t.negative = coefficient < 0.0;
             let mut child = parent.clone();
             child.add(t, probe_c + coefficient.abs().ln());
-            Some((child.program()?, g.decrease()))
+            Some((t, child.program()?, g.decrease()))
         })
         .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.sort_by(|a, b| b.2.total_cmp(&a.2));
     out
 }
 
@@ -436,7 +436,8 @@ impl Builder {
 
 impl Evolve {
     /// Adds up to `n` single-term additions to the best elastic parent built here, the ones
-    /// `gains` expects to lower the loss most first ([`guided_growth`]), skipping any seen.
+    /// `gains` expects to lower the loss most first ([`guided_growth`]), one per basis
+    /// before a second of any, skipping any seen.
     pub(super) fn seed_guided(
         &mut self,
         n: usize,
@@ -452,8 +453,23 @@ impl Evolve {
         let Some((index, parent)) = builder.best_elastic() else {
             return;
         };
+        // Terms of one basis whose shape is nearly constant are nearly one direction (a
+        // dozen `dev(Bb @ Bb)` variants can top the ranking together): the first pass takes
+        // the best term of each basis, the second fills up in rank order.
+        let ranked = guided_growth(parent, gains);
+        let mut bases: Vec<Basis> = Vec::new();
+        let mut first = Vec::new();
+        let mut rest = Vec::new();
+        for (term, program, _) in ranked {
+            if bases.contains(&term.basis) {
+                rest.push(program);
+            } else {
+                bases.push(term.basis);
+                first.push(program);
+            }
+        }
         let mut added = 0;
-        for (program, _) in guided_growth(parent, gains) {
+        for program in first.into_iter().chain(rest) {
             if added >= n {
                 break;
             }

@@ -337,7 +337,8 @@ fn guided_growth_ranks_every_addition_by_its_gain_and_starts_it_at_its_step() {
             .map(|q| q.value)
             .unwrap_or_else(|| panic!("{name} in\n{p}"))
     };
-    let (first, d1) = &ranked[0];
+    let (t1, first, d1) = &ranked[0];
+    assert_eq!(t1.basis, Basis::DevIsoSquared);
     assert!((d1 - 4.5).abs() < 1e-12);
     assert!((value(first, "c_devbb2_one_lin_n") - (probe + 2f64.ln())).abs() < 1e-12);
     assert_eq!(
@@ -345,10 +346,10 @@ fn guided_growth_ranks_every_addition_by_its_gain_and_starts_it_at_its_step() {
         12.0,
         "the parent's values kept"
     );
-    let (second, d2) = &ranked[1];
+    let (_, second, d2) = &ranked[1];
     assert!((d2 - 2.0).abs() < 1e-12);
     assert!((value(second, "c_devbb_i1b_lin_p") - (probe + 3f64.ln())).abs() < 1e-12);
-    for (p, _) in &ranked {
+    for (_, p, _) in &ranked {
         assert_sound(&p.to_string());
         assert!(p.params.len() <= 8);
     }
@@ -372,7 +373,7 @@ fn a_batch_that_cannot_be_scored_is_scored_term_by_term() {
     let singles = calls.iter().filter(|c| c.len() == 1).count();
     assert!((1..=8).contains(&singles), "{singles} single calls");
     assert_eq!(ranked.len(), 1);
-    assert!(ranked[0].0.params.iter().any(|p| p.name == "c_i_jm1_lin_p"));
+    assert!(ranked[0].1.params.iter().any(|p| p.name == "c_i_jm1_lin_p"));
     // No modulus to measure against: nothing to grow.
     let empty = Genome { genes: Vec::new() };
     assert!(guided_growth(&empty, &mut made_up_gains(&wanted, &mut Vec::new(), None)).is_empty());
@@ -437,6 +438,22 @@ fn guided_offspring_come_from_the_best_structured_parent_and_skip_seen_laws() {
     assert_eq!(guided.len(), config.guided);
     assert!(guided.iter().all(|o| o.parents == vec![1]));
     assert!(guided[0].source.contains(&order[0]), "{}", guided[0].source);
+    // One term per basis first, although the made-up ranking puts all of the first
+    // basis's slots on top.
+    let added_basis = |o: &Offspring| -> String {
+        let law = load(&o.source, &Signature::elastic()).expect("checks");
+        let new: Vec<String> = law
+            .program()
+            .params
+            .iter()
+            .filter(|p| p.name.starts_with("c_") && !good.contains(&p.name))
+            .map(|p| p.name.split('_').nth(1).unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(new.len(), 1, "{}", o.source);
+        new[0].clone()
+    };
+    let bases: BTreeSet<String> = guided.iter().map(|o| added_basis(o)).collect();
+    assert_eq!(bases.len(), guided.len(), "{bases:?}");
     // With the first choice seen, the next ones come.
     let seen: BTreeSet<u64> = [guided[0].hash].into();
     let mut again = Evolve::new(Signature::elastic(), MaterialKind::Elastic, config);
