@@ -64,12 +64,24 @@ impl<P: LawProblem> Proposer<P> for EvolveProposer {
             .filter_map(|h| u64::from_str_radix(h, 16).ok())
             .collect();
         let signature = ctx.problem.signature();
+        let stop = ctx.stop;
         let mut gains = |program: &ansatz_grammar::Program, which: &[usize]| {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
             let law = ansatz_grammar::check(program, signature).ok()?;
             let params = law.compiled().defaults().to_vec();
             ctx.problem.gains(&law, &params, which)
         };
         let offspring = evolve.propose_with_gains(&parents, ctx.wanted(), &seen, Some(&mut gains));
+        // A batch ranked with some gains missing is not the batch of an uninterrupted run:
+        // it is not handed on (a resumed run proposes the round again).
+        if ctx.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ProposeError {
+                proposer: "evolve".into(),
+                message: "stopped while ranking the terms to add".into(),
+            });
+        }
         Ok(offspring
             .into_iter()
             .map(|o| Proposal {

@@ -25,7 +25,7 @@ use ansatz_grammar::CheckedProgram;
 use ansatz_simulator::MaterialKind;
 use diagnostics::Diagnostics;
 use feedback::{Feedback, KeyStates};
-use fit::{FitSettings, fit};
+use fit::FitSettings;
 use task::Task;
 
 const CONTEXT_ELASTIC: &str = include_str!("prompts/context_elastic.md");
@@ -211,13 +211,18 @@ impl Problem for Task {
                 },
             };
         }
-        let mut cut = false;
-        let record = fit(self, &law, None, settings, &mut |_| {
-            let more = go_on();
-            cut |= !more;
+        // Asked by the fit's start (between short rollouts) and after each evaluation.
+        let cut = std::cell::Cell::new(false);
+        let go_on = std::cell::RefCell::new(go_on);
+        let ask = || {
+            let more = (go_on.borrow_mut())();
+            if !more {
+                cut.set(true);
+            }
             more
-        });
-        if cut {
+        };
+        let record = fit::fit_with(self, &law, None, settings, &mut |_| ask(), &mut || ask());
+        if cut.get() {
             // The engine drops a cut evaluation: no feedback rollout for it.
             return detail.finish(record, String::new());
         }
@@ -273,7 +278,18 @@ impl Problem for Task {
         if !loss.is_finite() {
             return Some(loss);
         }
-        Some(fit::start::refine(self, &factory, law, &start, loss, fit::start::REFINE_STEPS).loss)
+        Some(
+            fit::start::refine(
+                self,
+                &factory,
+                law,
+                &start,
+                loss,
+                fit::start::REFINE_STEPS,
+                &mut || true,
+            )
+            .loss,
+        )
     }
 
     fn inner_budget(&self, settings: &FitSettings) -> Option<usize> {

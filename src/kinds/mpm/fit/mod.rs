@@ -154,6 +154,20 @@ pub fn fit(
     settings: &FitSettings,
     observer: &mut dyn FnMut(&Evaluation) -> bool,
 ) -> FitRecord {
+    fit_with(task, law, start, settings, observer, &mut || true)
+}
+
+/// [`fit`], with `go_on` asked before each short-horizon rollout of the start (the grid
+/// and the Gauss–Newton steps): when it says `false` the fit ends there, before its first
+/// evaluation, with a [`Stage::Timeout`] verdict.
+pub fn fit_with(
+    task: &Task,
+    law: &CheckedProgram,
+    start: Option<&[f64]>,
+    settings: &FitSettings,
+    observer: &mut dyn FnMut(&Evaluation) -> bool,
+    go_on: &mut dyn FnMut() -> bool,
+) -> FitRecord {
     let started = Instant::now();
     let compiled = law.compiled();
     let param_names = compiled.param_names().to_vec();
@@ -206,7 +220,7 @@ pub fn fit(
     }
     let factory = LawFactory::new(compiled.clone(), task.kind);
     if settings.start_grid && settings.optimizer == Optimizer::Lbfgs && !start_params.is_empty() {
-        let mut in_time = || started.elapsed().as_secs_f64() < settings.max_seconds;
+        let mut in_time = || started.elapsed().as_secs_f64() < settings.max_seconds && go_on();
         if let Some((moved, grid)) = start::grid(task, &factory, law, &start_params, &mut in_time)
         {
             start_params = moved;
@@ -221,7 +235,15 @@ pub fn fit(
             |g| g.loss_after,
         );
         if before.is_finite() && in_time() {
-            let r = start::refine(task, &factory, law, &start_params, before, start::REFINE_STEPS);
+            let r = start::refine(
+                task,
+                &factory,
+                law,
+                &start_params,
+                before,
+                start::REFINE_STEPS,
+                &mut in_time,
+            );
             if r.loss < before {
                 start_params = r.params;
                 record.start_params = start_params.clone();
@@ -234,6 +256,14 @@ pub fn fit(
                 loss_after: r.loss.min(before),
             });
         }
+    }
+    if !go_on() {
+        record.verdict = Verdict::Failed {
+            stage: Stage::Timeout,
+            message: "stopped before the fit's first evaluation".into(),
+        };
+        record.seconds = started.elapsed().as_secs_f64();
+        return record;
     }
     let mut objective = Objective {
         task,

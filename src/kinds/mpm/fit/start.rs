@@ -240,7 +240,8 @@ pub struct Refined {
 /// `(H + λ diag H) δ = −g` with the Gauss–Newton `H`, a step kept within a decade for each
 /// log modulus and within its own size for the others, tried in `f64` and kept when it
 /// lowers the loss (λ then shrinks; else it grows and the step is tried again, up to four
-/// times). Laws with more than eight parameters stay where they are.
+/// times). Laws with more than eight parameters stay where they are. `go_on` is asked
+/// before each rollout; the steps end early when it says `false`.
 pub fn refine(
     task: &Task,
     factory: &LawFactory,
@@ -248,6 +249,7 @@ pub fn refine(
     start: &[f64],
     start_loss: f64,
     iterations: usize,
+    go_on: &mut dyn FnMut() -> bool,
 ) -> Refined {
     let logs: Vec<bool> = {
         let m = moduli(law);
@@ -264,6 +266,9 @@ pub fn refine(
     let n = start.len();
     let mut lambda = 1e-3;
     for _ in 0..iterations {
+        if !go_on() {
+            break;
+        }
         out.gauss_newton += 1;
         let Some((_, g, h)) = short_gauss_newton(task, factory, &out.params) else {
             break;
@@ -274,6 +279,9 @@ pub fn refine(
         }
         let mut improved = false;
         for _ in 0..4 {
+            if !go_on() {
+                break;
+            }
             let mut a = h.clone();
             for i in 0..n {
                 a[i * n + i] += lambda * (h[i * n + i] + 1e-9 * largest);
@@ -461,13 +469,16 @@ J = det(F)
         let f = factory(&task, &law);
         let start = [60000.0, 500000.0];
         let before = short_loss(&task, &f, &start);
-        let r = refine(&task, &f, &law, &start, before, 3);
+        let r = refine(&task, &f, &law, &start, before, 3, &mut || true);
         println!("{before:.3e} -> {:.3e} at {:?} ({r:?})", r.loss, r.params);
         assert!(r.loss < before / 10.0, "{before} -> {}", r.loss);
         assert_eq!(r.loss, short_loss(&task, &f, &r.params));
         assert!(r.gauss_newton <= 3 && r.trials <= 12);
         // Where nothing can be gained it stays put.
-        let still = refine(&task, &f, &law, &r.params, r.loss, 0);
+        let still = refine(&task, &f, &law, &r.params, r.loss, 0, &mut || true);
+        // Asked to stop, it stops.
+        let stopped = refine(&task, &f, &law, &start, before, 3, &mut || false);
+        assert_eq!((stopped.gauss_newton, stopped.params), (0, start.to_vec()));
         assert_eq!((still.params, still.loss), (r.params.clone(), r.loss));
     }
 
