@@ -74,6 +74,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Most parameters a law may have (gradients use `DualSVec64<N>` with N at most 8).
 pub const MAX_PARAMS: usize = 8;
 
+/// The problem's gains ([`crate::law::LawProblem::gains`]) for parameters (by index) of a
+/// probe law, as [`Evolve::propose_with_gains`] asks for them.
+pub type Gains<'a> = dyn FnMut(&Program, &[usize]) -> Option<Vec<crate::law::Gain>> + 'a;
+
 /// The names of the operators, as they appear in [`Offspring::operator`].
 pub const OPERATORS: &[&str] = &[
     "library",
@@ -312,7 +316,7 @@ impl Evolve {
         parents: &[Parent<'_>],
         count: usize,
         seen: &BTreeSet<u64>,
-        gains: Option<&mut dyn FnMut(&Program, &[usize]) -> Option<Vec<crate::law::Gain>>>,
+        gains: Option<&mut Gains<'_>>,
     ) -> Vec<Offspring> {
         let hosts: Vec<Host> = parents
             .iter()

@@ -258,7 +258,7 @@ const PROBE_BELOW: f64 = 9.2;
 /// again term by term. Additions with no expected decrease are left out.
 pub(crate) fn guided_growth(
     parent: &Genome,
-    gains: &mut dyn FnMut(&Program, &[usize]) -> Option<Vec<Gain>>,
+    gains: &mut super::Gains<'_>,
 ) -> Vec<(Term, Program, f64)> {
     let Some(smallest) = parent
         .genes
@@ -442,7 +442,7 @@ impl Evolve {
         &mut self,
         n: usize,
         builder: &Builder,
-        gains: &mut dyn FnMut(&Program, &[usize]) -> Option<Vec<Gain>>,
+        gains: &mut super::Gains<'_>,
         seen: &BTreeSet<u64>,
         batch: &mut BTreeSet<u64>,
         out: &mut Vec<Offspring>,
