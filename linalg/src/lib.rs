@@ -21,12 +21,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod dense;
 mod jacobi;
 mod mat3;
 mod real;
 mod svd;
 mod warp_svd;
 
+pub use dense::solve_dense;
 pub use jacobi::svd_exact_f64_each;
 pub use mat3::{det3, from_f64, inv3, mul3, mul3_tn, re3, trace3};
 pub use num_dual::DualSVec64;

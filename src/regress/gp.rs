@@ -866,7 +866,7 @@ fn power_laws(data: &Data<'_>) -> Vec<Expr> {
             }
         }
     }
-    let Some(sol) = solve(ata, atb, dim) else {
+    let Some(sol) = ansatz_linalg::solve_dense(ata, atb, 1e-12) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -895,34 +895,6 @@ fn power_laws(data: &Data<'_>) -> Vec<Expr> {
         out.push(Expr::new(root, vec![c]));
     }
     out
-}
-
-/// Solves a small dense system by Gaussian elimination with partial pivoting.
-fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Option<Vec<f64>> {
-    for col in 0..n {
-        let piv =
-            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
-        if a[piv * n + col].abs() < 1e-12 {
-            return None;
-        }
-        for j in 0..n {
-            a.swap(col * n + j, piv * n + j);
-        }
-        b.swap(col, piv);
-        for r in col + 1..n {
-            let f = a[r * n + col] / a[col * n + col];
-            for j in col..n {
-                a[r * n + j] -= f * a[col * n + j];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for r in (0..n).rev() {
-        let s: f64 = (r + 1..n).map(|j| a[r * n + j] * x[j]).sum();
-        x[r] = (b[r] - s) / a[r * n + r];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// Below this error a law is taken as exact (noise-free data, floating-point error only).

@@ -129,15 +129,7 @@ pub fn gains(
                 None => D::cst(v),
             })
             .collect();
-        let report = ansatz_simulator::loss_short_gram::<D, _>(
-            &task.scene,
-            factory,
-            &seeded,
-            &task.target,
-            &task.loss,
-            SHORT_SEGMENTS,
-        )
-        .ok()?;
+        let report = short_gram(task, factory, &seeded)?;
         for k in 0..chunk.len() {
             out.push(Gain {
                 gradient: report.position.eps(k),
@@ -146,6 +138,24 @@ pub fn gains(
         }
     }
     Some(out)
+}
+
+/// The short-horizon loss report with the tangent Gram matrix at dual `params` (`None`
+/// when the rollout fails).
+fn short_gram<D: ansatz_simulator::SimScalar + Send + Sync>(
+    task: &Task,
+    factory: &LawFactory,
+    params: &[D],
+) -> Option<ansatz_simulator::LossReport<D>> {
+    ansatz_simulator::loss_short_gram(
+        &task.scene,
+        factory,
+        params,
+        &task.target,
+        &task.loss,
+        SHORT_SEGMENTS,
+    )
+    .ok()
 }
 
 /// The short-horizon loss at `params`, its gradient and its Gauss–Newton curvature
@@ -163,15 +173,7 @@ fn short_gauss_newton(
     ) -> Option<(f64, Vec<f64>, Vec<f64>)> {
         use ansatz_linalg::{DualSVec64, Real};
         let seeded: Vec<DualSVec64<N>> = ansatz_linalg::seed_params(params);
-        let r = ansatz_simulator::loss_short_gram::<DualSVec64<N>, _>(
-            &task.scene,
-            factory,
-            &seeded,
-            &task.target,
-            &task.loss,
-            SHORT_SEGMENTS,
-        )
-        .ok()?;
+        let r = short_gram(task, factory, &seeded)?;
         let gradient: Vec<f64> = (0..N).map(|i| r.position.eps(i)).collect();
         let curvature: Vec<f64> = r.tangent_gram.iter().map(|g| 2.0 * g).collect();
         let finite = r.position.re().is_finite()
@@ -189,37 +191,6 @@ fn short_gauss_newton(
         8 => run::<8>(task, factory, params),
         _ => None,
     }
-}
-
-/// Solves `a x = b` (`n × n`, row-major) by Gaussian elimination with partial pivoting;
-/// `None` when it is singular.
-fn solve(mut a: Vec<f64>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
-        if a[pivot * n + col].abs() < 1e-300 {
-            return None;
-        }
-        if pivot != col {
-            for k in 0..n {
-                a.swap(pivot * n + k, col * n + k);
-            }
-            b.swap(pivot, col);
-        }
-        for row in col + 1..n {
-            let f = a[row * n + col] / a[col * n + col];
-            for k in col..n {
-                a[row * n + k] -= f * a[col * n + k];
-            }
-            b[row] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for row in (0..n).rev() {
-        let s: f64 = (row + 1..n).map(|k| a[row * n + k] * x[k]).sum();
-        x[row] = (b[row] - s) / a[row * n + row];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// What [`refine`] did.
@@ -286,7 +257,8 @@ pub fn refine(
             for i in 0..n {
                 a[i * n + i] += lambda * (h[i * n + i] + 1e-9 * largest);
             }
-            let Some(mut delta) = solve(a, g.iter().map(|x| -x).collect()) else {
+            let Some(mut delta) = ansatz_linalg::solve_dense(a, g.iter().map(|x| -x).collect(), 1e-300)
+            else {
                 lambda *= 8.0;
                 continue;
             };
@@ -407,17 +379,6 @@ mod tests {
         // A parameter inside a larger argument of exp is not a log modulus.
         let l = law("param c = 12.0\nreturn exp(c * 2) * (F @ F.T - I)");
         assert!(moduli(&l).is_empty());
-    }
-
-    #[test]
-    fn a_linear_system_is_solved_and_a_singular_one_refused() {
-        let a = vec![4.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 2.0];
-        let x = solve(a.clone(), vec![1.0, 2.0, 3.0]).expect("regular");
-        for row in 0..3 {
-            let ax: f64 = (0..3).map(|k| a[row * 3 + k] * x[k]).sum();
-            assert!((ax - [1.0, 2.0, 3.0][row]).abs() < 1e-12);
-        }
-        assert_eq!(solve(vec![1.0, 2.0, 2.0, 4.0], vec![1.0, 1.0]), None);
     }
 
     fn jelly() -> Task {
